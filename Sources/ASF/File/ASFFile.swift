@@ -1,0 +1,158 @@
+import NIOCore
+
+/// An ASF file opened for streaming: the header, the data packets read on demand (never the whole
+/// file at once), and the index objects that follow the Data Object.
+public final class ASFFile: Sendable {
+    public let path: String
+    public let header: ASFHeader
+    /// The Header Object exactly as stored.
+    public let headerBytes: ByteBuffer
+    public let dataObject: DataObjectHeader
+    /// Absolute offset of the first data packet.
+    public let dataOffset: Int
+    public let packetSize: Int
+    /// Whole packets present (the Data Object's count, or what the file holds when that is unknown or short).
+    public let packetCount: Int
+    public let simpleIndexes: [SimpleIndex]
+    public let index: IndexObject?
+    private let file: FileDescriptor
+
+    /// Largest Header Object accepted: far above real files, low enough to refuse nonsense sizes.
+    public static let maximumHeaderSize = 16 << 20
+
+    public init(path: String) throws {
+        self.path = path
+        file = try FileDescriptor(path: path, writing: false)
+        let fileSize = file.size
+
+        var prefix = try file.read(count: 30, at: 0)
+        var c = ByteCursor(prefix, context: "Header Object")
+        let guid = try c.guid()
+        guard guid == .header else { throw ASFError("Header Object", at: 0, .unexpectedGUID(guid)) }
+        let headerSize = try c.u64()
+        guard headerSize >= 30, headerSize <= UInt64(min(fileSize, Self.maximumHeaderSize)) else {
+            throw ASFError("Header Object", at: 16, .invalidSize(headerSize))
+        }
+        prefix = try file.read(count: Int(headerSize), at: 0)
+        headerBytes = prefix
+        header = try ASFHeader(parsing: prefix)
+
+        let dataStart = Int(headerSize)
+        dataObject = try DataObjectHeader(parsing: try file.read(count: DataObjectHeader.size, at: dataStart), origin: dataStart)
+        dataOffset = dataStart + DataObjectHeader.size
+
+        let properties = header.fileProperties
+        guard let size = properties.fixedPacketSize else {
+            throw ASFError("File Properties Object", at: 0, .invalidValue(
+                "packet size varies (\(properties.minimumPacketSize)..\(properties.maximumPacketSize)); streaming needs a fixed size"))
+        }
+        packetSize = size
+
+        let declaredEnd = dataObject.objectSize >= UInt64(DataObjectHeader.size)
+            ? UInt64(dataStart) + dataObject.objectSize : UInt64(fileSize)
+        let dataEnd = Int(min(declaredEnd, UInt64(fileSize)))
+        let present = max(0, dataEnd - dataOffset) / size
+        let declared = dataObject.totalDataPackets
+        packetCount = declared > 0 && declared <= UInt64(present) ? Int(declared) : present
+
+        var simple = [SimpleIndex]()
+        var index: IndexObject?
+        var at = Int(declaredEnd)
+        while at + ObjectFraming.headerSize <= fileSize, declaredEnd <= UInt64(fileSize) {
+            var head = ByteCursor(try file.read(count: 24, at: at), origin: at, context: "top-level object")
+            let guid = try head.guid()
+            let size = try head.u64()
+            guard size >= 24, UInt64(at) + size <= UInt64(fileSize) else {
+                throw ASFError(ObjectFraming.objectName(guid), at: at + 16, .invalidSize(size))
+            }
+            if guid == .simpleIndex || guid == .index {
+                var body = ByteCursor(try file.read(count: Int(size) - 24, at: at + 24), origin: at + 24,
+                                      context: ObjectFraming.objectName(guid))
+                if guid == .simpleIndex { simple.append(try SimpleIndex(body: &body)) } else { index = try IndexObject(body: &body) }
+            }
+            at += Int(size)
+        }
+        simpleIndexes = simple
+        self.index = index
+    }
+
+    /// Packets `range` as one read; each packet is a slice of it.
+    public func readPackets(_ range: Range<Int>) throws -> [ByteBuffer] {
+        let range = range.clamped(to: 0..<packetCount)
+        guard !range.isEmpty else { return [] }
+        let bytes = try file.read(count: range.count * packetSize, at: dataOffset + range.lowerBound * packetSize)
+        guard bytes.readableBytes == range.count * packetSize else {
+            throw ASFError(path, at: dataOffset + range.lowerBound * packetSize, .truncated(needed: range.count * packetSize, available: bytes.readableBytes))
+        }
+        return (0..<range.count).map { bytes.getSlice(at: bytes.readerIndex + $0 * packetSize, length: packetSize)! }
+    }
+
+    public func packet(_ number: Int) throws -> DataPacket {
+        guard let bytes = try readPackets(number..<number + 1).first else {
+            throw ASFError(path, at: dataOffset + number * packetSize, .invalidValue("no packet \(number)"))
+        }
+        return try DataPacket(parsing: bytes, origin: dataOffset + number * packetSize)
+    }
+
+    /// Reads packets in order from `start`, `batch` packets per read.
+    public func packets(from start: Int = 0, batch: Int = 64) -> PacketReader {
+        PacketReader(file: self, position: start, batch: batch)
+    }
+
+    public struct PacketReader {
+        let file: ASFFile
+        /// The number of the packet `next()` returns.
+        public private(set) var position: Int
+        let batch: Int
+        var pending: [ByteBuffer] = []
+        var pendingIndex = 0
+
+        /// The next packet number and its bytes, or nil after the last packet.
+        public mutating func next() throws -> (number: Int, bytes: ByteBuffer)? {
+            if pendingIndex == pending.count {
+                pending = try file.readPackets(position..<position + batch)
+                pendingIndex = 0
+                if pending.isEmpty { return nil }
+            }
+            defer { pendingIndex += 1; position += 1 }
+            return (position, pending[pendingIndex])
+        }
+    }
+
+    /// Playback duration in milliseconds, preroll excluded.
+    public var durationMilliseconds: UInt64 { header.fileProperties.durationMilliseconds }
+
+    /// The packet to start from to play at `milliseconds` (preroll excluded): through the Simple
+    /// Index or Index Object when present, else by binary search on send time, then back to the
+    /// nearest packet that starts a key frame.
+    public func packetNumber(forTime milliseconds: UInt64) throws -> Int {
+        guard packetCount > 0 else { return 0 }
+        let presentation = milliseconds + header.fileProperties.preroll
+        if let entry = simpleIndexes.first?.packetNumber(atPresentationTime: presentation) {
+            return min(Int(entry), packetCount - 1)
+        }
+        if let offset = index?.dataOffset(atPresentationTime: presentation) {
+            return min(Int(offset / UInt64(packetSize)), packetCount - 1)
+        }
+        return try searchBySendTime(milliseconds)
+    }
+
+    private func searchBySendTime(_ milliseconds: UInt64) throws -> Int {
+        // Packets are sent in time order; find the last one sent at or before the target.
+        var low = 0
+        var high = packetCount - 1
+        while low < high {
+            let mid = (low + high + 1) / 2
+            if UInt64(try packet(mid).sendTime) <= milliseconds { low = mid } else { high = mid - 1 }
+        }
+        let video = header.streams.filter { $0.kind == .video }.map(\.streamNumber)
+        guard !video.isEmpty else { return low }
+        var candidate = low
+        while candidate >= 0 {
+            let p = try packet(candidate)
+            if video.contains(where: p.startsKeyFrame(of:)) { return candidate }
+            candidate -= 1
+        }
+        return 0
+    }
+}

@@ -1,0 +1,31 @@
+import CAVFormat
+
+/// A failure reported by libavformat, or a medium it cannot turn into ASF.
+public struct LibAVError: Error, CustomStringConvertible, Equatable {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+
+    /// `what` failed with libav's error `code`.
+    init(_ what: String, code: Int32) {
+        var text = [CChar](repeating: 0, count: 256)
+        av_strerror(code, &text, text.count)
+        description = "\(what): \(String(cString: text))"
+    }
+}
+
+/// Throws unless `code` is non-negative.
+@discardableResult
+func check(_ code: Int32, _ what: @autoclosure () -> String) throws -> Int32 {
+    guard code >= 0 else { throw LibAVError(what(), code: code) }
+    return code
+}
+
+enum LibAV {
+    /// libav logs warnings to stderr by default; errors reach the user through LibAVError instead.
+    static func quietLogs() {
+        av_log_set_level(AV_LOG_ERROR)
+    }
+}
