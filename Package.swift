@@ -43,6 +43,10 @@ let package = Package(
             dependencies: ["ASF", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
+            name: "CLITests",
+            dependencies: ["asfcast"]
+        ),
+        .testTarget(
             name: "MediaImportTests",
             dependencies: ["ASF", "MediaImport", .product(name: "NIOCore", package: "swift-nio")]
         ),

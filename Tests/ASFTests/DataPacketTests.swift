@@ -1,0 +1,117 @@
+@testable import ASF
+import NIOCore
+import Testing
+
+struct DataPacketTests {
+    @Test(arguments: Samples.all)
+    func everyPacketRoundTripsByteExactly(name: String) throws {
+        let file = try ASFFile(path: Samples.path(name))
+        var reader = file.packets()
+        var count = 0
+        while let (number, bytes) = try reader.next() {
+            let packet = try DataPacket(parsing: bytes, origin: file.dataOffset + number * file.packetSize)
+            #expect(packet.bytes == bytes, "packet \(number)")
+            count += 1
+        }
+        #expect(count == file.packetCount)
+        #expect(count > 0)
+    }
+
+    @Test func singlePayloadWithBytePaddingAndNoErrorCorrection() throws {
+        var b = ByteBuffer()
+        b.writeBytes([0x08, 0x5D, 3])                 // padding length BYTE; property flags; padding 3
+        b.writeLE(UInt32(1234)); b.writeLE(UInt16(40)) // send time, duration
+        b.writeBytes([0x81, 7])                        // stream 1 key frame; media object 7
+        b.writeLE(UInt32(0))                           // offset
+        b.writeBytes([8]); b.writeLE(UInt32(5)); b.writeLE(UInt32(3100)) // replicated: size 5, time 3100
+        b.writeBytes([1, 2, 3, 4, 5, 0, 0, 0])         // data then padding
+        let packet = try DataPacket(parsing: b)
+        #expect(packet.errorCorrectionFlags == nil)
+        #expect(!packet.hasMultiplePayloads)
+        #expect(packet.sendTime == 1234 && packet.duration == 40)
+        #expect(packet.payloads.count == 1)
+        let p = packet.payloads[0]
+        #expect(p.streamNumber == 1 && p.isKeyFrame && p.mediaObjectNumber == 7)
+        #expect(p.mediaObjectSize == 5 && p.presentationTime == 3100)
+        #expect(Array(p.data.readableBytesView) == [1, 2, 3, 4, 5])
+        #expect(packet.bytes == b)
+        #expect(packet.startsKeyFrame(of: 1))
+    }
+
+    @Test func compressedPayloadCarriesSubPayloads() throws {
+        var b = ByteBuffer()
+        b.writeBytes([0x82, 0, 0, 0x11, 0x5D])          // ECC; multiple payloads, WORD padding
+        b.writeLE(UInt16(0)); b.writeLE(UInt32(500)); b.writeLE(UInt16(0))
+        b.writeBytes([0x81])                            // one payload, length type WORD (set below)
+        b.moveWriterIndex(to: b.writerIndex - 1)
+        b.writeBytes([0x81])                            // payload flags: count 1, length type 10
+        b.writeBytes([0x02, 9])                         // stream 2, media object 9
+        b.writeLE(UInt32(3600))                         // presentation time
+        b.writeBytes([1, 40])                           // replicated length 1: delta 40
+        b.writeLE(UInt16(7))                            // payload length
+        b.writeBytes([2, 0xAA, 0xBB, 3, 0xCC, 0xDD, 0xEE])
+        let packet = try DataPacket(parsing: b)
+        let p = try #require(packet.payloads.first)
+        #expect(p.isCompressed)
+        #expect(p.presentationTime == 3600)
+        #expect(try p.subPayloads().map { Array($0.readableBytesView) } == [[0xAA, 0xBB], [0xCC, 0xDD, 0xEE]])
+        #expect(try p.mediaObjectsStarted() == 2)
+        #expect(packet.bytes == b)
+    }
+
+    @Test func explicitPacketLengthAndSequenceAreKept() throws {
+        var b = ByteBuffer()
+        b.writeBytes([0x82, 0, 0])
+        b.writeBytes([0x40 | 0x04 | 0x10 | 0x01, 0x5D]) // packet length WORD, sequence WORD, padding WORD, multiple
+        let lengthAt = b.writerIndex
+        b.writeLE(UInt16(0)); b.writeLE(UInt16(77)); b.writeLE(UInt16(2))
+        b.writeLE(UInt32(10)); b.writeLE(UInt16(5))
+        b.writeBytes([0x81, 0x01, 0])
+        b.writeLE(UInt32(0)); b.writeBytes([0]); b.writeLE(UInt16(3)); b.writeBytes([9, 9, 9])
+        b.writeBytes([0, 0])                           // padding
+        b.setInteger(UInt16(b.readableBytes), at: lengthAt, endianness: .little)
+        b.writeBytes([0, 0, 0, 0])                     // bytes past the explicit length (stored packet size)
+        let packet = try DataPacket(parsing: b)
+        #expect(packet.packetLength == UInt32(b.readableBytes - 4))
+        #expect(packet.sequence == 77)
+        #expect(packet.payloads.first?.replicatedData.readableBytes == 0)
+        #expect(packet.bytes == b)
+    }
+
+    @Test func truncatedAndInconsistentPacketsAreTypedErrors() throws {
+        let file = try ASFFile(path: Samples.path("demo.wmv"))
+        let bytes = try #require(file.readPackets(0..<1).first)
+        for cut in [0, 1, 3, 10, 20, 100, 3199] {
+            // A packet cut short must fail, unless the cut lands inside the padding.
+            let slice = bytes.getSlice(at: bytes.readerIndex, length: cut)!
+            if let packet = try? DataPacket(parsing: slice) {
+                #expect(packet.padding.readableBytes < (try DataPacket(parsing: bytes)).padding.readableBytes)
+            }
+        }
+        var zeroCount = bytes
+        // Multiple payloads with a count of 0.
+        let original = try DataPacket(parsing: bytes)
+        #expect(original.hasMultiplePayloads)
+        let width = { (type: UInt8) in type == 3 ? 4 : Int(type) }
+        let flagsAt = zeroCount.readerIndex + 3 + 2 + width(original.packetLengthType) + width(original.sequenceType)
+            + width(original.paddingLengthType) + 6
+        #expect(zeroCount.getInteger(at: flagsAt, as: UInt8.self) == original.payloadFlags)
+        zeroCount.setInteger(UInt8(0x80), at: flagsAt)
+        #expect(throws: ASFError.self) { try DataPacket(parsing: zeroCount) }
+    }
+
+    @Test func builderOutputParsesAndPadsToThePacketSize() throws {
+        let file = try ASFFile(path: Samples.path("demo.wmv"))
+        let packet = try file.packet(3)
+        let built = try PacketBuilder.build(payloads: packet.payloads, sendTime: packet.sendTime,
+                                            duration: packet.duration, packetSize: 3200)
+        let bytes = built.bytes
+        #expect(bytes.readableBytes == 3200)
+        let reparsed = try DataPacket(parsing: bytes)
+        #expect(reparsed.payloads == packet.payloads)
+        #expect(reparsed.sendTime == packet.sendTime)
+        #expect(throws: PacketBuilder.Failure.self) {
+            try PacketBuilder.build(payloads: packet.payloads, sendTime: 0, duration: 0, packetSize: 100)
+        }
+    }
+}
