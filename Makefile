@@ -35,7 +35,7 @@ release: deps
 	$(SWIFT) build -c release $(BUILD_FLAGS)
 
 run: release
-	.build/release/asfcast serve --media-root Media
+	.build/release/asfcast serve --config config/asfcast.yaml
 
 test: deps-test
 	$(SWIFT) build $(BUILD_FLAGS)

@@ -12,6 +12,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
     ],
     targets: [
         // The ASF container: objects, header, data packets, index, stream filter, file I/O. Pure Swift.
@@ -30,17 +31,68 @@ let package = Package(
             name: "MediaImport",
             dependencies: ["ASF", "CAVFormat", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        // Publishing points, media sources, the shared pacing scheduler, play sessions.
+        .target(
+            name: "Streaming",
+            dependencies: [
+                "ASF",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Windows Media HTTP Streaming (MS-WMSP): wire format, session state machine, NIO handler.
+        .target(
+            name: "WMSP",
+            dependencies: [
+                "ASF", "Streaming",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        // Configuration, listeners and wiring of the engines.
+        .target(
+            name: "AsfcastServer",
+            dependencies: [
+                "ASF", "Streaming", "WMSP", "CSystemd",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .executableTarget(
             name: "asfcast",
             dependencies: [
-                "ASF", "MediaImport",
+                "ASF", "MediaImport", "AsfcastServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(
             name: "ASFTests",
             dependencies: ["ASF", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "StreamingTests",
+            dependencies: [
+                "ASF", "Streaming",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "WMSPTests",
+            dependencies: [
+                "ASF", "Streaming", "WMSP", "AsfcastServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "CLITests",

@@ -1,14 +1,53 @@
 import ArgumentParser
+import AsfcastServer
+import Foundation
+import Logging
 
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the streaming server.")
 
+    @Option(help: "The YAML configuration file.")
+    var config: String?
+
     @Option(help: "Directory served by the default on-demand publishing point.")
-    var mediaRoot = "Media"
+    var mediaRoot: String?
+
+    @Option(help: "Address to listen on.")
+    var bind: String?
+
+    @Option(help: "Port for Windows Media HTTP Streaming (mmsh://, http://).")
+    var httpPort: Int?
+
+    @Option(help: "Port for RTSP (no RTSP engine yet).")
+    var rtspPort: Int?
+
+    @Option(help: "Port for MMS (no MMS engine yet).")
+    var mmsPort: Int?
 
     func run() throws {
-        print("asfcast serve: no delivery engine is implemented yet (media root: \(mediaRoot)).")
-        print("Use `asfcast probe` and `asfcast import` meanwhile.")
-        throw ExitCode(1)
+        var settings: ServerConfiguration
+        do {
+            settings = try config.map(ServerConfiguration.load(path:)) ?? ServerConfiguration()
+        } catch let error as ServerConfiguration.Failure {
+            FileHandle.standardError.write(Data("asfcast serve: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        if let mediaRoot { settings.mediaRoot = mediaRoot }
+        if let bind { settings.bind = bind }
+        if let httpPort { settings.httpPort = httpPort }
+        if let rtspPort { settings.rtspPort = rtspPort }
+        if let mmsPort { settings.mmsPort = mmsPort }
+
+        var logger = Logger(label: "asfcast")
+        logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
+        let server = Server(configuration: settings, logger: logger)
+        do {
+            try server.start()
+        } catch let error as Server.BindFailure {
+            FileHandle.standardError.write(Data("asfcast serve: \(error)\n".utf8))
+            try? server.shutdown()
+            throw ExitCode(1)
+        }
+        try server.wait()
     }
 }

@@ -15,6 +15,8 @@ public final class ASFFile: Sendable {
     public let packetCount: Int
     public let simpleIndexes: [SimpleIndex]
     public let index: IndexObject?
+    /// Bytes on disk when opened.
+    public let fileSize: Int
     private let file: FileDescriptor
 
     /// Largest Header Object accepted: far above real files, low enough to refuse nonsense sizes.
@@ -24,6 +26,7 @@ public final class ASFFile: Sendable {
         self.path = path
         file = try FileDescriptor(path: path, writing: false)
         let fileSize = file.size
+        self.fileSize = fileSize
 
         var prefix = try file.read(count: 30, at: 0)
         var c = ByteCursor(prefix, context: "Header Object")

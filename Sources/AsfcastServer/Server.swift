@@ -1,0 +1,82 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Streaming
+import WMSP
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSystemd
+
+/// The running server: one event loop per core, one pacing scheduler per loop, and a listener per
+/// delivery engine.
+public final class Server {
+    public let configuration: ServerConfiguration
+    private let group: MultiThreadedEventLoopGroup
+    private var channels: [Channel] = []
+    private let logger: Logger
+
+    public struct BindFailure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public init(configuration: ServerConfiguration, logger: Logger, threads: Int = System.coreCount) {
+        self.configuration = configuration
+        self.logger = logger
+        group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+    }
+
+    /// Binds every listener; returns once they accept connections.
+    public func start() throws {
+        let schedulers = Dictionary(uniqueKeysWithValues: try group.makeIterator().map { loop in
+            (ObjectIdentifier(loop), try loop.submit { NIOLoopBound(PacingScheduler(eventLoop: loop), eventLoop: loop) }.wait())
+        })
+        let points = PublishingPoints([PublishingPoint(name: "default", path: "/", kind: .onDemand(directory: configuration.mediaRoot))])
+        let context = WMSPServerContext(points: points, fastStartBuffer: .milliseconds(Int64(configuration.fastStartBufferSeconds * 1000)),
+                                        maximumRate: configuration.fastStartMaximumRate, logger: logger)
+        let http = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
+                    let scheduler = schedulers[ObjectIdentifier(channel.eventLoop)]!.value
+                    try channel.pipeline.syncOperations.addHandler(WMSPServerHandler(server: context, scheduler: scheduler))
+                }
+            }
+        channels.append(try bind(http, port: configuration.httpPort, flag: "--http-port", what: "HTTP (WMSP)"))
+        logger.info("serving \(configuration.mediaRoot) over WMSP on \(configuration.bind):\(boundPort(channels[0]))")
+        _ = sd_notify(0, "READY=1")
+    }
+
+    /// The port a listener got (useful with port 0).
+    public var httpPort: Int { channels.first.map(boundPort) ?? 0 }
+
+    private func boundPort(_ channel: Channel) -> Int { channel.localAddress?.port ?? 0 }
+
+    private func bind(_ bootstrap: ServerBootstrap, port: Int, flag: String, what: String) throws -> Channel {
+        do {
+            return try bootstrap.bind(host: configuration.bind, port: port).wait()
+        } catch let error as IOError where error.errnoCode == EACCES && port < 1024 {
+            throw BindFailure(description: """
+                cannot listen for \(what) on port \(port): permission denied. Ports below 1024 need root or the \
+                CAP_NET_BIND_SERVICE capability (systemd: AmbientCapabilities=CAP_NET_BIND_SERVICE); or choose another \
+                port with \(flag).
+                """)
+        } catch {
+            throw BindFailure(description: "cannot listen for \(what) on \(configuration.bind):\(port): \(error)")
+        }
+    }
+
+    /// Blocks until the listeners close.
+    public func wait() throws {
+        for channel in channels { try channel.closeFuture.wait() }
+    }
+
+    public func shutdown() throws {
+        for channel in channels { try? channel.close().wait() }
+        try group.syncShutdownGracefully()
+    }
+}

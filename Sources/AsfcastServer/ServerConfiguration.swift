@@ -1,0 +1,80 @@
+import Foundation
+import Yams
+
+/// The server's settings: one YAML file (`config/asfcast.yaml`), every key optional, overridden
+/// by `asfcast serve` flags. Unknown keys and wrong types are refused with the file and line.
+public struct ServerConfiguration: Sendable, Equatable {
+    public var bind = "0.0.0.0"
+    public var mediaRoot = "Media"
+    /// Well-known ports: HTTP 80 (MS-WMSP 2.1), RTSP 554, MMS 1755.
+    public var httpPort = 80
+    public var rtspPort = 554
+    public var mmsPort = 1755
+    /// Fast Start: seconds sent ahead beyond the preroll, and the fastest rate as a multiple of real time.
+    public var fastStartBufferSeconds = 2.0
+    public var fastStartMaximumRate = 5.0
+    public var logLevel = "info"
+
+    public init() {}
+
+    public struct Failure: Error, CustomStringConvertible, Equatable {
+        public var description: String
+    }
+
+    /// Reads `path`; keys not in the file keep their defaults.
+    public static func load(path: String) throws -> ServerConfiguration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw Failure(description: "\(path): cannot read: \(error.localizedDescription)")
+        }
+        return try parse(text, file: path)
+    }
+
+    public static func parse(_ text: String, file: String) throws -> ServerConfiguration {
+        var config = ServerConfiguration()
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch {
+            throw Failure(description: "\(file): not YAML: \(error)")
+        }
+        guard let root else { return config }
+        guard let mapping = root.mapping else {
+            throw Failure(description: "\(file):\(line(root)): the configuration must be a mapping of keys")
+        }
+        for (keyNode, value) in mapping {
+            guard let key = keyNode.string else { throw Failure(description: "\(file):\(line(keyNode)): a key must be text") }
+            func fail(_ expected: String) -> Failure {
+                Failure(description: "\(file):\(line(value)): '\(key)' must be \(expected)")
+            }
+            func port() throws -> Int {
+                guard let p = value.int, (1...65535).contains(p) else { throw fail("a port number (1-65535)") }
+                return p
+            }
+            switch key {
+            case "bind": guard let v = value.string, !v.isEmpty else { throw fail("an address") }; config.bind = v
+            case "media_root": guard let v = value.string, !v.isEmpty else { throw fail("a directory") }; config.mediaRoot = v
+            case "http_port": config.httpPort = try port()
+            case "rtsp_port": config.rtspPort = try port()
+            case "mms_port": config.mmsPort = try port()
+            case "fast_start_buffer_seconds":
+                guard let v = value.float, v >= 0, v <= 60 else { throw fail("seconds between 0 and 60") }
+                config.fastStartBufferSeconds = v
+            case "fast_start_maximum_rate":
+                guard let v = value.float, v >= 1, v <= 100 else { throw fail("a multiple between 1 and 100") }
+                config.fastStartMaximumRate = v
+            case "log_level":
+                let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+                guard let v = value.string, levels.contains(v) else { throw fail("one of \(levels.joined(separator: ", "))") }
+                config.logLevel = v
+            default:
+                throw Failure(description: "\(file):\(line(keyNode)): unknown key '\(key)'")
+            }
+        }
+        return config
+    }
+
+    private static func line(_ node: Node) -> Int { (node.mark?.line ?? 0) + 1 }
+}

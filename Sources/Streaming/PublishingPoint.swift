@@ -1,0 +1,82 @@
+import ASF
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A named place clients play from. On-demand points map a URL path prefix to a directory (each
+/// client has its own position in a file); broadcast points come with live sources.
+public struct PublishingPoint: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// Serves the files below `directory`.
+        case onDemand(directory: String)
+    }
+
+    public var name: String
+    /// URL path prefix, "/" for the default point.
+    public var path: String
+    public var kind: Kind
+
+    public init(name: String, path: String, kind: Kind) {
+        self.name = name
+        self.path = path.hasSuffix("/") ? path : path + "/"
+        self.kind = kind
+    }
+}
+
+/// What a request path names.
+public enum ContentLookup: Equatable, Sendable {
+    /// An on-demand file, by its real path.
+    case file(point: String, path: String)
+    /// Nothing: unknown point, missing file, or a path that tries to leave its point's directory.
+    case notFound(reason: String)
+}
+
+/// Maps request paths to content, longest path prefix first. Paths never escape a point's
+/// directory: `..`, encoded tricks, NUL and symbolic links out of it are all not found.
+public struct PublishingPoints: Sendable {
+    public private(set) var points: [PublishingPoint]
+
+    public init(_ points: [PublishingPoint]) {
+        self.points = points.sorted { $0.path.count > $1.path.count }
+    }
+
+    public func lookup(_ requestPath: String) -> ContentLookup {
+        let pathOnly = requestPath.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        guard let decoded = pathOnly.removingPercentEncoding else { return .notFound(reason: "bad percent-encoding") }
+        guard decoded.hasPrefix("/"), !decoded.contains("\0"), !decoded.contains("\\") else {
+            return .notFound(reason: "not an absolute URL path")
+        }
+        let components = decoded.split(separator: "/")
+        guard !components.contains(where: { $0 == ".." || $0 == "." }) else { return .notFound(reason: "dot segment") }
+        let normalized = "/" + components.joined(separator: "/")
+        for point in points where (normalized + "/").hasPrefix(point.path) {
+            switch point.kind {
+            case let .onDemand(directory):
+                let relative = String(normalized.dropFirst(point.path.count - 1)).drop { $0 == "/" }
+                guard !relative.isEmpty else { return .notFound(reason: "no file named") }
+                return Self.resolve(directory: directory, relative: String(relative), point: point.name)
+            }
+        }
+        return .notFound(reason: "no publishing point")
+    }
+
+    /// The file's real path, if it is a regular file inside `directory` once links are resolved.
+    private static func resolve(directory: String, relative: String, point: String) -> ContentLookup {
+        guard let root = realPath(directory), let file = realPath(directory + "/" + relative) else {
+            return .notFound(reason: "no such file")
+        }
+        guard file.hasPrefix(root.hasSuffix("/") ? root : root + "/") else {
+            return .notFound(reason: "outside the publishing point's directory")
+        }
+        var st = stat()
+        guard stat(file, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return .notFound(reason: "not a regular file") }
+        return .file(point: point, path: file)
+    }
+
+    private static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+}

@@ -1,0 +1,280 @@
+import ASF
+import Logging
+import NIOCore
+import NIOHTTP1
+import Streaming
+
+/// One HTTP connection of the WMSP engine in non-pipelined mode (MS-WMSP 1.3, 3.2): a Describe
+/// gets the ASF header, a Play gets the header then the paced data packets, and a GET from a
+/// client that does not speak WMSP gets the file as a plain download. Paced by the loop's scheduler.
+public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
+    public typealias InboundIn = HTTPServerRequestPart
+    public typealias OutboundOut = HTTPServerResponsePart
+
+    private let server: WMSPServerContext
+    private let scheduler: PacingScheduler
+    private var logger: Logger
+    private var head: HTTPRequestHead?
+    private var context: ChannelHandlerContext?
+    private var session: PlaySession?
+    /// The $D sequence number (2.2.3.1.2 AFFlags).
+    private var sequence: UInt8 = 0
+    /// Waiting for the socket to drain before sending more.
+    private var parked = false
+    private var due: [(number: Int, bytes: ByteBuffer)] = []
+
+    public init(server: WMSPServerContext, scheduler: PacingScheduler) {
+        self.server = server
+        self.scheduler = scheduler
+        logger = server.logger
+    }
+
+    public func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if let remote = context.channel.remoteAddress { logger[metadataKey: "client"] = "\(remote)" }
+    }
+
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        stop()
+        self.context = nil
+    }
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case let .head(h):
+            head = h
+        case .body:
+            break
+        case .end:
+            guard let head, session == nil else { return }
+            self.head = nil
+            respond(to: WMSPRequest(head: head), version: head.version, context: context)
+        }
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        stop()
+        context.fireChannelInactive()
+    }
+
+    public func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, parked, session != nil {
+            parked = false
+            scheduler.schedule(self, at: context.eventLoop.now)
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    public func errorCaught(context: ChannelHandlerContext, error: Error) {
+        logger.info("connection error: \(error)")
+        context.close(promise: nil)
+    }
+
+    private func stop() {
+        if session != nil { scheduler.cancel(self) }
+        session = nil
+    }
+
+    // MARK: Requests
+
+    private func respond(to request: WMSPRequest, version: HTTPVersion, context: ChannelHandlerContext) {
+        logger[metadataKey: "path"] = "\(request.path)"
+        let path: String
+        switch server.points.lookup(request.path) {
+        case let .notFound(reason):
+            logger.notice("404: \(reason)")
+            return sendError(.notFound, "not found", context: context)
+        case let .file(_, found):
+            path = found
+        }
+        let file: ASFFile
+        do {
+            file = try ASFFile(path: path)
+        } catch {
+            logger.notice("cannot serve: \(error)")
+            return sendError(.notFound, "not ASF content", context: context)
+        }
+        switch request.kind {
+        case .download:
+            download(file, request: request, version: version, context: context)
+        case .describe:
+            writeWMSPHead(contentType: "application/vnd.ms.wms-hdr.asfv1", file: file, context: context)
+            context.write(wrapOutboundOut(.body(.byteBuffer(Frame.headerPackets(streamingHeader(file), allocator: context.channel.allocator)))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+            logger.info("describe")
+        case .play:
+            play(file, request: request, context: context)
+        }
+    }
+
+    private func streamingHeader(_ file: ASFFile) -> ByteBuffer {
+        file.header.streamingHeader(dataObject: file.dataObject)
+    }
+
+    private func play(_ file: ASFFile, request: WMSPRequest, context: ChannelHandlerContext) {
+        let available = Set(file.header.streams.map(\.streamNumber))
+        var selection: Set<UInt8>?
+        if let entries = request.pragma["stream-switch-entry"] {
+            guard let chosen = StreamSwitchEntry.selection(entries, available: available, decimalFirst: request.printsDecimalStreamNumbers),
+                  !chosen.isEmpty else {
+                logger.notice("400: bad stream-switch-entry \(entries)")
+                return sendError(.badRequest, "bad stream-switch-entry", context: context)
+            }
+            selection = chosen
+        }
+        let start: Int
+        do {
+            switch request.startPosition {
+            case nil: start = 0
+            case let .byteOffset(offset): start = min(Int(offset / UInt64(file.packetSize)), file.packetCount)
+            case let .time(ms): start = try file.packetNumber(forTime: ms)
+            }
+        } catch {
+            logger.error("seek failed: \(error)")
+            return sendError(.internalServerError, "seek failed", context: context)
+        }
+        writeWMSPHead(contentType: "application/x-mms-framed", file: file, context: context)
+        context.write(wrapOutboundOut(.body(.byteBuffer(Frame.headerPackets(streamingHeader(file), allocator: context.channel.allocator)))), promise: nil)
+        context.flush()
+        let pacing = Pacing.fastStart(prerollMilliseconds: file.header.fileProperties.preroll,
+                                      buffer: server.fastStartBuffer, maximumRate: server.maximumRate)
+        session = PlaySession(file: file, startPacket: start, selection: selection, pacing: pacing, start: context.eventLoop.now)
+        logger.info("play from packet \(start), streams \(selection.map { $0.sorted().description } ?? "all")")
+        scheduler.schedule(self, at: context.eventLoop.now)
+    }
+
+    /// MS-WMSP response headers as the three open-source clients accept them (CLIENTS.md 1.1):
+    /// HTTP/1.0 (never chunked), a reason phrase, `features` saying the content is seekable.
+    private func writeWMSPHead(contentType: String, file: ASFFile, context: ChannelHandlerContext) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: contentType)
+        headers.add(name: "Server", value: "Cougar/9.01.01.3814")
+        headers.add(name: "Cache-Control", value: "no-cache")
+        let features = file.header.fileProperties.flags.contains(.broadcast) ? "broadcast" : "seekable,stridable"
+        headers.add(name: "Pragma", value: "no-cache,client-id=\(UInt32.random(in: 1...UInt32.max)),features=\"\(features)\",timeout=60000")
+        headers.add(name: "Connection", value: "close")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_0, status: .ok, headers: headers))), promise: nil)
+    }
+
+    private func sendError(_ status: HTTPResponseStatus, _ reason: String, context: ChannelHandlerContext) {
+        var body = context.channel.allocator.buffer(capacity: reason.utf8.count + 1)
+        body.writeString(reason + "\n")
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/plain")
+        headers.add(name: "Content-Length", value: "\(body.readableBytes)")
+        headers.add(name: "Connection", value: "close")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_0, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+    }
+
+    // MARK: Pacing
+
+    public func pump(now: NIODeadline) -> NIODeadline? {
+        guard let context, var session else { return nil }
+        guard context.channel.isWritable else {
+            parked = true
+            return nil
+        }
+        let step: PlaySession.Step
+        do {
+            due.removeAll(keepingCapacity: true)
+            step = try session.sendDue(now: now) { due.append(($0, $1)) }
+            self.session = session
+        } catch {
+            logger.error("stream failed: \(error)")
+            context.close(promise: nil)
+            return nil
+        }
+        if !due.isEmpty {
+            // One buffer for this batch's $D headers; each packet goes out as its own shared bytes.
+            var headers = context.channel.allocator.buffer(capacity: due.count * 12)
+            for (number, bytes) in due {
+                Frame.writeDataHeader(type: Frame.data, locationID: UInt32(truncatingIfNeeded: number), incarnation: 0,
+                                      afFlags: sequence, payloadLength: bytes.readableBytes, to: &headers)
+                sequence &+= 1
+            }
+            for (i, (_, bytes)) in due.enumerated() {
+                context.write(wrapOutboundOut(.body(.byteBuffer(headers.getSlice(at: i * 12, length: 12)!))), promise: nil)
+                context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
+            }
+            context.flush()
+        }
+        switch step {
+        case let .wait(until):
+            return until
+        case .finished:
+            var end = context.channel.allocator.buffer(capacity: 8)
+            Frame.writeNotification(type: Frame.endOfStream, reason: 0, to: &end)
+            context.write(wrapOutboundOut(.body(.byteBuffer(end))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+            logger.info("play ended: \(session.packetsSent) packets, \(session.bytesSent) bytes")
+            self.session = nil
+            return nil
+        }
+    }
+
+    // MARK: Plain HTTP
+
+    /// The whole file, or the requested byte range, with Content-Length: for ffplay http:// and
+    /// download tools.
+    private func download(_ file: ASFFile, request: WMSPRequest, version: HTTPVersion, context: ChannelHandlerContext) {
+        let size = file.fileSize
+        var range = 0..<size
+        var status = HTTPResponseStatus.ok
+        if let header = request.range {
+            guard let requested = ByteRange(header, size: size) else {
+                var headers = HTTPHeaders()
+                headers.add(name: "Content-Range", value: "bytes */\(size)")
+                headers.add(name: "Content-Length", value: "0")
+                headers.add(name: "Connection", value: "close")
+                context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: .rangeNotSatisfiable, headers: headers))), promise: nil)
+                context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+                return
+            }
+            range = requested.range
+            status = .partialContent
+        }
+        let handle: NIOFileHandle
+        do {
+            handle = try NIOFileHandle(_deprecatedPath: file.path)
+        } catch {
+            logger.error("cannot open for download: \(error)")
+            return sendError(.internalServerError, "cannot read file", context: context)
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "video/x-ms-asf")
+        headers.add(name: "Content-Length", value: "\(range.count)")
+        headers.add(name: "Accept-Ranges", value: "bytes")
+        if status == .partialContent { headers.add(name: "Content-Range", value: "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(size)") }
+        headers.add(name: "Connection", value: "close")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
+        let region = FileRegion(fileHandle: handle, readerIndex: range.lowerBound, endIndex: range.upperBound)
+        context.write(wrapOutboundOut(.body(.fileRegion(region))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
+            try? handle.close()
+            context.close(promise: nil)
+        }
+        logger.info("download \(range.lowerBound)..<\(range.upperBound) of \(size)")
+    }
+}
+
+/// A single `Range: bytes=a-b`, `a-` or `-n` (RFC 9110 14.1.2) within a file of `size` bytes.
+struct ByteRange: Equatable {
+    var range: Range<Int>
+
+    init?(_ header: String, size: Int) {
+        guard header.hasPrefix("bytes="), !header.contains(",") else { return nil }
+        let spec = header.dropFirst(6).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard spec.count == 2 else { return nil }
+        if spec[0].isEmpty {
+            guard let suffix = Int(spec[1]), suffix > 0 else { return nil }
+            range = max(0, size - suffix)..<size
+        } else {
+            guard let first = Int(spec[0]), first < size else { return nil }
+            let last = spec[1].isEmpty ? size - 1 : min(Int(spec[1]) ?? -1, size - 1)
+            guard last >= first else { return nil }
+            range = first..<(last + 1)
+        }
+    }
+}
