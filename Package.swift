@@ -87,12 +87,15 @@ let package = Package(
         .testTarget(
             name: "WMSPTests",
             dependencies: [
-                "ASF", "Streaming", "WMSP", "AsfcastServer",
+                "WMSP",
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
+        ),
+        .testTarget(name: "AsfcastServerTests", dependencies: ["AsfcastServer"]),
+        .testTarget(
+            name: "InteropTests",
+            dependencies: ["asfcast"]
         ),
         .testTarget(
             name: "CLITests",

@@ -11,7 +11,8 @@ import CSystemd
 
 /// The running server: one event loop per core, one pacing scheduler per loop, and a listener per
 /// delivery engine.
-public final class Server {
+/// Started once from one thread; `shutdown()` may then come from a signal handler.
+public final class Server: @unchecked Sendable {
     public let configuration: ServerConfiguration
     private let group: MultiThreadedEventLoopGroup
     private var channels: [Channel] = []

@@ -76,5 +76,6 @@ public struct ServerConfiguration: Sendable, Equatable {
         return config
     }
 
-    private static func line(_ node: Node) -> Int { (node.mark?.line ?? 0) + 1 }
+    /// Yams marks count lines from 1.
+    private static func line(_ node: Node) -> Int { node.mark?.line ?? 0 }
 }

@@ -48,6 +48,28 @@ struct Serve: ParsableCommand {
             try? server.shutdown()
             throw ExitCode(1)
         }
+        let stop = StopSignals { try? server.shutdown() }
         try server.wait()
+        withExtendedLifetime(stop) {}
+    }
+}
+
+/// SIGTERM (systemd's stop) and SIGINT end the server cleanly. A parent may have left them
+/// blocked (test runners do), so they are unblocked first.
+final class StopSignals {
+    private var sources: [DispatchSourceSignal] = []
+
+    init(_ stop: @escaping @Sendable () -> Void) {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signal in [SIGTERM, SIGINT] {
+            sigaddset(&set, signal)
+            Foundation.signal(signal, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signal, queue: .global())
+            source.setEventHandler(handler: stop)
+            source.resume()
+            sources.append(source)
+        }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 }

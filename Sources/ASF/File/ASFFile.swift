@@ -125,19 +125,39 @@ public final class ASFFile: Sendable {
     /// Playback duration in milliseconds, preroll excluded.
     public var durationMilliseconds: UInt64 { header.fileProperties.durationMilliseconds }
 
-    /// The packet to start from to play at `milliseconds` (preroll excluded): through the Simple
-    /// Index or Index Object when present, else by binary search on send time, then back to the
-    /// nearest packet that starts a key frame.
+    /// The packet to start from to play at `milliseconds` (preroll excluded): the key frame nearest
+    /// the target, found through the Simple Index or Index Object when present, else by binary
+    /// search on send time and back to the last packet that starts a key frame.
     public func packetNumber(forTime milliseconds: UInt64) throws -> Int {
         guard packetCount > 0 else { return 0 }
         let presentation = milliseconds + header.fileProperties.preroll
         if let entry = simpleIndexes.first?.packetNumber(atPresentationTime: presentation) {
-            return min(Int(entry), packetCount - 1)
+            return try nearestKeyFrame(from: min(Int(entry), packetCount - 1), to: presentation)
         }
         if let offset = index?.dataOffset(atPresentationTime: presentation) {
-            return min(Int(offset / UInt64(packetSize)), packetCount - 1)
+            return try nearestKeyFrame(from: min(Int(offset / UInt64(packetSize)), packetCount - 1), to: presentation)
         }
         return try searchBySendTime(milliseconds)
+    }
+
+    /// Index entries are a whole interval apart: of the key frames from the entry's to half a
+    /// second past the target, start from the one presented closest to the target.
+    private func nearestKeyFrame(from start: Int, to presentation: UInt64) throws -> Int {
+        let preroll = header.fileProperties.preroll
+        let video = Set(header.streams.filter { $0.kind == .video }.map(\.streamNumber))
+        let horizon = presentation + 500
+        var best = (packet: start, distance: UInt64.max)
+        var reader = packets(from: start, batch: 16)
+        while let (number, bytes) = try reader.next() {
+            let packet = try DataPacket(parsing: bytes, origin: dataOffset + number * packetSize)
+            if UInt64(packet.sendTime) + preroll > horizon { break }
+            for p in packet.payloads where video.contains(p.streamNumber) && p.isKeyFrame && p.startsMediaObject {
+                guard let time = p.presentationTime.map(UInt64.init), time <= horizon else { continue }
+                let distance = time > presentation ? time - presentation : presentation - time
+                if distance < best.distance { best = (number, distance) }
+            }
+        }
+        return best.packet
     }
 
     private func searchBySendTime(_ milliseconds: UInt64) throws -> Int {

@@ -1,0 +1,143 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `asfcast serve` as a separate process on a free loopback port, for real clients to play from.
+final class ServerProcess {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static var asfcast: String {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        if dir.lastPathComponent.hasSuffix(".xctest") { dir = dir.deletingLastPathComponent() }
+        return dir.appendingPathComponent("asfcast").path
+    }
+
+    let process = Process()
+    let port: Int
+    let log: URL
+
+    init() throws {
+        port = try Self.freePort()
+        log = FileManager.default.temporaryDirectory.appendingPathComponent("asfcast-server-\(port).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.executableURL = URL(fileURLWithPath: Self.asfcast)
+        process.arguments = ["serve", "--bind", "127.0.0.1", "--http-port", "\(port)",
+                             "--media-root", Self.root.appendingPathComponent("Media").path]
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        try waitUntilListening()
+    }
+
+    deinit {
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    var url: String { "127.0.0.1:\(port)" }
+    var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+    /// Retries a TCP connect until the listener answers (bounded: 20 s).
+    private func waitUntilListening() throws {
+        for _ in 0..<400 {
+            if Self.connect(port: port) { return }
+            guard process.isRunning else { throw Failure("server exited: \(logText)") }
+            usleep(50_000)
+        }
+        throw Failure("server did not listen on \(port)")
+    }
+
+    static func connect(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        guard ok else { throw Failure("no free port") }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    /// Sends raw bytes and returns everything the server answers before it closes.
+    func raw(_ request: String) throws -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard connected else { throw Failure("cannot connect") }
+        var timeout = timeval(tv_sec: 20, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        _ = request.withCString { send(fd, $0, strlen($0), 0) }
+        var answer = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = recv(fd, &chunk, chunk.count, 0)
+            if n <= 0 { break }
+            answer += chunk[0..<n]
+        }
+        return String(decoding: answer, as: UTF8.self)
+    }
+}
+
+struct Failure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Runs a client program to completion.
+func run(_ executable: String, _ arguments: [String], user: String? = nil) throws -> (status: Int32, output: String) {
+    let process = Process()
+    if let user {
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+        process.arguments = ["-u", user, "--", executable] + arguments
+    } else {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+    }
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// ffprobe's stream list and packet counts for a file.
+func probe(_ path: String) throws -> (streams: [[String: Any]], duration: Double, startTime: Double) {
+    let out = try run("/usr/bin/ffprobe", ["-v", "error", "-count_packets", "-show_streams", "-show_format", "-of", "json", path])
+    guard out.status == 0, let json = try JSONSerialization.jsonObject(with: Data(out.output.utf8)) as? [String: Any],
+          let streams = json["streams"] as? [[String: Any]], let format = json["format"] as? [String: Any] else {
+        throw Failure("ffprobe failed on \(path): \(out.output)")
+    }
+    return (streams, Double(format["duration"] as? String ?? "0") ?? 0, Double(format["start_time"] as? String ?? "0") ?? 0)
+}
+
+func temporaryFile(_ name: String) -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("asfcast-\(UUID().uuidString)-\(name)").path
+}

@@ -1,0 +1,78 @@
+import NIOCore
+import NIOHTTP1
+import Testing
+@testable import WMSP
+
+struct WireTests {
+    @Test func pragmaKeepsQuotedCommasAndLastValues() {
+        let p = Pragma(headerValues: ["no-cache,client-id=12,features=\"seekable,stridable\"", "xClientGUID={0xbabac001-0x3749}"])
+        #expect(p["features"] == "seekable,stridable")
+        #expect(p.number("client-id") == 12)
+        #expect(p["xclientguid"] == "{0xbabac001-0x3749}")
+    }
+
+    @Test func ffmpegsGluedStreamTimeParsesAsItsNumber() {
+        let p = Pragma(headerValues: ["no-cache,rate=1.000000,stream-time=0Connection: Close"])
+        #expect(p.number("stream-time") == 0)
+        let seek = Pragma(headerValues: ["no-cache,rate=1.000000,stream-time=10000Connection: Close"])
+        #expect(seek.number("stream-time") == 10000)
+    }
+
+    @Test func streamSwitchEntriesInHexAndDecimal() {
+        #expect(StreamSwitchEntry.parse("ffff:1:0 ffff:2:0 ", decimal: false) == [.init(stream: 1, thinning: 0), .init(stream: 2, thinning: 0)])
+        // VLC prints hex; ffmpeg (NSPlayer/4.1) decimal. Stream 10 is "a" or "10".
+        #expect(StreamSwitchEntry.selection("ffff:a:0 ffff:1:2", available: [1, 10], decimalFirst: false) == [10])
+        #expect(StreamSwitchEntry.selection("ffff:10:0 ffff:1:2", available: [1, 10], decimalFirst: true) == [10])
+        // "10" read as hex is 16, which the content lacks: the decimal reading is used.
+        #expect(StreamSwitchEntry.selection("ffff:10:0", available: [1, 10], decimalFirst: false) == [10])
+        #expect(StreamSwitchEntry.selection("ffff:9:0", available: [1, 2], decimalFirst: false) == nil)
+        #expect(StreamSwitchEntry.parse("garbage", decimal: false) == nil)
+    }
+
+    @Test func requestKinds() {
+        func head(_ headers: [(String, String)]) -> HTTPRequestHead {
+            HTTPRequestHead(version: .http1_0, method: .GET, uri: "/demo.wmv", headers: HTTPHeaders(headers))
+        }
+        let player = ("User-Agent", "NSPlayer/4.1.0.3856")
+        #expect(WMSPRequest(head: head([player, ("Pragma", "no-cache,rate=1.000000,stream-time=0")])).kind == .describe)
+        let play = WMSPRequest(head: head([player, ("Pragma", "xPlayStrm=1"), ("Pragma", "stream-switch-entry=ffff:1:0")]))
+        #expect(play.kind == .play)
+        #expect(play.printsDecimalStreamNumbers)
+        #expect(WMSPRequest(head: head([("User-Agent", "VLC/3.0.24")])).kind == .download)
+        let vlcSeek = WMSPRequest(head: head([("User-Agent", "NSPlayer/7.10.0.3059"), ("Pragma", "stream-offset=0:320000,stream-time=0")]))
+        #expect(vlcSeek.startPosition == .byteOffset(320_000))
+        #expect(WMSPRequest(head: head([player, ("Pragma", "stream-time=10000")])).startPosition == .time(milliseconds: 10_000))
+    }
+
+    @Test func framesAreLaidOutAsMSWMSP223() {
+        var b = ByteBuffer()
+        Frame.writeDataHeader(type: Frame.data, locationID: 7, incarnation: 0, afFlags: 3, payloadLength: 3200, to: &b)
+        #expect(Array(b.readableBytesView) == [0x24, 0x44, 0x88, 0x0C, 7, 0, 0, 0, 0, 3, 0x88, 0x0C])
+        var e = ByteBuffer()
+        Frame.writeNotification(type: Frame.endOfStream, reason: 0, to: &e)
+        #expect(Array(e.readableBytesView) == [0x24, 0x45, 4, 0, 0, 0, 0, 0])
+    }
+
+    @Test func headerIsOnePacketUnlessItExceedsTheMaximum() {
+        let small = ByteBuffer(repeating: 1, count: 809)
+        var one = Frame.headerPackets(small, allocator: ByteBufferAllocator())
+        #expect(one.readableBytes == 809 + 12)
+        #expect(one.getInteger(at: 9, as: UInt8.self) == 0x0C)
+        let large = ByteBuffer(repeating: 1, count: 100_000)
+        let split = Frame.headerPackets(large, allocator: ByteBufferAllocator())
+        #expect(split.readableBytes == 100_000 + 2 * 12)
+        #expect(split.getInteger(at: 9, as: UInt8.self) == 0x04)
+        #expect(split.getInteger(at: 12 + Frame.maximumPayload + 9, as: UInt8.self) == 0x08)
+        one.moveReaderIndex(forwardBy: 12)
+        #expect(one.readableBytes == 809)
+    }
+
+    @Test func byteRanges() {
+        #expect(ByteRange("bytes=100-199", size: 1000)?.range == 100..<200)
+        #expect(ByteRange("bytes=900-", size: 1000)?.range == 900..<1000)
+        #expect(ByteRange("bytes=-10", size: 1000)?.range == 990..<1000)
+        #expect(ByteRange("bytes=1000-", size: 1000) == nil)
+        #expect(ByteRange("bytes=5-1", size: 1000) == nil)
+        #expect(ByteRange("items=1-2", size: 1000) == nil)
+    }
+}
