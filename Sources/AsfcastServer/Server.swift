@@ -1,3 +1,4 @@
+import ASF
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -18,6 +19,7 @@ public final class Server: @unchecked Sendable {
     private var channels: [Channel] = []
     private let logger: Logger
 
+    /// The server could not start: a listener or a publishing point's source.
     public struct BindFailure: Error, CustomStringConvertible {
         public var description: String
     }
@@ -33,9 +35,10 @@ public final class Server: @unchecked Sendable {
         let schedulers = Dictionary(uniqueKeysWithValues: try group.makeIterator().map { loop in
             (ObjectIdentifier(loop), try loop.submit { NIOLoopBound(PacingScheduler(eventLoop: loop), eventLoop: loop) }.wait())
         })
-        let points = PublishingPoints([PublishingPoint(name: "default", path: "/", kind: .onDemand(directory: configuration.mediaRoot))])
+        let points = PublishingPoints(try publishingPoints(schedulers: schedulers))
         let context = WMSPServerContext(points: points, fastStartBuffer: .milliseconds(Int64(configuration.fastStartBufferSeconds * 1000)),
-                                        maximumRate: configuration.fastStartMaximumRate, logger: logger)
+                                        maximumRate: configuration.fastStartMaximumRate,
+                                        slowClientSeconds: configuration.slowClientSeconds, logger: logger)
         let http = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -50,6 +53,34 @@ public final class Server: @unchecked Sendable {
         channels.append(try bind(http, port: configuration.httpPort, flag: "--http-port", what: "HTTP (WMSP)"))
         logger.info("serving \(configuration.mediaRoot) over WMSP on \(configuration.bind):\(boundPort(channels[0]))")
         _ = sd_notify(0, "READY=1")
+    }
+
+    /// The default on-demand point at "/", then the configured ones. Broadcast sources are
+    /// opened now, so that a missing or incompatible file stops the start with a clear error.
+    private func publishingPoints(schedulers: [ObjectIdentifier: NIOLoopBound<PacingScheduler>]) throws -> [PublishingPoint] {
+        var result = [PublishingPoint(name: "default", path: "/", kind: .onDemand(directory: configuration.mediaRoot))]
+        var loops = group.makeIterator()
+        for point in configuration.points {
+            switch point.source {
+            case let .directory(directory):
+                result.append(PublishingPoint(name: point.name, path: point.path, kind: .onDemand(directory: directory)))
+            case let .broadcast(files, startImmediately):
+                let opened: [ASFFile]
+                do {
+                    opened = try files.map { try ASFFile(path: configuration.mediaRoot + "/" + $0) }
+                } catch {
+                    throw BindFailure(description: "broadcast point \(point.name): \(error)")
+                }
+                let home = loops.next() ?? group.next()
+                let live = BroadcastPoint(name: point.name, source: try LoopingSource(files: opened),
+                                          home: try home.submit { schedulers[ObjectIdentifier(home)]!.value }.wait(), logger: logger)
+                // Every loop keeps the recent packets, so that a late joiner on any loop starts at once.
+                for loop in group.makeIterator() { _ = live.relay(on: loop) }
+                if startImmediately { live.start() }
+                result.append(PublishingPoint(name: point.name, path: point.path, kind: .broadcast(live)))
+            }
+        }
+        return result
     }
 
     /// The port a listener got (useful with port 0).

@@ -14,6 +14,23 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var fastStartBufferSeconds = 2.0
     public var fastStartMaximumRate = 5.0
     public var logLevel = "info"
+    /// A live client whose unsent data exceeds this many seconds of the stream is disconnected.
+    public var slowClientSeconds = 10.0
+    /// Named publishing points, besides the default one serving `mediaRoot` at "/".
+    public var points: [Point] = []
+
+    public struct Point: Sendable, Equatable {
+        public enum Source: Sendable, Equatable {
+            /// On demand: the files below a directory.
+            case directory(String)
+            /// Broadcast: these files (relative to the media root), one after another, in a loop.
+            case broadcast([String], startImmediately: Bool)
+        }
+
+        public var name: String
+        public var path: String
+        public var source: Source
+    }
 
     public init() {}
 
@@ -65,6 +82,12 @@ public struct ServerConfiguration: Sendable, Equatable {
             case "fast_start_maximum_rate":
                 guard let v = value.float, v >= 1, v <= 100 else { throw fail("a multiple between 1 and 100") }
                 config.fastStartMaximumRate = v
+            case "slow_client_seconds":
+                guard let v = value.float, v >= 1, v <= 600 else { throw fail("seconds between 1 and 600") }
+                config.slowClientSeconds = v
+            case "points":
+                guard let items = value.sequence else { throw fail("a list of publishing points") }
+                config.points = try items.map { try point($0, file: file) }
             case "log_level":
                 let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
                 guard let v = value.string, levels.contains(v) else { throw fail("one of \(levels.joined(separator: ", "))") }
@@ -77,5 +100,51 @@ public struct ServerConfiguration: Sendable, Equatable {
     }
 
     /// Yams marks count lines from 1.
+    /// One entry of `points`: `name`, `path`, and either `directory` or `broadcast` (a file or a
+    /// list of files) with `start: immediately | first_client`.
+    private static func point(_ node: Node, file: String) throws -> Point {
+        guard let mapping = node.mapping else { throw Failure(description: "\(file):\(line(node)): a point must be a mapping") }
+        var name: String?, path: String?, directory: String?, broadcast: [String]?, start = "immediately"
+        for (keyNode, value) in mapping {
+            let key = keyNode.string ?? ""
+            func text() throws -> String {
+                guard let v = value.string, !v.isEmpty else { throw Failure(description: "\(file):\(line(value)): '\(key)' must be text") }
+                return v
+            }
+            switch key {
+            case "name": name = try text()
+            case "path":
+                let p = try text()
+                guard p.hasPrefix("/") else { throw Failure(description: "\(file):\(line(value)): 'path' must start with /") }
+                path = p
+            case "directory": directory = try text()
+            case "broadcast":
+                if let list = value.sequence {
+                    broadcast = try list.map { item in
+                        guard let v = item.string else { throw Failure(description: "\(file):\(line(item)): 'broadcast' lists file names") }
+                        return v
+                    }
+                } else {
+                    broadcast = [try text()]
+                }
+            case "start":
+                start = try text()
+                guard ["immediately", "first_client"].contains(start) else {
+                    throw Failure(description: "\(file):\(line(value)): 'start' must be immediately or first_client")
+                }
+            default:
+                throw Failure(description: "\(file):\(line(keyNode)): unknown key '\(key)' in a point")
+            }
+        }
+        guard let path else { throw Failure(description: "\(file):\(line(node)): a point needs a 'path'") }
+        let source: Point.Source
+        switch (directory, broadcast) {
+        case let (directory?, nil): source = .directory(directory)
+        case let (nil, files?) where !files.isEmpty: source = .broadcast(files, startImmediately: start == "immediately")
+        default: throw Failure(description: "\(file):\(line(node)): a point needs either 'directory' or 'broadcast'")
+        }
+        return Point(name: name ?? String(path.dropFirst()), path: path, source: source)
+    }
+
     private static func line(_ node: Node) -> Int { node.mark?.line ?? 0 }
 }

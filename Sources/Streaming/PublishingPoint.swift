@@ -5,11 +5,21 @@ import Glibc
 #endif
 
 /// A named place clients play from. On-demand points map a URL path prefix to a directory (each
-/// client has its own position in a file); broadcast points come with live sources.
+/// client has its own position in a file); a broadcast point is one live stream at its path.
 public struct PublishingPoint: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         /// Serves the files below `directory`.
         case onDemand(directory: String)
+        /// Serves one live stream shared by every client.
+        case broadcast(BroadcastPoint)
+
+        public static func == (a: Kind, b: Kind) -> Bool {
+            switch (a, b) {
+            case let (.onDemand(x), .onDemand(y)): return x == y
+            case let (.broadcast(x), .broadcast(y)): return x === y
+            default: return false
+            }
+        }
     }
 
     public var name: String
@@ -25,9 +35,10 @@ public struct PublishingPoint: Sendable, Equatable {
 }
 
 /// What a request path names.
-public enum ContentLookup: Equatable, Sendable {
+public enum ContentLookup: Sendable {
     /// An on-demand file, by its real path.
     case file(point: String, path: String)
+    case broadcast(BroadcastPoint)
     /// Nothing: unknown point, missing file, or a path that tries to leave its point's directory.
     case notFound(reason: String)
 }
@@ -52,6 +63,9 @@ public struct PublishingPoints: Sendable {
         let normalized = "/" + components.joined(separator: "/")
         for point in points where (normalized + "/").hasPrefix(point.path) {
             switch point.kind {
+            case let .broadcast(live):
+                guard normalized + "/" == point.path else { return .notFound(reason: "nothing below a broadcast point") }
+                return .broadcast(live)
             case let .onDemand(directory):
                 let relative = String(normalized.dropFirst(point.path.count - 1)).drop { $0 == "/" }
                 guard !relative.isEmpty else { return .notFound(reason: "no file named") }

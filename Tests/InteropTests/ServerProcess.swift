@@ -22,7 +22,9 @@ final class ServerProcess {
         log = FileManager.default.temporaryDirectory.appendingPathComponent("asfcast-server-\(port).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: Self.asfcast)
-        process.arguments = ["serve", "--bind", "127.0.0.1", "--http-port", "\(port)",
+        // The shipped configuration (with its /live broadcast point), on a free loopback port.
+        process.arguments = ["serve", "--config", Self.root.appendingPathComponent("config/asfcast.yaml").path,
+                             "--bind", "127.0.0.1", "--http-port", "\(port)",
                              "--media-root", Self.root.appendingPathComponent("Media").path]
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle

@@ -8,12 +8,23 @@ public struct WMSPServerContext: Sendable {
     /// Fast Start buffer beyond the preroll, and the fastest a session may be sent.
     public var fastStartBuffer: TimeAmount
     public var maximumRate: Double
+    /// Seconds of a stream a client may leave unsent before it counts as too slow.
+    public var slowClientSeconds: Double
     public var logger: Logger
 
-    public init(points: PublishingPoints, fastStartBuffer: TimeAmount = .seconds(2), maximumRate: Double = 5, logger: Logger) {
+    public init(points: PublishingPoints, fastStartBuffer: TimeAmount = .seconds(2), maximumRate: Double = 5,
+                slowClientSeconds: Double = 10, logger: Logger) {
         self.points = points
         self.fastStartBuffer = fastStartBuffer
         self.maximumRate = maximumRate
+        self.slowClientSeconds = slowClientSeconds
         self.logger = logger
+    }
+
+    /// Write buffer marks for a stream of `bitsPerSecond`: a session may queue `slowClientSeconds`
+    /// of it (at least 256 KiB) before its channel reports unwritable.
+    public func writeBufferMarks(bitsPerSecond: UInt32) -> ChannelOptions.Types.WriteBufferWaterMark {
+        let high = max(256 << 10, Int(Double(bitsPerSecond) / 8 * slowClientSeconds))
+        return .init(low: high / 2, high: high)
     }
 }

@@ -11,17 +11,21 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
     public typealias InboundIn = HTTPServerRequestPart
     public typealias OutboundOut = HTTPServerResponsePart
 
-    private let server: WMSPServerContext
-    private let scheduler: PacingScheduler
-    private var logger: Logger
+    let server: WMSPServerContext
+    let scheduler: PacingScheduler
+    var logger: Logger
     private var head: HTTPRequestHead?
-    private var context: ChannelHandlerContext?
-    private var session: PlaySession?
+    var context: ChannelHandlerContext?
+    var session: PlaySession?
     /// The $D sequence number (2.2.3.1.2 AFFlags).
-    private var sequence: UInt8 = 0
+    var sequence: UInt8 = 0
     /// Waiting for the socket to drain before sending more.
-    private var parked = false
-    private var due: [(number: Int, bytes: ByteBuffer)] = []
+    var parked = false
+    var due: [(number: Int, bytes: ByteBuffer)] = []
+    /// The broadcast this connection receives, if any.
+    var relay: BroadcastRelay?
+    /// Whether packets go out as $D frames (WMSP) or as bare ASF (plain HTTP).
+    var framed = true
 
     public init(server: WMSPServerContext, scheduler: PacingScheduler) {
         self.server = server
@@ -73,6 +77,8 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
     private func stop() {
         if session != nil { scheduler.cancel(self) }
         session = nil
+        relay?.leave(self)
+        relay = nil
     }
 
     // MARK: Requests
@@ -84,6 +90,8 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
         case let .notFound(reason):
             logger.notice("404: \(reason)")
             return sendError(.notFound, "not found", context: context)
+        case let .broadcast(point):
+            return broadcast(point, request: request, context: context)
         case let .file(_, found):
             path = found
         }
@@ -98,7 +106,7 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
         case .download:
             download(file, request: request, version: version, context: context)
         case .describe:
-            writeWMSPHead(contentType: "application/vnd.ms.wms-hdr.asfv1", file: file, context: context)
+            writeWMSPHead(contentType: "application/vnd.ms.wms-hdr.asfv1", broadcast: false, context: context)
             context.write(wrapOutboundOut(.body(.byteBuffer(Frame.headerPackets(streamingHeader(file), allocator: context.channel.allocator)))), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
             logger.info("describe")
@@ -133,11 +141,12 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
             logger.error("seek failed: \(error)")
             return sendError(.internalServerError, "seek failed", context: context)
         }
-        writeWMSPHead(contentType: "application/x-mms-framed", file: file, context: context)
+        writeWMSPHead(contentType: "application/x-mms-framed", broadcast: false, context: context)
         context.write(wrapOutboundOut(.body(.byteBuffer(Frame.headerPackets(streamingHeader(file), allocator: context.channel.allocator)))), promise: nil)
         context.flush()
         let pacing = Pacing.fastStart(prerollMilliseconds: file.header.fileProperties.preroll,
                                       buffer: server.fastStartBuffer, maximumRate: server.maximumRate)
+        try? context.channel.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark, value: server.writeBufferMarks(bitsPerSecond: file.header.fileProperties.maximumBitrate))
         session = PlaySession(file: file, startPacket: start, selection: selection, pacing: pacing, start: context.eventLoop.now)
         logger.info("play from packet \(start), streams \(selection.map { $0.sorted().description } ?? "all")")
         scheduler.schedule(self, at: context.eventLoop.now)
@@ -145,18 +154,18 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
 
     /// MS-WMSP response headers as the three open-source clients accept them (CLIENTS.md 1.1):
     /// HTTP/1.0 (never chunked), a reason phrase, `features` saying the content is seekable.
-    private func writeWMSPHead(contentType: String, file: ASFFile, context: ChannelHandlerContext) {
+    func writeWMSPHead(contentType: String, broadcast: Bool, context: ChannelHandlerContext) {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: contentType)
         headers.add(name: "Server", value: "Cougar/9.01.01.3814")
         headers.add(name: "Cache-Control", value: "no-cache")
-        let features = file.header.fileProperties.flags.contains(.broadcast) ? "broadcast" : "seekable,stridable"
+        let features = broadcast ? "broadcast" : "seekable,stridable"
         headers.add(name: "Pragma", value: "no-cache,client-id=\(UInt32.random(in: 1...UInt32.max)),features=\"\(features)\",timeout=60000")
         headers.add(name: "Connection", value: "close")
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_0, status: .ok, headers: headers))), promise: nil)
     }
 
-    private func sendError(_ status: HTTPResponseStatus, _ reason: String, context: ChannelHandlerContext) {
+    func sendError(_ status: HTTPResponseStatus, _ reason: String, context: ChannelHandlerContext) {
         var body = context.channel.allocator.buffer(capacity: reason.utf8.count + 1)
         body.writeString(reason + "\n")
         var headers = HTTPHeaders()
@@ -169,6 +178,28 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
     }
 
     // MARK: Pacing
+
+    /// Writes packets as $D frames (2.2.3.3) and flushes once. One buffer holds the batch's frame
+    /// headers; each packet goes out as its own shared bytes, never copied.
+    func writeData<C: Collection>(_ packets: C, context: ChannelHandlerContext, _ parts: (C.Element) -> (location: UInt32, bytes: ByteBuffer)) {
+        guard framed else {
+            for packet in packets { context.write(wrapOutboundOut(.body(.byteBuffer(parts(packet).bytes))), promise: nil) }
+            context.flush()
+            return
+        }
+        var headers = context.channel.allocator.buffer(capacity: packets.count * 12)
+        for packet in packets {
+            let (location, bytes) = parts(packet)
+            Frame.writeDataHeader(type: Frame.data, locationID: location, incarnation: 0, afFlags: sequence,
+                                  payloadLength: bytes.readableBytes, to: &headers)
+            sequence &+= 1
+        }
+        for (i, packet) in packets.enumerated() {
+            context.write(wrapOutboundOut(.body(.byteBuffer(headers.getSlice(at: i * 12, length: 12)!))), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(parts(packet).bytes))), promise: nil)
+        }
+        context.flush()
+    }
 
     public func pump(now: NIODeadline) -> NIODeadline? {
         guard let context, var session else { return nil }
@@ -187,18 +218,7 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
             return nil
         }
         if !due.isEmpty {
-            // One buffer for this batch's $D headers; each packet goes out as its own shared bytes.
-            var headers = context.channel.allocator.buffer(capacity: due.count * 12)
-            for (number, bytes) in due {
-                Frame.writeDataHeader(type: Frame.data, locationID: UInt32(truncatingIfNeeded: number), incarnation: 0,
-                                      afFlags: sequence, payloadLength: bytes.readableBytes, to: &headers)
-                sequence &+= 1
-            }
-            for (i, (_, bytes)) in due.enumerated() {
-                context.write(wrapOutboundOut(.body(.byteBuffer(headers.getSlice(at: i * 12, length: 12)!))), promise: nil)
-                context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
-            }
-            context.flush()
+            writeData(due, context: context) { (UInt32(truncatingIfNeeded: $0.number), $0.bytes) }
         }
         switch step {
         case let .wait(until):

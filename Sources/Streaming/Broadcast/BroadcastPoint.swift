@@ -1,0 +1,98 @@
+import ASF
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// A broadcast publishing point: one live source shared by every client. The source runs in
+/// real time on the point's home loop; each batch of packets goes once to every loop that has
+/// clients, where a `BroadcastRelay` fans it out (DESIGN.md: one cursor per loop, no per-packet locks).
+public final class BroadcastPoint: PacedSession, @unchecked Sendable {
+    public let name: String
+    /// The header every client gets: broadcast flag set, sizes unknown (ASF spec 3.2).
+    public let header: ASFHeader
+    /// Header Object plus the Data Object start, as MS-WMSP and MS-MMSP send it.
+    public let streamingHeader: ByteBuffer
+    public let packetSize: Int
+    private let home: PacingScheduler
+    private let logger: Logger
+    private let videoStreams: Set<UInt8>
+    // Home loop only.
+    private var source: LoopingSource
+    private var clockStart: NIODeadline?
+    private var firstSendTime: UInt32 = 0
+    private var held: LivePacket?
+    // Any thread, at join time only.
+    private let relays = NIOLockedValueBox<[ObjectIdentifier: BroadcastRelay]>([:])
+    private let started = NIOLockedValueBox(false)
+
+    public init(name: String, source: LoopingSource, home: PacingScheduler, logger: Logger) {
+        self.name = name
+        self.source = source
+        header = source.header
+        packetSize = source.packetSize
+        let data = DataObjectHeader(objectSize: 0, fileID: header.fileProperties.fileID, totalDataPackets: 0)
+        streamingHeader = header.streamingHeader(dataObject: data)
+        videoStreams = Set(header.streams.filter { $0.kind == .video }.map(\.streamNumber))
+        self.home = home
+        self.logger = logger
+    }
+
+    /// Starts the source (once; later calls do nothing).
+    public func start() {
+        let first = started.withLockedValue { started in
+            defer { started = true }
+            return !started
+        }
+        guard first else { return }
+        home.eventLoop.execute {
+            self.logger.info("broadcast \(self.name) started")
+            self.home.schedule(self, at: self.home.eventLoop.now)
+        }
+    }
+
+    /// This point's relay on `loop`, created on first use.
+    public func relay(on loop: EventLoop) -> BroadcastRelay {
+        relays.withLockedValue { relays in
+            if let relay = relays[ObjectIdentifier(loop)] { return relay }
+            let relay = BroadcastRelay(eventLoop: loop, packetSize: packetSize, videoStreams: videoStreams)
+            relays[ObjectIdentifier(loop)] = relay
+            return relay
+        }
+    }
+
+    public func pump(now: NIODeadline) -> NIODeadline? {
+        var batch = [LivePacket]()
+        do {
+            while true {
+                let packet = try held ?? source.next()
+                held = nil
+                if clockStart == nil {
+                    clockStart = now
+                    firstSendTime = packet.sendTime
+                }
+                let due = clockStart! + .milliseconds(Int64(packet.sendTime &- firstSendTime))
+                guard due <= now else {
+                    held = packet
+                    distribute(batch)
+                    return due
+                }
+                batch.append(packet)
+            }
+        } catch {
+            logger.error("broadcast \(name) stopped: \(error)")
+            distribute(batch)
+            return nil
+        }
+    }
+
+    private func distribute(_ batch: [LivePacket]) {
+        guard !batch.isEmpty else { return }
+        for relay in relays.withLockedValue({ Array($0.values) }) {
+            if relay.eventLoop.inEventLoop {
+                relay.deliver(batch)
+            } else {
+                relay.eventLoop.execute { relay.deliver(batch) }
+            }
+        }
+    }
+}

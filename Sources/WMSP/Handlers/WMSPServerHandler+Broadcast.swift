@@ -1,0 +1,51 @@
+import ASF
+import NIOCore
+import NIOHTTP1
+import Streaming
+
+/// Broadcast points: every client gets the point's header, then the packets from the latest
+/// clean point (Advanced Fast Start), then the live packets as the source produces them.
+extension WMSPServerHandler: BroadcastSubscriber {
+    func broadcast(_ point: BroadcastPoint, request: WMSPRequest, context: ChannelHandlerContext) {
+        point.start()
+        switch request.kind {
+        case .describe:
+            writeWMSPHead(contentType: "application/vnd.ms.wms-hdr.asfv1", broadcast: true, context: context)
+            context.write(wrapOutboundOut(.body(.byteBuffer(Frame.headerPackets(point.streamingHeader, allocator: context.channel.allocator)))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+            logger.info("describe broadcast \(point.name)")
+            return
+        case .play:
+            writeWMSPHead(contentType: "application/x-mms-framed", broadcast: true, context: context)
+            context.write(wrapOutboundOut(.body(.byteBuffer(Frame.headerPackets(point.streamingHeader, allocator: context.channel.allocator)))), promise: nil)
+        case .download:
+            // A plain HTTP client gets the bare ASF stream: header, then packets as they come.
+            framed = false
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: "video/x-ms-asf")
+            headers.add(name: "Cache-Control", value: "no-cache")
+            headers.add(name: "Connection", value: "close")
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_0, status: .ok, headers: headers))), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(point.streamingHeader))), promise: nil)
+        }
+        // A live client may fall behind by the write buffer's high mark, then it is let go.
+        try? context.channel.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark, value: server.writeBufferMarks(bitsPerSecond: point.header.fileProperties.maximumBitrate))
+        let relay = point.relay(on: context.eventLoop)
+        self.relay = relay
+        let burst = relay.join(self)
+        writeData(burst, context: context) { ($0.locationID, $0.bytes) }
+        logger.info("play broadcast \(point.name), joined with \(burst.count) packets")
+    }
+
+    public func receive(_ packets: [LivePacket]) {
+        guard let context else { return }
+        guard context.channel.isWritable else {
+            logger.notice("client too slow for the broadcast: disconnected")
+            relay?.leave(self)
+            relay = nil
+            context.close(promise: nil)
+            return
+        }
+        writeData(packets, context: context) { ($0.locationID, $0.bytes) }
+    }
+}
