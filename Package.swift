@@ -81,6 +81,7 @@ let package = Package(
             name: "StreamingTests",
             dependencies: [
                 "ASF", "Streaming",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]

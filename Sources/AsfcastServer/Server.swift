@@ -71,8 +71,11 @@ public final class Server: @unchecked Sendable {
                 } catch {
                     throw BindFailure(description: "broadcast point \(point.name): \(error)")
                 }
+                for file in opened.dropFirst() where !SplicedSource.compatible(opened[0], file) {
+                    throw BindFailure(description: "broadcast point \(point.name): \(file.path) does not have the streams and packet size of \(opened[0].path)")
+                }
                 let home = loops.next() ?? group.next()
-                let live = BroadcastPoint(name: point.name, source: try LoopingSource(files: opened),
+                let live = BroadcastPoint(name: point.name, source: try SplicedSource(entries: opened.map { .init(file: $0) }, loops: true),
                                           home: try home.submit { schedulers[ObjectIdentifier(home)]!.value }.wait(), logger: logger)
                 // Every loop keeps the recent packets, so that a late joiner on any loop starts at once.
                 for loop in group.makeIterator() { _ = live.relay(on: loop) }

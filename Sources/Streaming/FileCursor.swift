@@ -1,8 +1,9 @@
 import ASF
 import NIOCore
 
-/// An on-demand client's position in a file: packets are read in batches, each a slice of one read.
-public struct FileCursor {
+/// An on-demand client's position in one file: packets are read in batches, each a slice of one
+/// read, and only their send time is parsed.
+public struct FileCursor: PacketSource {
     public let file: ASFFile
     private var reader: ASFFile.PacketReader
 
@@ -11,10 +12,9 @@ public struct FileCursor {
         reader = file.packets(from: startPacket, batch: 32)
     }
 
-    /// Number of the packet `next()` returns.
-    public var position: Int { reader.position }
-
-    public mutating func next() throws -> (number: Int, bytes: ByteBuffer)? {
-        try reader.next()
+    public mutating func next() throws -> SourceItem? {
+        guard let (number, bytes) = try reader.next() else { return nil }
+        return .packet(StreamPacket(locationID: UInt32(truncatingIfNeeded: number), bytes: bytes,
+                                    sendTime: try DataPacket.sendTime(of: bytes), isCleanPoint: false))
     }
 }

@@ -52,6 +52,16 @@ public struct PublishingPoints: Sendable {
         self.points = points.sorted { $0.path.count > $1.path.count }
     }
 
+    /// The directory of the on-demand point that holds `path` (a real path from `lookup`).
+    public func root(ofFile path: String) -> String? {
+        for point in points {
+            if case let .onDemand(directory) = point.kind, let real = realpathString(directory), path.hasPrefix(real + "/") {
+                return real
+            }
+        }
+        return nil
+    }
+
     public func lookup(_ requestPath: String) -> ContentLookup {
         let pathOnly = requestPath.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
         guard let decoded = pathOnly.removingPercentEncoding else { return .notFound(reason: "bad percent-encoding") }
@@ -77,7 +87,7 @@ public struct PublishingPoints: Sendable {
 
     /// The file's real path, if it is a regular file inside `directory` once links are resolved.
     private static func resolve(directory: String, relative: String, point: String) -> ContentLookup {
-        guard let root = realPath(directory), let file = realPath(directory + "/" + relative) else {
+        guard let root = realpathString(directory), let file = realpathString(directory + "/" + relative) else {
             return .notFound(reason: "no such file")
         }
         guard file.hasPrefix(root.hasSuffix("/") ? root : root + "/") else {
@@ -86,11 +96,5 @@ public struct PublishingPoints: Sendable {
         var st = stat()
         guard stat(file, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return .notFound(reason: "not a regular file") }
         return .file(point: point, path: file)
-    }
-
-    private static func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
     }
 }

@@ -93,3 +93,23 @@ struct WMSPInteropTests {
         #expect(describe.contains("application/vnd.ms.wms-hdr.asfv1"))
     }
 }
+
+/// The server-side playlist sample over mmsh: both entries in one session.
+@Suite(.serialized)
+struct PlaylistInteropTests {
+    @Test func ffmpegPlaysBothEntriesInOneSession() throws {
+        let server = try ServerProcess()
+        let out = temporaryFile("playlist.asf")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let result = try run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-y", "-i", "mmsh://\(server.url)/playlist.wsx", "-c", "copy", "-f", "asf", out])
+        #expect(result.status == 0, "\(result.output)")
+        // demo.wmv (20 s, 300 frames) then the first 5 s of noindex.wmv (75 frames at 15 fps).
+        let received = try probe(out)
+        #expect(abs(received.duration - 25) < 0.5, "\(received.duration) s")
+        let video = try #require(received.streams.first { $0["codec_type"] as? String == "video" })
+        let frames = Int(video["nb_read_packets"] as! String)!
+        #expect((370...380).contains(frames), "\(frames) video frames")
+        #expect(try run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-i", out, "-f", "null", "-"]).output.isEmpty)
+        #expect(server.logText.contains("play ended"))
+    }
+}

@@ -10,14 +10,19 @@ struct BroadcastTests {
         try ASFFile(path: PacingTests.media.appendingPathComponent(name).path)
     }
 
-    @Test func loopingSourceRunsOnOneClockAcrossTheLoop() throws {
+    /// The next packet of a source whose entries share one header.
+    static func packet(_ source: inout SplicedSource) throws -> StreamPacket {
+        guard case let .packet(packet) = try source.next() else { throw ASFError("test", at: 0, .invalidValue("no packet")) }
+        return packet
+    }
+
+    @Test func loopedSourceRunsOnOneClockAcrossTheLoop() throws {
         let demo = try Self.file("demo.wmv")
-        var source = try LoopingSource(files: [demo])
-        #expect(source.header.fileProperties.flags.contains(.broadcast))
-        var last: LivePacket?
+        var source = try SplicedSource(entries: [.init(file: demo)], loops: true)
+        var last: StreamPacket?
         var presentations: [UInt32] = []
         for i in 0..<(demo.packetCount * 2 + 5) {
-            let packet = try source.next()
+            let packet = try Self.packet(&source)
             #expect(packet.locationID == UInt32(i))
             if let last { #expect(packet.sendTime >= last.sendTime) }
             let parsed = try DataPacket(parsing: packet.bytes)
@@ -30,27 +35,41 @@ struct BroadcastTests {
         }
     }
 
-    @Test func incompatibleFilesAreRefused() throws {
-        #expect(throws: LoopingSource.Incompatible.self) { try LoopingSource(files: [Self.file("demo.wmv"), Self.file("audio.wma")]) }
-        #expect(throws: LoopingSource.Incompatible.self) { try LoopingSource(files: []) }
-        _ = try LoopingSource(files: [Self.file("demo.wmv"), Self.file("noindex.wmv")])
+    @Test func entriesWithOtherStreamsAreAnnouncedWithTheirHeader() throws {
+        let demo = try Self.file("demo.wmv"), audio = try Self.file("audio.wma"), noindex = try Self.file("noindex.wmv")
+        #expect(SplicedSource.compatible(demo, noindex))
+        #expect(!SplicedSource.compatible(demo, audio))
+        #expect(throws: SplicedSource.Empty.self) { try SplicedSource(entries: [], loops: false) }
+        var source = try SplicedSource(entries: [.init(file: demo, clipEnd: 2000), .init(file: noindex, clipEnd: 1000), .init(file: audio)], loops: false)
+        var items: [String] = []
+        var lastTime: UInt32 = 0
+        while let item = try source.next() {
+            switch item {
+            case let .header(file): items.append(file.path)
+            case let .packet(p):
+                #expect(p.sendTime >= lastTime)
+                lastTime = p.sendTime
+            }
+        }
+        #expect(items == [audio.path], "only the entry with other streams gets a header")
+        #expect(lastTime > 20_000 && lastTime < 24_000, "2 s + 1 s of clips, then the 20 s audio file: \(lastTime)")
     }
 
     final class Collector: BroadcastSubscriber {
-        var packets: [LivePacket] = []
-        func receive(_ packets: [LivePacket]) { self.packets += packets }
+        var packets: [StreamPacket] = []
+        func receive(_ packets: [StreamPacket]) { self.packets += packets }
     }
 
     @Test func lateJoinerStartsAtTheLatestKeyFrameAndEarlyJoinerWaitsForOne() throws {
         let loop = EmbeddedEventLoop()
         let demo = try Self.file("demo.wmv")
-        var source = try LoopingSource(files: [demo])
+        var source = try SplicedSource(entries: [.init(file: demo)], loops: true)
         let relay = BroadcastRelay(eventLoop: loop, packetSize: demo.packetSize, videoStreams: [1])
         let early = Collector()
         // The first packet of the file is a clean point: drop it so the relay starts mid-GOP.
-        _ = try source.next()
+        _ = try Self.packet(&source)
         #expect(relay.join(early).isEmpty)
-        let batch = try (0..<40).map { _ in try source.next() }
+        let batch = try (0..<40).map { _ in try Self.packet(&source) }
         relay.deliver(batch)
         let late = Collector()
         let burst = relay.join(late)
@@ -60,10 +79,10 @@ struct BroadcastTests {
             let firstVideo = try #require(packet.payloads.first { $0.streamNumber == 1 })
             #expect(firstVideo.isKeyFrame && firstVideo.startsMediaObject)
         }
-        relay.deliver(try (0..<5).map { _ in try source.next() })
+        relay.deliver(try (0..<5).map { _ in try Self.packet(&source) })
         #expect(late.packets.count == 5)
         relay.leave(late)
-        relay.deliver(try (0..<5).map { _ in try source.next() })
+        relay.deliver(try (0..<5).map { _ in try Self.packet(&source) })
         #expect(late.packets.count == 5)
         #expect(relay.subscriberCount == 1)
     }

@@ -23,7 +23,10 @@ struct PacingTests {
         var finished = false
         init(_ session: PlaySession) { self.session = session }
         func pump(now: NIODeadline) -> NIODeadline? {
-            switch try! session.sendDue(now: now, { number, _ in sent.append((number, now)) }) {
+            let step = try! session.sendDue(now: now) { output in
+                if case let .packet(packet) = output { sent.append((Int(packet.locationID), now)) }
+            }
+            switch step {
             case let .wait(until): return until
             case .finished: finished = true; return nil
             }
@@ -35,7 +38,7 @@ struct PacingTests {
         let scheduler = PacingScheduler(eventLoop: loop)
         let file = try ASFFile(path: Self.media.appendingPathComponent("demo.wmv").path)
         let pacing = Pacing(lead: .seconds(3), maximumRate: 4)
-        let recorder = Recorder(PlaySession(file: file, startPacket: 0, selection: nil, pacing: pacing, start: loop.now))
+        let recorder = Recorder(PlaySession(source: FileCursor(file: file), selection: nil, pacing: pacing, start: loop.now))
         let start = loop.now
         scheduler.schedule(recorder, at: start)
         loop.run()
@@ -57,7 +60,7 @@ struct PacingTests {
         let loop = EmbeddedEventLoop()
         let scheduler = PacingScheduler(eventLoop: loop)
         let file = try ASFFile(path: Self.media.appendingPathComponent("demo.wmv").path)
-        let recorder = Recorder(PlaySession(file: file, startPacket: 0, selection: [2], pacing: Pacing(lead: .zero, maximumRate: 1), start: loop.now))
+        let recorder = Recorder(PlaySession(source: FileCursor(file: file), selection: [2], pacing: Pacing(lead: .zero, maximumRate: 1), start: loop.now))
         scheduler.schedule(recorder, at: loop.now)
         loop.run()
         let before = recorder.sent.count

@@ -81,6 +81,22 @@ public struct DataPacket: Sendable, Equatable {
         guard body.isAtEnd else { throw body.error(.invalidValue("\(body.remaining) bytes after the last payload")) }
     }
 
+    /// The send time alone, read from the payload parsing information without parsing payloads:
+    /// what pacing needs for every packet.
+    public static func sendTime(of bytes: ByteBuffer) throws -> UInt32 {
+        var c = ByteCursor(bytes, context: "data packet")
+        var flags = try c.u8()
+        if flags & 0x80 != 0 {
+            try c.skip(Int(flags & 0x0F))
+            flags = try c.u8()
+        }
+        _ = try c.u8()
+        _ = try c.sized(flags >> 5)
+        _ = try c.sized(flags >> 1)
+        _ = try c.sized(flags >> 3)
+        return try c.u32()
+    }
+
     private static func parsePayload(_ c: inout ByteCursor, propertyFlags: UInt8, payloadLengthType: UInt8?) throws -> Payload {
         let stream = try c.u8()
         let mediaObjectNumber = try c.sized(propertyFlags >> 4)

@@ -17,19 +17,19 @@ public final class BroadcastPoint: PacedSession, @unchecked Sendable {
     private let logger: Logger
     private let videoStreams: Set<UInt8>
     // Home loop only.
-    private var source: LoopingSource
+    private var source: SplicedSource
     private var clockStart: NIODeadline?
     private var firstSendTime: UInt32 = 0
-    private var held: LivePacket?
+    private var held: StreamPacket?
     // Any thread, at join time only.
     private let relays = NIOLockedValueBox<[ObjectIdentifier: BroadcastRelay]>([:])
     private let started = NIOLockedValueBox(false)
 
-    public init(name: String, source: LoopingSource, home: PacingScheduler, logger: Logger) {
+    public init(name: String, source: SplicedSource, home: PacingScheduler, logger: Logger) {
         self.name = name
         self.source = source
-        header = source.header
-        packetSize = source.packetSize
+        header = source.file.header.broadcast()
+        packetSize = source.file.packetSize
         let data = DataObjectHeader(objectSize: 0, fileID: header.fileProperties.fileID, totalDataPackets: 0)
         streamingHeader = header.streamingHeader(dataObject: data)
         videoStreams = Set(header.streams.filter { $0.kind == .video }.map(\.streamNumber))
@@ -61,10 +61,14 @@ public final class BroadcastPoint: PacedSession, @unchecked Sendable {
     }
 
     public func pump(now: NIODeadline) -> NIODeadline? {
-        var batch = [LivePacket]()
+        var batch = [StreamPacket]()
         do {
             while true {
-                let packet = try held ?? source.next()
+                guard let packet = try held ?? nextPacket() else {
+                    logger.error("broadcast \(name) has nothing left to play")
+                    distribute(batch)
+                    return nil
+                }
                 held = nil
                 if clockStart == nil {
                     clockStart = now
@@ -85,7 +89,15 @@ public final class BroadcastPoint: PacedSession, @unchecked Sendable {
         }
     }
 
-    private func distribute(_ batch: [LivePacket]) {
+    /// Broadcast sources loop over entries that share one header, so only packets come.
+    private func nextPacket() throws -> StreamPacket? {
+        while let item = try source.next() {
+            if case let .packet(packet) = item { return packet }
+        }
+        return nil
+    }
+
+    private func distribute(_ batch: [StreamPacket]) {
         guard !batch.isEmpty else { return }
         for relay in relays.withLockedValue({ Array($0.values) }) {
             if relay.eventLoop.inEventLoop {

@@ -4,7 +4,7 @@ import NIOCore
 /// What receives a broadcast on one event loop: a client session of some engine.
 public protocol BroadcastSubscriber: AnyObject {
     /// New packets, in order. Runs on the subscriber's loop.
-    func receive(_ packets: [LivePacket])
+    func receive(_ packets: [StreamPacket])
 }
 
 /// A broadcast point's presence on one event loop: the recent packets (from the last clean
@@ -14,7 +14,7 @@ public final class BroadcastRelay {
     public let eventLoop: EventLoop
     private let packetSize: Int
     private let videoStreams: Set<UInt8>
-    private var ring: [LivePacket] = []
+    private var ring: [StreamPacket] = []
     private var subscribers: [ObjectIdentifier: BroadcastSubscriber] = [:]
     /// Subscribers that joined before any clean point: they start at the next one.
     private var waiting: [ObjectIdentifier: BroadcastSubscriber] = [:]
@@ -29,7 +29,7 @@ public final class BroadcastRelay {
 
     public var subscriberCount: Int { subscribers.count + waiting.count }
 
-    func deliver(_ batch: [LivePacket]) {
+    func deliver(_ batch: [StreamPacket]) {
         ring.append(contentsOf: batch)
         trim()
         for subscriber in subscribers.values { subscriber.receive(batch) }
@@ -59,7 +59,7 @@ public final class BroadcastRelay {
     /// Adds `subscriber` and returns what it starts with: the packets from the latest clean
     /// point (Advanced Fast Start), the first trimmed so that its first video payload begins
     /// the key frame. With no clean point yet, it gets nothing until the next one.
-    public func join(_ subscriber: BroadcastSubscriber) -> [LivePacket] {
+    public func join(_ subscriber: BroadcastSubscriber) -> [StreamPacket] {
         eventLoop.preconditionInEventLoop()
         guard let start = ring.lastIndex(where: \.isCleanPoint) else {
             waiting[ObjectIdentifier(subscriber)] = subscriber
@@ -77,7 +77,7 @@ public final class BroadcastRelay {
     }
 
     /// The packet without the video payloads that come before its key frame starts.
-    private func startingAtKeyFrame(_ live: LivePacket) -> LivePacket? {
+    private func startingAtKeyFrame(_ live: StreamPacket) -> StreamPacket? {
         guard !videoStreams.isEmpty, let packet = try? DataPacket(parsing: live.bytes),
               let key = packet.payloads.firstIndex(where: { videoStreams.contains($0.streamNumber) && $0.isKeyFrame && $0.startsMediaObject })
         else { return nil }

@@ -10,13 +10,13 @@ extension WMSPServerHandler: BroadcastSubscriber {
         point.start()
         switch request.kind {
         case .describe:
-            writeWMSPHead(contentType: "application/vnd.ms.wms-hdr.asfv1", broadcast: true, context: context)
+            writeWMSPHead(contentType: "application/vnd.ms.wms-hdr.asfv1", features: "broadcast", context: context)
             context.write(wrapOutboundOut(.body(.byteBuffer(Frame.headerPackets(point.streamingHeader, allocator: context.channel.allocator)))), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
             logger.info("describe broadcast \(point.name)")
             return
         case .play:
-            writeWMSPHead(contentType: "application/x-mms-framed", broadcast: true, context: context)
+            writeWMSPHead(contentType: "application/x-mms-framed", features: "broadcast", context: context)
             context.write(wrapOutboundOut(.body(.byteBuffer(Frame.headerPackets(point.streamingHeader, allocator: context.channel.allocator)))), promise: nil)
         case .download:
             // A plain HTTP client gets the bare ASF stream: header, then packets as they come.
@@ -37,7 +37,7 @@ extension WMSPServerHandler: BroadcastSubscriber {
         logger.info("play broadcast \(point.name), joined with \(burst.count) packets")
     }
 
-    public func receive(_ packets: [LivePacket]) {
+    public func receive(_ packets: [StreamPacket]) {
         guard let context else { return }
         guard context.channel.isWritable else {
             logger.notice("client too slow for the broadcast: disconnected")

@@ -21,7 +21,7 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
     var sequence: UInt8 = 0
     /// Waiting for the socket to drain before sending more.
     var parked = false
-    var due: [(number: Int, bytes: ByteBuffer)] = []
+    var due: [StreamPacket] = []
     /// The broadcast this connection receives, if any.
     var relay: BroadcastRelay?
     /// Whether packets go out as $D frames (WMSP) or as bare ASF (plain HTTP).
@@ -95,31 +95,29 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
         case let .file(_, found):
             path = found
         }
-        let file: ASFFile
+        let content: OnDemandContent
         do {
-            file = try ASFFile(path: path)
+            content = try OnDemandContent(path: path, root: server.points.root(ofFile: path) ?? path, logger: logger)
         } catch {
             logger.notice("cannot serve: \(error)")
             return sendError(.notFound, "not ASF content", context: context)
         }
         switch request.kind {
         case .download:
-            download(file, request: request, version: version, context: context)
+            guard content.playlist == nil else { return sendError(.notFound, "a playlist is played, not downloaded", context: context) }
+            download(content.first, request: request, version: version, context: context)
         case .describe:
-            writeWMSPHead(contentType: "application/vnd.ms.wms-hdr.asfv1", broadcast: false, context: context)
-            context.write(wrapOutboundOut(.body(.byteBuffer(Frame.headerPackets(streamingHeader(file), allocator: context.channel.allocator)))), promise: nil)
+            writeWMSPHead(contentType: "application/vnd.ms.wms-hdr.asfv1", features: content.features, context: context)
+            context.write(wrapOutboundOut(.body(.byteBuffer(Frame.headerPackets(content.streamingHeader, allocator: context.channel.allocator)))), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
             logger.info("describe")
         case .play:
-            play(file, request: request, context: context)
+            play(content, request: request, context: context)
         }
     }
 
-    private func streamingHeader(_ file: ASFFile) -> ByteBuffer {
-        file.header.streamingHeader(dataObject: file.dataObject)
-    }
-
-    private func play(_ file: ASFFile, request: WMSPRequest, context: ChannelHandlerContext) {
+    private func play(_ content: OnDemandContent, request: WMSPRequest, context: ChannelHandlerContext) {
+        let file = content.first
         let available = Set(file.header.streams.map(\.streamNumber))
         var selection: Set<UInt8>?
         if let entries = request.pragma["stream-switch-entry"] {
@@ -130,36 +128,31 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
             }
             selection = chosen
         }
-        let start: Int
+        let source: any PacketSource
         do {
-            switch request.startPosition {
-            case nil: start = 0
-            case let .byteOffset(offset): start = min(Int(offset / UInt64(file.packetSize)), file.packetCount)
-            case let .time(ms): start = try file.packetNumber(forTime: ms)
-            }
+            source = try content.source(from: request.startPosition)
         } catch {
-            logger.error("seek failed: \(error)")
-            return sendError(.internalServerError, "seek failed", context: context)
+            logger.error("cannot start: \(error)")
+            return sendError(.internalServerError, "cannot start playback", context: context)
         }
-        writeWMSPHead(contentType: "application/x-mms-framed", broadcast: false, context: context)
-        context.write(wrapOutboundOut(.body(.byteBuffer(Frame.headerPackets(streamingHeader(file), allocator: context.channel.allocator)))), promise: nil)
+        writeWMSPHead(contentType: "application/x-mms-framed", features: content.features, context: context)
+        context.write(wrapOutboundOut(.body(.byteBuffer(Frame.headerPackets(content.streamingHeader, allocator: context.channel.allocator)))), promise: nil)
         context.flush()
+        try? context.channel.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark, value: server.writeBufferMarks(bitsPerSecond: file.header.fileProperties.maximumBitrate))
         let pacing = Pacing.fastStart(prerollMilliseconds: file.header.fileProperties.preroll,
                                       buffer: server.fastStartBuffer, maximumRate: server.maximumRate)
-        try? context.channel.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark, value: server.writeBufferMarks(bitsPerSecond: file.header.fileProperties.maximumBitrate))
-        session = PlaySession(file: file, startPacket: start, selection: selection, pacing: pacing, start: context.eventLoop.now)
-        logger.info("play from packet \(start), streams \(selection.map { $0.sorted().description } ?? "all")")
+        session = PlaySession(source: source, selection: selection, pacing: pacing, start: context.eventLoop.now)
+        logger.info("play from \(request.startPosition.map { "\($0)" } ?? "the start"), streams \(selection.map { $0.sorted().description } ?? "all")")
         scheduler.schedule(self, at: context.eventLoop.now)
     }
 
     /// MS-WMSP response headers as the three open-source clients accept them (CLIENTS.md 1.1):
     /// HTTP/1.0 (never chunked), a reason phrase, `features` saying the content is seekable.
-    func writeWMSPHead(contentType: String, broadcast: Bool, context: ChannelHandlerContext) {
+    func writeWMSPHead(contentType: String, features: String, context: ChannelHandlerContext) {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: contentType)
         headers.add(name: "Server", value: "Cougar/9.01.01.3814")
         headers.add(name: "Cache-Control", value: "no-cache")
-        let features = broadcast ? "broadcast" : "seekable,stridable"
         headers.add(name: "Pragma", value: "no-cache,client-id=\(UInt32.random(in: 1...UInt32.max)),features=\"\(features)\",timeout=60000")
         headers.add(name: "Connection", value: "close")
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_0, status: .ok, headers: headers))), promise: nil)
@@ -210,7 +203,22 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
         let step: PlaySession.Step
         do {
             due.removeAll(keepingCapacity: true)
-            step = try session.sendDue(now: now) { due.append(($0, $1)) }
+            step = try session.sendDue(now: now) { output in
+                switch output {
+                case let .packet(packet):
+                    due.append(packet)
+                case let .header(file):
+                    // A playlist entry with other streams (MS-WMSP 3.2.4.2): $C, then its header.
+                    writeData(due, context: context) { ($0.locationID, $0.bytes) }
+                    due.removeAll(keepingCapacity: true)
+                    var change = context.channel.allocator.buffer(capacity: 8)
+                    Frame.writeNotification(type: Frame.streamChange, reason: 0, to: &change)
+                    context.write(wrapOutboundOut(.body(.byteBuffer(change))), promise: nil)
+                    let header = file.header.streamingHeader(dataObject: file.dataObject)
+                    context.write(wrapOutboundOut(.body(.byteBuffer(Frame.headerPackets(header, allocator: context.channel.allocator)))), promise: nil)
+                    logger.info("playlist entry \(file.path) with new streams")
+                }
+            }
             self.session = session
         } catch {
             logger.error("stream failed: \(error)")
@@ -218,7 +226,7 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
             return nil
         }
         if !due.isEmpty {
-            writeData(due, context: context) { (UInt32(truncatingIfNeeded: $0.number), $0.bytes) }
+            writeData(due, context: context) { ($0.locationID, $0.bytes) }
         }
         switch step {
         case let .wait(until):
