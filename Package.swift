@@ -47,6 +47,7 @@ let package = Package(
             dependencies: [
                 "ASF", "Streaming",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -89,9 +90,11 @@ let package = Package(
         .testTarget(
             name: "WMSPTests",
             dependencies: [
-                "WMSP",
+                "ASF", "WMSP", "AsfcastServer",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "AsfcastServerTests", dependencies: ["AsfcastServer"]),

@@ -1,0 +1,135 @@
+import ASF
+import AsfcastServer
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import Testing
+@testable import WMSP
+
+/// The WMSP engine in-process, driven by the project's own client and raw sockets. Fast Start is
+/// set wide so that whole files arrive at once.
+@Suite(.serialized)
+final class ServerTests {
+    static let media = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Media").path
+
+    let server: Server
+    let client: WMSPClient
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
+    init() throws {
+        var config = ServerConfiguration()
+        config.bind = "127.0.0.1"
+        config.httpPort = 0
+        config.mediaRoot = Self.media
+        config.fastStartBufferSeconds = 60
+        config.fastStartMaximumRate = 100
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        server = Server(configuration: config, logger: logger, threads: 2)
+        try server.start()
+        client = WMSPClient(group: group, host: "127.0.0.1", port: server.httpPort)
+    }
+
+    deinit {
+        try? server.shutdown()
+        try? group.syncShutdownGracefully()
+    }
+
+    @Test func describeSendsTheASFHeaderInOneFrame() async throws {
+        let file = try ASFFile(path: Self.media + "/demo.wmv")
+        let response = try await client.describe("/demo.wmv")
+        #expect(response.head.status == .ok)
+        #expect(response.head.headers["Content-Type"] == ["application/vnd.ms.wms-hdr.asfv1"])
+        #expect(response.head.headers["Pragma"].first?.contains("features=\"seekable,stridable\"") == true)
+        #expect(response.frames.count == 1)
+        #expect(response.frames.first?.type == Frame.header && response.frames.first?.afFlags == 0x0C)
+        #expect(response.frames.first?.payload == file.header.streamingHeader(dataObject: file.dataObject))
+    }
+
+    @Test func playSendsEveryPacketInOrderThenEndOfStream() async throws {
+        let file = try ASFFile(path: Self.media + "/demo.wmv")
+        let response = try await client.play("/demo.wmv", available: [1, 2])
+        #expect(response.head.headers["Content-Type"] == ["application/x-mms-framed"])
+        let data = response.frames.filter { $0.type == Frame.data }
+        #expect(response.frames.first?.type == Frame.header)
+        #expect(data.count == file.packetCount)
+        #expect(data.map(\.locationID) == (0..<UInt32(file.packetCount)).map { $0 })
+        #expect(data.enumerated().allSatisfy { $0.element.afFlags == UInt8(truncatingIfNeeded: $0.offset) })
+        #expect(response.frames.last?.type == Frame.endOfStream && response.frames.last?.reason == 0)
+        let original = try file.readPackets(0..<file.packetCount)
+        #expect(data.map(\.payload) == original)
+    }
+
+    @Test func selectingOneVideoStreamDeliversOnlyItsPayloads() async throws {
+        let file = try ASFFile(path: Self.media + "/multibitrate.wmv")
+        let report = try FileReport(file)
+        let response = try await client.play("/multibitrate.wmv", streams: [3, 4], available: [1, 2, 3, 4])
+        var objects: [UInt8: Int] = [:]
+        for frame in response.frames where frame.type == Frame.data {
+            let packet = try DataPacket(parsing: frame.payload)
+            #expect(packet.streamNumbers.isSubset(of: [3, 4]))
+            for p in packet.payloads { objects[p.streamNumber, default: 0] += try p.mediaObjectsStarted() }
+        }
+        #expect(objects[3] == report.streams.first { $0.number == 3 }?.mediaObjects)
+        #expect(objects[4] == report.streams.first { $0.number == 4 }?.mediaObjects)
+        #expect(objects[1] == nil && objects[2] == nil)
+    }
+
+    @Test func playFromTenSecondsStartsAtAKeyFrameNearIt() async throws {
+        let file = try ASFFile(path: Self.media + "/demo.wmv")
+        let response = try await client.play("/demo.wmv", available: [1, 2], streamTime: 10_000)
+        let first = try #require(response.frames.first { $0.type == Frame.data })
+        let packet = try DataPacket(parsing: first.payload)
+        let key = try #require(packet.payloads.first { $0.streamNumber == 1 && $0.isKeyFrame && $0.startsMediaObject })
+        let time = Int(key.presentationTime!) - Int(file.header.fileProperties.preroll)
+        #expect(abs(time - 10_000) <= 500)
+    }
+
+    @Test func playlistSplicesEntriesIntoOneSession() async throws {
+        let response = try await client.play("/playlist.wsx", available: [1, 2])
+        #expect(response.head.headers["Pragma"].first?.contains("features=\"playlist\"") == true)
+        let data = response.frames.filter { $0.type == Frame.data }
+        let demo = try ASFFile(path: Self.media + "/demo.wmv")
+        #expect(data.count > demo.packetCount)
+        var last: UInt32 = 0
+        for frame in data {
+            let time = try DataPacket.sendTime(of: frame.payload)
+            #expect(time >= last)
+            last = time
+        }
+        #expect(!response.frames.contains { $0.type == Frame.streamChange }, "the entries share streams")
+        #expect(response.frames.last?.type == Frame.endOfStream)
+    }
+
+    @Test func errorsAreProtocolResponses() async throws {
+        #expect(try await client.describe("/missing.wmv").head.status == .notFound)
+        #expect(try await client.describe("/../Package.swift").head.status == .notFound)
+        #expect(try await client.describe("/live/extra").head.status == .notFound)
+        let badSwitch = try await client.request("/demo.wmv", pragmas: ["xPlayStrm=1", "stream-switch-entry=ffff:zz:0"])
+        #expect(badSwitch.head.status == .badRequest)
+        // Headers past the decoder's limit are refused: a 4xx, or a reset when the server closes
+        // before it has read the whole request.
+        do {
+            let oversized = try await client.request("/demo.wmv", pragmas: [String(repeating: "x", count: 200_000)])
+            #expect(oversized.head.status.code >= 400)
+        } catch let error as IOError {
+            #expect(error.errnoCode == ECONNRESET)
+        }
+        // The server still plays after all of that.
+        #expect(try await client.describe("/demo.wmv").head.status == .ok)
+    }
+
+    @Test func vanishingClientsLeaveTheServerServing() async throws {
+        for _ in 0..<20 {
+            let channel = try await ClientBootstrap(group: group).connect(host: "127.0.0.1", port: server.httpPort).get()
+            var request = channel.allocator.buffer(capacity: 256)
+            request.writeString("GET /demo.wmv HTTP/1.0\r\nUser-Agent: NSPlayer/7.10.0.3059\r\nPragma: xPlayStrm=1\r\nPragma: stream-switch-entry=ffff:1:0 ffff:2:0\r\n\r\n")
+            try await channel.writeAndFlush(request).get()
+            try await channel.close().get()
+        }
+        let response = try await client.play("/audio.wma", available: [1])
+        #expect(response.frames.last?.type == Frame.endOfStream)
+    }
+}
