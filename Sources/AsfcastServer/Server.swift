@@ -38,7 +38,8 @@ public final class Server: @unchecked Sendable {
         let points = PublishingPoints(try publishingPoints(schedulers: schedulers))
         let context = WMSPServerContext(points: points, fastStartBuffer: .milliseconds(Int64(configuration.fastStartBufferSeconds * 1000)),
                                         maximumRate: configuration.fastStartMaximumRate,
-                                        slowClientSeconds: configuration.slowClientSeconds, logger: logger)
+                                        slowClientSeconds: configuration.slowClientSeconds,
+                                        admission: configuration.admission, logger: logger)
         let http = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

@@ -1,4 +1,5 @@
 import Foundation
+import Streaming
 import Yams
 
 /// The server's settings: one YAML file (`config/asfcast.yaml`), every key optional, overridden
@@ -18,6 +19,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var slowClientSeconds = 10.0
     /// Named publishing points, besides the default one serving `mediaRoot` at "/".
     public var points: [Point] = []
+    /// Server-wide limits; over them a client gets the protocol's refusal (HTTP 503).
+    public var maximumPlayers: Int?
+    public var maximumBandwidthKbps: Int?
 
     public struct Point: Sendable, Equatable {
         public enum Source: Sendable, Equatable {
@@ -30,12 +34,32 @@ public struct ServerConfiguration: Sendable, Equatable {
         public var name: String
         public var path: String
         public var source: Source
+        public var maximumPlayers: Int?
+        public var maximumBandwidthKbps: Int?
+
+        public init(name: String, path: String, source: Source, maximumPlayers: Int? = nil, maximumBandwidthKbps: Int? = nil) {
+            self.name = name
+            self.path = path
+            self.source = source
+            self.maximumPlayers = maximumPlayers
+            self.maximumBandwidthKbps = maximumBandwidthKbps
+        }
     }
 
     public init() {}
 
     public struct Failure: Error, CustomStringConvertible, Equatable {
         public var description: String
+    }
+
+    /// The limits as admission control takes them.
+    public var admission: AdmissionControl {
+        func limits(_ players: Int?, _ kbps: Int?) -> AdmissionControl.Limits {
+            .init(maximumPlayers: players, maximumBitsPerSecond: kbps.map { UInt64($0) * 1000 })
+        }
+        return AdmissionControl(server: limits(maximumPlayers, maximumBandwidthKbps),
+                                points: Dictionary(points.map { ($0.name, limits($0.maximumPlayers, $0.maximumBandwidthKbps)) },
+                                                   uniquingKeysWith: { a, _ in a }))
     }
 
     /// Reads `path`; keys not in the file keep their defaults.
@@ -82,6 +106,12 @@ public struct ServerConfiguration: Sendable, Equatable {
             case "fast_start_maximum_rate":
                 guard let v = value.float, v >= 1, v <= 100 else { throw fail("a multiple between 1 and 100") }
                 config.fastStartMaximumRate = v
+            case "max_players":
+                guard let v = value.int, v >= 0 else { throw fail("a number of players (0: no limit)") }
+                config.maximumPlayers = v == 0 ? nil : v
+            case "max_bandwidth_kbps":
+                guard let v = value.int, v >= 0 else { throw fail("kbit/s (0: no limit)") }
+                config.maximumBandwidthKbps = v == 0 ? nil : v
             case "slow_client_seconds":
                 guard let v = value.float, v >= 1, v <= 600 else { throw fail("seconds between 1 and 600") }
                 config.slowClientSeconds = v
@@ -105,6 +135,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     private static func point(_ node: Node, file: String) throws -> Point {
         guard let mapping = node.mapping else { throw Failure(description: "\(file):\(line(node)): a point must be a mapping") }
         var name: String?, path: String?, directory: String?, broadcast: [String]?, start = "immediately"
+        var players: Int?, kbps: Int?
         for (keyNode, value) in mapping {
             let key = keyNode.string ?? ""
             func text() throws -> String {
@@ -127,6 +158,12 @@ public struct ServerConfiguration: Sendable, Equatable {
                 } else {
                     broadcast = [try text()]
                 }
+            case "max_players":
+                guard let v = value.int, v >= 0 else { throw Failure(description: "\(file):\(line(value)): 'max_players' must be a number (0: no limit)") }
+                players = v == 0 ? nil : v
+            case "max_bandwidth_kbps":
+                guard let v = value.int, v >= 0 else { throw Failure(description: "\(file):\(line(value)): 'max_bandwidth_kbps' must be kbit/s (0: no limit)") }
+                kbps = v == 0 ? nil : v
             case "start":
                 start = try text()
                 guard ["immediately", "first_client"].contains(start) else {
@@ -143,7 +180,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         case let (nil, files?) where !files.isEmpty: source = .broadcast(files, startImmediately: start == "immediately")
         default: throw Failure(description: "\(file):\(line(node)): a point needs either 'directory' or 'broadcast'")
         }
-        return Point(name: name ?? String(path.dropFirst()), path: path, source: source)
+        return Point(name: name ?? String(path.dropFirst()), path: path, source: source, maximumPlayers: players, maximumBandwidthKbps: kbps)
     }
 
     private static func line(_ node: Node) -> Int { node.mark?.line ?? 0 }

@@ -6,8 +6,35 @@ struct ConfigurationTests {
     static let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("config/asfcast.yaml").path
 
-    @Test func shippedConfigurationHoldsTheDefaults() throws {
-        #expect(try ServerConfiguration.load(path: Self.file) == ServerConfiguration())
+    @Test func shippedConfigurationHoldsTheDefaultsAndALiveBroadcast() throws {
+        var shipped = try ServerConfiguration.load(path: Self.file)
+        #expect(shipped.points == [.init(name: "live", path: "/live", source: .broadcast(["demo.wmv"], startImmediately: true))])
+        shipped.points = []
+        #expect(shipped == ServerConfiguration())
+    }
+
+    @Test func pointsAndLimits() throws {
+        let yaml = """
+        max_players: 100
+        points:
+          - path: /clips
+            directory: /srv/clips
+            max_bandwidth_kbps: 2000
+          - name: tv
+            path: /tv
+            broadcast: [a.wmv, b.wmv]
+            start: first_client
+            max_players: 5
+        """
+        let c = try ServerConfiguration.parse(yaml, file: "p.yaml")
+        #expect(c.maximumPlayers == 100)
+        #expect(c.points == [
+            .init(name: "clips", path: "/clips", source: .directory("/srv/clips"), maximumBandwidthKbps: 2000),
+            .init(name: "tv", path: "/tv", source: .broadcast(["a.wmv", "b.wmv"], startImmediately: false), maximumPlayers: 5),
+        ])
+        let noSource = #expect(throws: ServerConfiguration.Failure.self) { try ServerConfiguration.parse("points:\n  - path: /x\n", file: "p.yaml") }
+        #expect(noSource?.description == "p.yaml:2: a point needs either 'directory' or 'broadcast'")
+        #expect(throws: ServerConfiguration.Failure.self) { try ServerConfiguration.parse("points:\n  - path: x\n    directory: d\n", file: "p.yaml") }
     }
 
     @Test func emptyFileMeansDefaults() throws {

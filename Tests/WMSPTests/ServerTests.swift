@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import NIOHTTP1
 import Testing
 @testable import WMSP
 
@@ -19,17 +20,24 @@ final class ServerTests {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
     init() throws {
+        (server, client) = try Self.start(group: group) { config in
+            config.fastStartBufferSeconds = 60
+            config.fastStartMaximumRate = 100
+        }
+    }
+
+    /// An in-process server on a free loopback port, and a client for it.
+    static func start(group: EventLoopGroup, _ configure: (inout ServerConfiguration) -> Void) throws -> (Server, WMSPClient) {
         var config = ServerConfiguration()
         config.bind = "127.0.0.1"
         config.httpPort = 0
         config.mediaRoot = Self.media
-        config.fastStartBufferSeconds = 60
-        config.fastStartMaximumRate = 100
+        configure(&config)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        server = Server(configuration: config, logger: logger, threads: 2)
+        let server = Server(configuration: config, logger: logger, threads: 2)
         try server.start()
-        client = WMSPClient(group: group, host: "127.0.0.1", port: server.httpPort)
+        return (server, WMSPClient(group: group, host: "127.0.0.1", port: server.httpPort))
     }
 
     deinit {
@@ -131,5 +139,71 @@ final class ServerTests {
         }
         let response = try await client.play("/audio.wma", available: [1])
         #expect(response.frames.last?.type == Frame.endOfStream)
+    }
+}
+
+/// Player limits: over them a client gets 503, and a place frees when a player leaves.
+@Suite(.serialized)
+final class LimitTests {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let server: Server
+    let client: WMSPClient
+
+    init() throws {
+        (server, client) = try ServerTests.start(group: group) { config in
+            // Real-time pacing, so that a play lasts while the test runs.
+            config.fastStartBufferSeconds = 0
+            config.fastStartMaximumRate = 1
+            config.maximumPlayers = 1
+        }
+    }
+
+    deinit {
+        try? server.shutdown()
+        try? group.syncShutdownGracefully()
+    }
+
+    /// Starts a play on a raw connection and returns it with the first bytes of the answer.
+    func openPlay() async throws -> (Channel, String) {
+        let head = group.next().makePromise(of: String.self)
+        let channel = try await ClientBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(FirstBytes(promise: head))
+                }
+            }
+            .connect(host: "127.0.0.1", port: server.httpPort).get()
+        var request = channel.allocator.buffer(capacity: 256)
+        request.writeString("GET /demo.wmv HTTP/1.0\r\nUser-Agent: NSPlayer/7.10.0.3059\r\nPragma: xPlayStrm=1\r\nPragma: stream-switch-entry=ffff:1:0 ffff:2:0\r\n\r\n")
+        try await channel.writeAndFlush(request).get()
+        return (channel, try await head.futureResult.get())
+    }
+
+    final class FirstBytes: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = ByteBuffer
+        let promise: EventLoopPromise<String>
+        init(promise: EventLoopPromise<String>) { self.promise = promise }
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) { promise.succeed(String(buffer: unwrapInboundIn(data))) }
+        func channelInactive(context: ChannelHandlerContext) { promise.fail(ChannelError.eof) }
+    }
+
+    @Test func secondPlayerIsRefusedUntilTheFirstLeaves() async throws {
+        let (first, answer) = try await openPlay()
+        #expect(answer.hasPrefix("HTTP/1.0 200 OK"))
+        let refused = try await client.play("/audio.wma", available: [1])
+        #expect(refused.head.status == .serviceUnavailable)
+        #expect(String(buffer: refused.body).contains("maximum of 1 players"))
+        // Describe is not playing: still answered.
+        #expect(try await client.describe("/demo.wmv").head.status == .ok)
+        try await first.close().get()
+        // The server notices the close on its own loop; a new player gets in once it has
+        // (a bounded number of attempts, each a full request).
+        var answers: [String] = []
+        repeat {
+            let (second, answer) = try await openPlay()
+            try await second.close().get()
+            answers.append(String(answer.prefix(16)))
+        } while !answers.last!.hasPrefix("HTTP/1.0 200") && answers.count < 100
+        #expect(answers.last?.hasPrefix("HTTP/1.0 200 OK") == true, "\(answers)")
     }
 }

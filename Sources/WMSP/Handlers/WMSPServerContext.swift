@@ -10,11 +10,13 @@ public struct WMSPServerContext: Sendable {
     public var maximumRate: Double
     /// Seconds of a stream a client may leave unsent before it counts as too slow.
     public var slowClientSeconds: Double
+    public var admission: AdmissionControl
     public var logger: Logger
 
     public init(points: PublishingPoints, fastStartBuffer: TimeAmount = .seconds(2), maximumRate: Double = 5,
-                slowClientSeconds: Double = 10, logger: Logger) {
+                slowClientSeconds: Double = 10, admission: AdmissionControl = AdmissionControl(), logger: Logger) {
         self.points = points
+        self.admission = admission
         self.fastStartBuffer = fastStartBuffer
         self.maximumRate = maximumRate
         self.slowClientSeconds = slowClientSeconds

@@ -16,9 +16,11 @@ extension WMSPServerHandler: BroadcastSubscriber {
             logger.info("describe broadcast \(point.name)")
             return
         case .play:
+            guard admit(point: point.name, bitsPerSecond: point.header.fileProperties.maximumBitrate, context: context) else { return }
             writeWMSPHead(contentType: "application/x-mms-framed", features: "broadcast", context: context)
             context.write(wrapOutboundOut(.body(.byteBuffer(Frame.headerPackets(point.streamingHeader, allocator: context.channel.allocator)))), promise: nil)
         case .download:
+            guard admit(point: point.name, bitsPerSecond: point.header.fileProperties.maximumBitrate, context: context) else { return }
             // A plain HTTP client gets the bare ASF stream: header, then packets as they come.
             framed = false
             var headers = HTTPHeaders()

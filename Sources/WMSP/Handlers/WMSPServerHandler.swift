@@ -26,6 +26,8 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
     var relay: BroadcastRelay?
     /// Whether packets go out as $D frames (WMSP) or as bare ASF (plain HTTP).
     var framed = true
+    /// This connection's place within the player and bandwidth limits, while it plays.
+    var admission: Admission?
 
     public init(server: WMSPServerContext, scheduler: PacingScheduler) {
         self.server = server
@@ -79,6 +81,20 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
         session = nil
         relay?.leave(self)
         relay = nil
+        admission?.release()
+        admission = nil
+    }
+
+    /// Takes a place within the limits, or answers 503 (MS-WMSP leaves refusals to HTTP).
+    func admit(point: String, bitsPerSecond: UInt32, context: ChannelHandlerContext) -> Bool {
+        do {
+            admission = try server.admission.admit(point: point, bitsPerSecond: UInt64(bitsPerSecond))
+            return true
+        } catch {
+            logger.notice("503: \(error)")
+            sendError(.serviceUnavailable, "\(error)", context: context)
+            return false
+        }
     }
 
     // MARK: Requests
@@ -86,14 +102,16 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
     private func respond(to request: WMSPRequest, version: HTTPVersion, context: ChannelHandlerContext) {
         logger[metadataKey: "path"] = "\(request.path)"
         let path: String
+        let pointName: String
         switch server.points.lookup(request.path) {
         case let .notFound(reason):
             logger.notice("404: \(reason)")
             return sendError(.notFound, "not found", context: context)
         case let .broadcast(point):
             return broadcast(point, request: request, context: context)
-        case let .file(_, found):
+        case let .file(point, found):
             path = found
+            pointName = point
         }
         let content: OnDemandContent
         do {
@@ -105,6 +123,7 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
         switch request.kind {
         case .download:
             guard content.playlist == nil else { return sendError(.notFound, "a playlist is played, not downloaded", context: context) }
+            guard admit(point: pointName, bitsPerSecond: content.first.header.fileProperties.maximumBitrate, context: context) else { return }
             download(content.first, request: request, version: version, context: context)
         case .describe:
             writeWMSPHead(contentType: "application/vnd.ms.wms-hdr.asfv1", features: content.features, context: context)
@@ -112,6 +131,7 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
             context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
             logger.info("describe")
         case .play:
+            guard admit(point: pointName, bitsPerSecond: content.first.header.fileProperties.maximumBitrate, context: context) else { return }
             play(content, request: request, context: context)
         }
     }
