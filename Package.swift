@@ -29,7 +29,11 @@ let package = Package(
         // Remuxing other media into ASF, and libavformat's view of a file (the test oracle).
         .target(
             name: "MediaImport",
-            dependencies: ["ASF", "CAVFormat", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "ASF", "CAVFormat",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
         ),
         // Publishing points, media sources, the shared pacing scheduler, play sessions.
         .target(
@@ -57,7 +61,7 @@ let package = Package(
         .target(
             name: "AsfcastServer",
             dependencies: [
-                "ASF", "Streaming", "WMSP", "CSystemd",
+                "ASF", "Streaming", "WMSP", "MediaImport", "CSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

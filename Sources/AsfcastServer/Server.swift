@@ -1,5 +1,6 @@
 import ASF
 import Logging
+import MediaImport
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -16,6 +17,8 @@ import CSystemd
 public final class Server: @unchecked Sendable {
     public let configuration: ServerConfiguration
     private let group: MultiThreadedEventLoopGroup
+    /// Blocking work off the event loops: remuxing non-ASF files.
+    private let threadPool = NIOThreadPool(numberOfThreads: 1)
     private var channels: [Channel] = []
     private let logger: Logger
 
@@ -36,10 +39,13 @@ public final class Server: @unchecked Sendable {
             (ObjectIdentifier(loop), try loop.submit { NIOLoopBound(PacingScheduler(eventLoop: loop), eventLoop: loop) }.wait())
         })
         let points = PublishingPoints(try publishingPoints(schedulers: schedulers))
+        threadPool.start()
+        let cache = try ImportCache(directory: configuration.importCache)
         let context = WMSPServerContext(points: points, fastStartBuffer: .milliseconds(Int64(configuration.fastStartBufferSeconds * 1000)),
                                         maximumRate: configuration.fastStartMaximumRate,
                                         slowClientSeconds: configuration.slowClientSeconds,
-                                        admission: configuration.admission, logger: logger)
+                                        admission: configuration.admission,
+                                        importer: .init(threadPool: threadPool, convert: cache.asf(for:)), logger: logger)
         let http = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -114,5 +120,6 @@ public final class Server: @unchecked Sendable {
     public func shutdown() throws {
         for channel in channels { try? channel.close().wait() }
         try group.syncShutdownGracefully()
+        try threadPool.syncShutdownGracefully()
     }
 }

@@ -15,6 +15,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var fastStartBufferSeconds = 2.0
     public var fastStartMaximumRate = 5.0
     public var logLevel = "info"
+    /// Where remuxed copies of non-ASF files are kept.
+    public var importCache = NSTemporaryDirectory() + "asfcast-import-cache"
     /// A live client whose unsent data exceeds this many seconds of the stream is disconnected.
     public var slowClientSeconds = 10.0
     /// Named publishing points, besides the default one serving `mediaRoot` at "/".
@@ -112,6 +114,7 @@ public struct ServerConfiguration: Sendable, Equatable {
             case "max_bandwidth_kbps":
                 guard let v = value.int, v >= 0 else { throw fail("kbit/s (0: no limit)") }
                 config.maximumBandwidthKbps = v == 0 ? nil : v
+            case "import_cache": guard let v = value.string, !v.isEmpty else { throw fail("a directory") }; config.importCache = v
             case "slow_client_seconds":
                 guard let v = value.float, v >= 1, v <= 600 else { throw fail("seconds between 1 and 600") }
                 config.slowClientSeconds = v

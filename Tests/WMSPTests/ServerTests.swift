@@ -207,3 +207,49 @@ final class LimitTests {
         #expect(answers.last?.hasPrefix("HTTP/1.0 200 OK") == true, "\(answers)")
     }
 }
+
+/// Files of other formats are remuxed into ASF once, then served from the cache.
+@Suite(.serialized)
+final class ImportServingTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures").path
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let cache = FileManager.default.temporaryDirectory.appendingPathComponent("asfcast-cache-\(UUID().uuidString)").path
+    let server: Server
+    let client: WMSPClient
+
+    init() throws {
+        let cache = self.cache
+        (server, client) = try ServerTests.start(group: group) { config in
+            config.fastStartBufferSeconds = 60
+            config.fastStartMaximumRate = 100
+            config.importCache = cache
+            config.points = [.init(name: "fixtures", path: "/fixtures", source: .directory(Self.fixtures))]
+        }
+    }
+
+    deinit {
+        try? server.shutdown()
+        try? group.syncShutdownGracefully()
+        try? FileManager.default.removeItem(atPath: cache)
+    }
+
+    @Test func matroskaIsServedAsASFAndCachedOnce() async throws {
+        let describe = try await client.describe("/fixtures/clip.mkv")
+        #expect(describe.head.status == .ok)
+        let header = try ASFHeader(parsing: try #require(describe.frames.first).payload)
+        #expect(header.streams.map(\.kind) == [.video, .audio])
+        let play = try await client.play("/fixtures/clip.mkv", available: [1, 2])
+        let cached = try FileManager.default.contentsOfDirectory(atPath: cache)
+        #expect(cached.count == 1, "\(cached)")
+        let file = try ASFFile(path: cache + "/" + cached[0])
+        #expect(play.frames.filter { $0.type == Frame.data }.count == file.packetCount)
+        #expect(play.frames.last?.type == Frame.endOfStream)
+    }
+
+    @Test func codecASFCannotCarryIsRefusedNamingIt() async throws {
+        let response = try await client.describe("/fixtures/tone.opus")
+        #expect(response.head.status == .unsupportedMediaType)
+        #expect(String(buffer: response.body).contains("'opus'"))
+    }
+}

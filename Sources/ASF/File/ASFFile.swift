@@ -79,6 +79,13 @@ public final class ASFFile: Sendable {
         self.index = index
     }
 
+    /// Whether the file at `path` begins with the Header Object GUID.
+    public static func startsWithHeader(path: String) -> Bool {
+        guard let file = try? FileDescriptor(path: path, writing: false), let start = try? file.read(count: 16, at: 0),
+              start.readableBytes == 16 else { return false }
+        return GUID(wireBytes: start.readableBytesView) == .header
+    }
+
     /// Packets `range` as one read; each packet is a slice of it.
     public func readPackets(_ range: Range<Int>) throws -> [ByteBuffer] {
         let range = range.clamped(to: 0..<packetCount)

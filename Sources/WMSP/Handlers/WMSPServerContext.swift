@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOPosix
 import Streaming
 
 /// What every WMSP connection of a server shares.
@@ -11,11 +12,27 @@ public struct WMSPServerContext: Sendable {
     /// Seconds of a stream a client may leave unsent before it counts as too slow.
     public var slowClientSeconds: Double
     public var admission: AdmissionControl
+    /// Turns files of other formats into ASF; nil serves ASF only.
+    public var importer: Importer?
     public var logger: Logger
 
+    /// A conversion into ASF (MediaImport's cache, in the server), run on `threadPool`.
+    public struct Importer: Sendable {
+        public var threadPool: NIOThreadPool
+        /// The ASF file to serve for a file of another format; throws when it cannot be carried.
+        public var convert: @Sendable (String) throws -> String
+
+        public init(threadPool: NIOThreadPool, convert: @escaping @Sendable (String) throws -> String) {
+            self.threadPool = threadPool
+            self.convert = convert
+        }
+    }
+
     public init(points: PublishingPoints, fastStartBuffer: TimeAmount = .seconds(2), maximumRate: Double = 5,
-                slowClientSeconds: Double = 10, admission: AdmissionControl = AdmissionControl(), logger: Logger) {
+                slowClientSeconds: Double = 10, admission: AdmissionControl = AdmissionControl(), importer: Importer? = nil,
+                logger: Logger) {
         self.points = points
+        self.importer = importer
         self.admission = admission
         self.fastStartBuffer = fastStartBuffer
         self.maximumRate = maximumRate

@@ -113,6 +113,24 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
             path = found
             pointName = point
         }
+        if !path.lowercased().hasSuffix(".wsx"), !ASFFile.startsWithHeader(path: path), let importer = server.importer {
+            // Another format: remuxed into ASF once, off the event loop, then served from the cache.
+            importer.threadPool.runIfActive(eventLoop: context.eventLoop) { try importer.convert(path) }
+                .whenComplete { [self] result in
+                    switch result {
+                    case let .success(converted):
+                        serve(path: converted, pointName: pointName, request: request, version: version, context: context)
+                    case let .failure(error):
+                        logger.notice("cannot import: \(error)")
+                        sendError(.unsupportedMediaType, "\(error)", context: context)
+                    }
+                }
+            return
+        }
+        serve(path: path, pointName: pointName, request: request, version: version, context: context)
+    }
+
+    private func serve(path: String, pointName: String, request: WMSPRequest, version: HTTPVersion, context: ChannelHandlerContext) {
         let content: OnDemandContent
         do {
             content = try OnDemandContent(path: path, root: server.points.root(ofFile: path) ?? path, logger: logger)
