@@ -56,7 +56,9 @@ struct BroadcastTests {
     }
 
     final class Collector: BroadcastSubscriber {
+        var selection: Set<UInt8>?
         var packets: [StreamPacket] = []
+        init(selection: Set<UInt8>? = nil) { self.selection = selection }
         func receive(_ packets: [StreamPacket]) { self.packets += packets }
     }
 
@@ -85,5 +87,11 @@ struct BroadcastTests {
         relay.deliver(try (0..<5).map { _ in try Self.packet(&source) })
         #expect(late.packets.count == 5)
         #expect(relay.subscriberCount == 1)
+        // A subscriber that takes only audio gets only audio payloads.
+        let audio = Collector(selection: [2])
+        _ = relay.join(audio)
+        relay.deliver(try (0..<30).map { _ in try Self.packet(&source) })
+        #expect(!audio.packets.isEmpty)
+        for packet in audio.packets { #expect(try DataPacket(parsing: packet.bytes).streamNumbers == [2]) }
     }
 }

@@ -3,7 +3,9 @@ import NIOCore
 
 /// What receives a broadcast on one event loop: a client session of some engine.
 public protocol BroadcastSubscriber: AnyObject {
-    /// New packets, in order. Runs on the subscriber's loop.
+    /// The streams it takes; nil for all.
+    var selection: Set<UInt8>? { get }
+    /// New packets, in order, filtered to its selection. Runs on the subscriber's loop.
     func receive(_ packets: [StreamPacket])
 }
 
@@ -32,15 +34,40 @@ public final class BroadcastRelay {
     func deliver(_ batch: [StreamPacket]) {
         ring.append(contentsOf: batch)
         trim()
-        for subscriber in subscribers.values { subscriber.receive(batch) }
+        // Filtered once per distinct selection in this batch, not once per subscriber.
+        var filtered: [Set<UInt8>: [StreamPacket]] = [:]
+        for subscriber in subscribers.values {
+            subscriber.receive(packets(batch, for: subscriber.selection, cache: &filtered))
+        }
         if !waiting.isEmpty, let start = batch.firstIndex(where: \.isCleanPoint) {
             var first = Array(batch[start...])
             if let trimmed = startingAtKeyFrame(first[0]) { first[0] = trimmed }
             for (id, subscriber) in waiting {
                 subscribers[id] = subscriber
-                subscriber.receive(first)
+                subscriber.receive(filter(first, to: subscriber.selection))
             }
             waiting.removeAll()
+        }
+    }
+
+    private func packets(_ batch: [StreamPacket], for selection: Set<UInt8>?, cache: inout [Set<UInt8>: [StreamPacket]]) -> [StreamPacket] {
+        guard let selection else { return batch }
+        if let done = cache[selection] { return done }
+        let result = filter(batch, to: selection)
+        cache[selection] = result
+        return result
+    }
+
+    /// The packets with only `selection`'s payloads; those with none are left out.
+    private func filter(_ packets: [StreamPacket], to selection: Set<UInt8>?) -> [StreamPacket] {
+        guard let selection else { return packets }
+        let filter = StreamFilter(selection: selection)
+        return packets.compactMap { packet in
+            guard let parsed = try? DataPacket(parsing: packet.bytes),
+                  let kept = try? filter.apply(parsed, original: packet.bytes, packetSize: packetSize) else { return nil }
+            var copy = packet
+            copy.bytes = kept
+            return copy
         }
     }
 
@@ -68,7 +95,7 @@ public final class BroadcastRelay {
         subscribers[ObjectIdentifier(subscriber)] = subscriber
         var packets = Array(ring[start...])
         if let trimmed = startingAtKeyFrame(packets[0]) { packets[0] = trimmed }
-        return packets
+        return filter(packets, to: subscriber.selection)
     }
 
     public func leave(_ subscriber: BroadcastSubscriber) {

@@ -16,6 +16,8 @@ extension WMSPServerHandler: BroadcastSubscriber {
             logger.info("describe broadcast \(point.name)")
             return
         case .play:
+            guard let chosen = requestedSelection(request, header: point.header, context: context) else { return }
+            selection = chosen
             guard admit(point: point.name, bitsPerSecond: point.header.fileProperties.maximumBitrate, context: context) else { return }
             writeWMSPHead(contentType: "application/x-mms-framed", features: "broadcast", context: context)
             context.write(wrapOutboundOut(.body(.byteBuffer(Frame.headerPackets(point.streamingHeader, allocator: context.channel.allocator)))), promise: nil)

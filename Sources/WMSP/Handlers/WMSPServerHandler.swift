@@ -28,6 +28,8 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
     var framed = true
     /// This connection's place within the player and bandwidth limits, while it plays.
     var admission: Admission?
+    /// The streams this client plays; nil for all.
+    public var selection: Set<UInt8>?
 
     public init(server: WMSPServerContext, scheduler: PacingScheduler) {
         self.server = server
@@ -83,6 +85,20 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
         relay = nil
         admission?.release()
         admission = nil
+    }
+
+    /// The streams a Play's `stream-switch-entry` selects (nil: all streams); answers 400 and
+    /// returns .none when it names none of the content's streams.
+    func requestedSelection(_ request: WMSPRequest, header: ASFHeader, context: ChannelHandlerContext) -> Set<UInt8>?? {
+        guard let entries = request.pragma["stream-switch-entry"] else { return .some(nil) }
+        let available = Set(header.streams.map(\.streamNumber))
+        guard let chosen = StreamSwitchEntry.selection(entries, available: available, decimalFirst: request.printsDecimalStreamNumbers),
+              !chosen.isEmpty else {
+            logger.notice("400: bad stream-switch-entry \(entries)")
+            sendError(.badRequest, "bad stream-switch-entry", context: context)
+            return nil
+        }
+        return chosen == available ? .some(nil) : chosen
     }
 
     /// Takes a place within the limits, or answers 503 (MS-WMSP leaves refusals to HTTP).
@@ -156,16 +172,7 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
 
     private func play(_ content: OnDemandContent, request: WMSPRequest, context: ChannelHandlerContext) {
         let file = content.first
-        let available = Set(file.header.streams.map(\.streamNumber))
-        var selection: Set<UInt8>?
-        if let entries = request.pragma["stream-switch-entry"] {
-            guard let chosen = StreamSwitchEntry.selection(entries, available: available, decimalFirst: request.printsDecimalStreamNumbers),
-                  !chosen.isEmpty else {
-                logger.notice("400: bad stream-switch-entry \(entries)")
-                return sendError(.badRequest, "bad stream-switch-entry", context: context)
-            }
-            selection = chosen
-        }
+        guard let selection = requestedSelection(request, header: file.header, context: context) else { return }
         let source: any PacketSource
         do {
             source = try content.source(from: request.startPosition)
@@ -179,6 +186,7 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
         try? context.channel.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark, value: server.writeBufferMarks(bitsPerSecond: file.header.fileProperties.maximumBitrate))
         let pacing = Pacing.fastStart(prerollMilliseconds: file.header.fileProperties.preroll,
                                       buffer: server.fastStartBuffer, maximumRate: server.maximumRate)
+        self.selection = selection
         session = PlaySession(source: source, selection: selection, pacing: pacing, start: context.eventLoop.now)
         logger.info("play from \(request.startPosition.map { "\($0)" } ?? "the start"), streams \(selection.map { $0.sorted().description } ?? "all")")
         scheduler.schedule(self, at: context.eventLoop.now)

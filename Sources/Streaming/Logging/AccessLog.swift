@@ -1,0 +1,64 @@
+import Foundation
+import NIOConcurrencyHelpers
+
+/// The server's access log in the W3C extended format that Windows Media Services writes: one
+/// line per client log submission (MS-WMLOG fields) or per session the server ends itself.
+public final class AccessLog: Sendable {
+    private let handle: NIOLockedValueBox<FileHandle?>
+    public let path: String?
+
+    /// Appends to `path`, writing the `#Fields` directive when the file is new; nil discards.
+    public init(path: String?) throws {
+        self.path = path
+        guard let path else {
+            handle = NIOLockedValueBox(nil)
+            return
+        }
+        let isNew = !FileManager.default.fileExists(atPath: path)
+        if isNew { FileManager.default.createFile(atPath: path, contents: nil) }
+        guard let file = FileHandle(forWritingAtPath: path) else {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
+        }
+        file.seekToEndOfFile()
+        if isNew {
+            file.write(Data("#Software: Asfcast\n#Version: 1.0\n#Fields: \(WMLog.basicFields.joined(separator: " "))\n".utf8))
+        }
+        handle = NIOLockedValueBox(file)
+    }
+
+    public func write(_ entry: WMLog) {
+        let line = entry.line + "\n"
+        handle.withLockedValue { $0?.write(Data(line.utf8)) }
+    }
+
+    /// A line for a session the server ended, when the client sent no log of its own.
+    public func write(clientIP: String, uriStem: String, userAgent: String, protocolName: String, durationSeconds: Int,
+                      bytes: Int, packets: Int, status: Int, serverIP: String, date: Date = Date()) {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate]
+        let day = formatter.string(from: date)
+        formatter.formatOptions = [.withTime, .withColonSeparatorInTime]
+        let time = formatter.string(from: date)
+        var values = [String: String]()
+        values["c-ip"] = clientIP
+        values["date"] = day
+        values["time"] = time
+        values["cs-uri-stem"] = uriStem
+        values["x-duration"] = "\(durationSeconds)"
+        values["c-status"] = "\(status)"
+        values["cs-User-Agent"] = userAgent.replacingOccurrences(of: " ", with: "_")
+        values["protocol"] = protocolName
+        values["transport"] = "TCP"
+        values["sc-bytes"] = "\(bytes)"
+        values["s-pkts-sent"] = "\(packets)"
+        values["s-ip"] = serverIP
+        let entry = WMLog(fields: WMLog.basicFields.map { (name: $0, value: values[$0] ?? "-") })
+        write(entry)
+    }
+}
+
+extension WMLog {
+    init(fields: [(name: String, value: String)]) {
+        self.fields = fields
+    }
+}
