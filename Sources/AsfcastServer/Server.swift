@@ -21,6 +21,8 @@ public final class Server: @unchecked Sendable {
     private let threadPool = NIOThreadPool(numberOfThreads: 1)
     private var channels: [Channel] = []
     private let logger: Logger
+    /// WMSP sessions by Client-ID.
+    public let sessions = WMSPSessions()
 
     /// The server could not start: a listener or a publishing point's source.
     public struct BindFailure: Error, CustomStringConvertible {
@@ -45,7 +47,8 @@ public final class Server: @unchecked Sendable {
                                         maximumRate: configuration.fastStartMaximumRate,
                                         slowClientSeconds: configuration.slowClientSeconds,
                                         admission: configuration.admission,
-                                        importer: .init(threadPool: threadPool, convert: cache.asf(for:)), logger: logger)
+                                        importer: .init(threadPool: threadPool, convert: cache.asf(for:)),
+                                        sessions: sessions, accessLog: try AccessLog(path: configuration.accessLog), logger: logger)
         let http = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

@@ -15,6 +15,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var fastStartBufferSeconds = 2.0
     public var fastStartMaximumRate = 5.0
     public var logLevel = "info"
+    /// W3C access log (one line per session and per client log submission); nil: none.
+    public var accessLog: String?
     /// Where remuxed copies of non-ASF files are kept.
     public var importCache = NSTemporaryDirectory() + "asfcast-import-cache"
     /// A live client whose unsent data exceeds this many seconds of the stream is disconnected.
@@ -114,6 +116,7 @@ public struct ServerConfiguration: Sendable, Equatable {
             case "max_bandwidth_kbps":
                 guard let v = value.int, v >= 0 else { throw fail("kbit/s (0: no limit)") }
                 config.maximumBandwidthKbps = v == 0 ? nil : v
+            case "access_log": guard let v = value.string else { throw fail("a file path") }; config.accessLog = v.isEmpty ? nil : v
             case "import_cache": guard let v = value.string, !v.isEmpty else { throw fail("a directory") }; config.importCache = v
             case "slow_client_seconds":
                 guard let v = value.float, v >= 1, v <= 600 else { throw fail("seconds between 1 and 600") }

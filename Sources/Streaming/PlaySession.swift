@@ -6,6 +6,9 @@ import NIOCore
 public struct PlaySession {
     public private(set) var source: any PacketSource
     public private(set) var filter: StreamFilter?
+    /// Streams being switched to (MS-WMSP 3.2.5.7), waiting for their first key frame; the
+    /// streams they replace go on until then.
+    private var switching: (target: Set<UInt8>, waiting: Set<UInt8>)?
     private var packetSize: Int
     public let pacing: Pacing
     public let start: NIODeadline
@@ -31,6 +34,42 @@ public struct PlaySession {
         self.start = start
     }
 
+    /// Changes the streams sent (nil: all). A stream added starts at its next key frame, and the
+    /// streams it replaces are sent until then (MS-WMSP 3.2.5.7).
+    public mutating func select(_ streams: Set<UInt8>?) {
+        let all = Set(source.file.header.streams.map(\.streamNumber))
+        let target = streams ?? all
+        let current = filter?.selection ?? all
+        let added = target.subtracting(current)
+        if added.isEmpty {
+            switching = nil
+            filter = target == all ? nil : StreamFilter(selection: target)
+        } else {
+            switching = (target, added)
+            filter = StreamFilter(selection: current)
+        }
+    }
+
+    /// Skips to the next playlist entry (MS-WMSP PlayNextEntry); what was read ahead is dropped.
+    public mutating func skipEntry() {
+        held = nil
+        source.skipEntry()
+    }
+
+    /// Lets in the streams being switched to whose key frame starts in `packet`.
+    private mutating func advanceSwitch(_ packet: DataPacket) {
+        guard var (target, waiting) = switching else { return }
+        for stream in waiting where packet.startsKeyFrame(of: stream) { waiting.remove(stream) }
+        if waiting.isEmpty {
+            let all = Set(source.file.header.streams.map(\.streamNumber))
+            filter = target == all ? nil : StreamFilter(selection: target)
+            switching = nil
+        } else {
+            filter = StreamFilter(selection: (filter?.selection ?? []).union(target.subtracting(waiting)))
+            switching = (target, waiting)
+        }
+    }
+
     public enum Step {
         /// Items were handed out; call again at the deadline.
         case wait(until: NIODeadline)
@@ -46,13 +85,17 @@ public struct PlaySession {
                 case let .header(file):
                     // A new entry with other streams: the selection no longer applies.
                     filter = nil
+                    switching = nil
                     packetSize = file.packetSize
                     held = (.header(file), now)
                 case var .packet(packet):
-                    if let filter {
-                        guard let kept = try filter.apply(try DataPacket(parsing: packet.bytes), original: packet.bytes, packetSize: packetSize)
-                        else { continue }
-                        packet.bytes = kept
+                    if filter != nil || switching != nil {
+                        let parsed = try DataPacket(parsing: packet.bytes)
+                        if switching != nil { advanceSwitch(parsed) }
+                        if let filter {
+                            guard let kept = try filter.apply(parsed, original: packet.bytes, packetSize: packetSize) else { continue }
+                            packet.bytes = kept
+                        }
                     }
                     let first = firstSendTime ?? packet.sendTime
                     firstSendTime = first

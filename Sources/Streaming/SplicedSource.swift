@@ -133,4 +133,11 @@ public struct SplicedSource: PacketSource {
         guard shiftKnown else { return }
         clock = max(end &+ 1, entryStart &+ entryLength)
     }
+
+    /// Goes on with the next entry now, its clock right after the last packet given out.
+    public mutating func skipEntry() {
+        guard reader != nil else { return }
+        reader = nil
+        if shiftKnown { clock = end &+ 1 }
+    }
 }

@@ -26,4 +26,11 @@ public protocol PacketSource {
     var file: ASFFile { get }
     /// The next item, or nil at the end.
     mutating func next() throws -> SourceItem?
+    /// Skips the rest of the current playlist entry (MS-WMSP PlayNextEntry).
+    mutating func skipEntry()
+}
+
+extension PacketSource {
+    /// A single file has no next entry: skipping ends it.
+    public mutating func skipEntry() {}
 }

@@ -195,7 +195,8 @@ final class LimitTests {
         #expect(String(buffer: refused.body).contains("maximum of 1 players"))
         // Describe is not playing: still answered.
         #expect(try await client.describe("/demo.wmv").head.status == .ok)
-        try await first.close().get()
+        // The first player leaves (unless, on a loaded machine, it already played to its end).
+        do { try await first.close().get() } catch ChannelError.alreadyClosed {}
         // The server notices the close on its own loop; a new player gets in once it has
         // (a bounded number of attempts, each a full request).
         var answers: [String] = []

@@ -38,7 +38,8 @@ public struct WMSPClient: Sendable {
         ])
     }
 
-    public func request(_ path: String, pragmas: [String], headers extra: [(String, String)] = []) async throws -> Response {
+    public func request(_ path: String, pragmas: [String], method: HTTPMethod = .GET, headers extra: [(String, String)] = [],
+                        body: ByteBuffer? = nil) async throws -> Response {
         let collector = ResponseCollector(promise: group.next().makePromise())
         let channel = try await ClientBootstrap(group: group)
             .channelInitializer { channel in
@@ -52,8 +53,10 @@ public struct WMSPClient: Sendable {
         for pragma in pragmas { headers.add(name: "Pragma", value: pragma) }
         for (name, value) in extra { headers.add(name: name, value: value) }
         headers.add(name: "Connection", value: "Close")
-        let head = HTTPRequestHead(version: .http1_0, method: .GET, uri: path, headers: headers)
+        if method == .POST { headers.add(name: "Content-Length", value: "\(body?.readableBytes ?? 0)") }
+        let head = HTTPRequestHead(version: .http1_0, method: method, uri: path, headers: headers)
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
+        if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }
         try await channel.writeAndFlush(HTTPClientRequestPart.end(nil)).get()
         return try await collector.promise.futureResult.get()
     }

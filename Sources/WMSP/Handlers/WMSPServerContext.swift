@@ -14,6 +14,9 @@ public struct WMSPServerContext: Sendable {
     public var admission: AdmissionControl
     /// Turns files of other formats into ASF; nil serves ASF only.
     public var importer: Importer?
+    /// Sessions by Client-ID, across connections.
+    public var sessions: WMSPSessions
+    public var accessLog: AccessLog
     public var logger: Logger
 
     /// A conversion into ASF (MediaImport's cache, in the server), run on `threadPool`.
@@ -30,8 +33,10 @@ public struct WMSPServerContext: Sendable {
 
     public init(points: PublishingPoints, fastStartBuffer: TimeAmount = .seconds(2), maximumRate: Double = 5,
                 slowClientSeconds: Double = 10, admission: AdmissionControl = AdmissionControl(), importer: Importer? = nil,
-                logger: Logger) {
+                sessions: WMSPSessions = WMSPSessions(), accessLog: AccessLog, logger: Logger) {
         self.points = points
+        self.sessions = sessions
+        self.accessLog = accessLog
         self.importer = importer
         self.admission = admission
         self.fastStartBuffer = fastStartBuffer

@@ -8,8 +8,10 @@ import Streaming
 extension WMSPServerHandler: BroadcastSubscriber {
     func broadcast(_ point: BroadcastPoint, request: WMSPRequest, context: ChannelHandlerContext) {
         point.start()
+        broadcastPoint = point
         switch request.kind {
         case .describe:
+            clientID = describeSession(request, context: context)
             writeWMSPHead(contentType: "application/vnd.ms.wms-hdr.asfv1", features: "broadcast", context: context)
             context.write(wrapOutboundOut(.body(.byteBuffer(Frame.headerPackets(point.streamingHeader, allocator: context.channel.allocator)))), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
@@ -18,7 +20,8 @@ extension WMSPServerHandler: BroadcastSubscriber {
         case .play:
             guard let chosen = requestedSelection(request, header: point.header, context: context) else { return }
             selection = chosen
-            guard admit(point: point.name, bitsPerSecond: point.header.fileProperties.maximumBitrate, context: context) else { return }
+            guard admit(point: point.name, bitsPerSecond: point.header.fileProperties.maximumBitrate, context: context),
+                  startStreaming(request, context: context) else { return }
             writeWMSPHead(contentType: "application/x-mms-framed", features: "broadcast", context: context)
             context.write(wrapOutboundOut(.body(.byteBuffer(Frame.headerPackets(point.streamingHeader, allocator: context.channel.allocator)))), promise: nil)
         case .download:
@@ -31,6 +34,9 @@ extension WMSPServerHandler: BroadcastSubscriber {
             headers.add(name: "Connection", value: "close")
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_0, status: .ok, headers: headers))), promise: nil)
             context.write(wrapOutboundOut(.body(.byteBuffer(point.streamingHeader))), promise: nil)
+            playStarted = context.eventLoop.now
+        default:
+            return sendError(.badRequest, "not a content request", context: context)
         }
         // A live client may fall behind by the write buffer's high mark, then it is let go.
         try? context.channel.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark, value: server.writeBufferMarks(bitsPerSecond: point.header.fileProperties.maximumBitrate))
@@ -45,8 +51,7 @@ extension WMSPServerHandler: BroadcastSubscriber {
         guard let context else { return }
         guard context.channel.isWritable else {
             logger.notice("client too slow for the broadcast: disconnected")
-            relay?.leave(self)
-            relay = nil
+            endPlayback()
             context.close(promise: nil)
             return
         }

@@ -4,9 +4,11 @@ import NIOCore
 import NIOHTTP1
 import Streaming
 
-/// One HTTP connection of the WMSP engine in non-pipelined mode (MS-WMSP 1.3, 3.2): a Describe
-/// gets the ASF header, a Play gets the header then the paced data packets, and a GET from a
-/// client that does not speak WMSP gets the file as a plain download. Paced by the loop's scheduler.
+/// One HTTP connection of the WMSP engine (MS-WMSP 3.2): a Describe gets the ASF header, a Play
+/// the header then the paced data packets, control requests act on their session, and a GET from
+/// a client that does not speak WMSP gets the file as a plain download. In non-pipelined mode each
+/// request has its own connection; in pipelined mode (after the Pipeline test, Play with
+/// `version11-enabled`) requests share the data connection and responses are chunked.
 public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
     public typealias InboundIn = HTTPServerRequestPart
     public typealias OutboundOut = HTTPServerResponsePart
@@ -15,7 +17,22 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
     let scheduler: PacingScheduler
     var logger: Logger
     private var head: HTTPRequestHead?
-    var context: ChannelHandlerContext?
+    /// The request body (Log requests carry XML); bounded.
+    var bodyBuffer = ByteBuffer()
+    static let maximumBody = 64 << 10
+    var connection = WMSPConnectionStateMachine()
+    /// The session (Client-ID) this connection's data belongs to.
+    var clientID: UInt32?
+    /// Whether the data response is chunked and the connection stays open after it.
+    var pipelined = false
+    var pipelineTimer: Scheduled<Void>?
+    /// For the access log.
+    var requestPath = ""
+    var userAgent = ""
+    var bytesSent = 0
+    var packetsSent = 0
+    var playStarted: NIODeadline?
+    public internal(set) var context: ChannelHandlerContext?
     var session: PlaySession?
     /// The $D sequence number (2.2.3.1.2 AFFlags).
     var sequence: UInt8 = 0
@@ -24,6 +41,7 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
     var due: [StreamPacket] = []
     /// The broadcast this connection receives, if any.
     var relay: BroadcastRelay?
+    var broadcastPoint: BroadcastPoint?
     /// Whether packets go out as $D frames (WMSP) or as bare ASF (plain HTTP).
     var framed = true
     /// This connection's place within the player and bandwidth limits, while it plays.
@@ -51,12 +69,18 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
         switch unwrapInboundIn(data) {
         case let .head(h):
             head = h
-        case .body:
-            break
+            bodyBuffer.clear()
+        case var .body(chunk):
+            guard bodyBuffer.readableBytes + chunk.readableBytes <= Self.maximumBody else {
+                logger.notice("413: request body over \(Self.maximumBody) bytes")
+                head = nil
+                return sendError(.payloadTooLarge, "request body too large", context: context)
+            }
+            bodyBuffer.writeBuffer(&chunk)
         case .end:
-            guard let head, session == nil else { return }
+            guard let head else { return }
             self.head = nil
-            respond(to: WMSPRequest(head: head), version: head.version, context: context)
+            dispatch(WMSPRequest(head: head), version: head.version, context: context)
         }
     }
 
@@ -79,12 +103,25 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
     }
 
     private func stop() {
+        pipelineTimer?.cancel()
+        endPlayback()
+    }
+
+    /// Ends what this connection plays: the pacing, the broadcast, its place in the limits, and
+    /// its session's streaming state; writes the access log line.
+    func endPlayback() {
+        guard session != nil || relay != nil else { return }
         if session != nil { scheduler.cancel(self) }
         session = nil
         relay?.leave(self)
         relay = nil
         admission?.release()
         admission = nil
+        if let clientID, let context { server.sessions.stopped(clientID, on: context.eventLoop) }
+        let seconds = playStarted.map { Int((NIODeadline.now() - $0).nanoseconds / 1_000_000_000) } ?? 0
+        server.accessLog.write(clientIP: context?.channel.remoteAddress?.ipAddress ?? "-", uriStem: requestPath, userAgent: userAgent,
+                               protocolName: pipelined ? "http/1.1" : "http/1.0", durationSeconds: seconds, bytes: bytesSent,
+                               packets: packetsSent, status: 200, serverIP: context?.channel.localAddress?.ipAddress ?? "-")
     }
 
     /// The streams a Play's `stream-switch-entry` selects (nil: all streams); answers 400 and
@@ -115,8 +152,10 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
 
     // MARK: Requests
 
-    private func respond(to request: WMSPRequest, version: HTTPVersion, context: ChannelHandlerContext) {
+    func respond(to request: WMSPRequest, version: HTTPVersion, context: ChannelHandlerContext) {
         logger[metadataKey: "path"] = "\(request.path)"
+        requestPath = String(request.path.prefix { $0 != "?" })
+        userAgent = request.userAgent
         let path: String
         let pointName: String
         switch server.points.lookup(request.path) {
@@ -160,6 +199,7 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
             guard admit(point: pointName, bitsPerSecond: content.first.header.fileProperties.maximumBitrate, context: context) else { return }
             download(content.first, request: request, version: version, context: context)
         case .describe:
+            clientID = describeSession(request, context: context)
             writeWMSPHead(contentType: "application/vnd.ms.wms-hdr.asfv1", features: content.features, context: context)
             context.write(wrapOutboundOut(.body(.byteBuffer(Frame.headerPackets(content.streamingHeader, allocator: context.channel.allocator)))), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
@@ -167,6 +207,8 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
         case .play:
             guard admit(point: pointName, bitsPerSecond: content.first.header.fileProperties.maximumBitrate, context: context) else { return }
             play(content, request: request, context: context)
+        default:
+            sendError(.badRequest, "not a content request", context: context)
         }
     }
 
@@ -180,6 +222,7 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
             logger.error("cannot start: \(error)")
             return sendError(.internalServerError, "cannot start playback", context: context)
         }
+        guard startStreaming(request, context: context) else { return }
         writeWMSPHead(contentType: "application/x-mms-framed", features: content.features, context: context)
         context.write(wrapOutboundOut(.body(.byteBuffer(Frame.headerPackets(content.streamingHeader, allocator: context.channel.allocator)))), promise: nil)
         context.flush()
@@ -193,15 +236,22 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
     }
 
     /// MS-WMSP response headers as the three open-source clients accept them (CLIENTS.md 1.1):
-    /// HTTP/1.0 (never chunked), a reason phrase, `features` saying the content is seekable.
-    func writeWMSPHead(contentType: String, features: String, context: ChannelHandlerContext) {
+    /// HTTP/1.0 and never chunked in non-pipelined mode, a reason phrase, the session's client-id
+    /// with its timeout (3.2.5.2), and `features`. In pipelined mode HTTP/1.1, chunked, kept open.
+    func writeWMSPHead(contentType: String?, features: String?, status: HTTPResponseStatus = .ok, extraPragma: String? = nil,
+                       context: ChannelHandlerContext) {
         var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: contentType)
+        if let contentType { headers.add(name: "Content-Type", value: contentType) }
         headers.add(name: "Server", value: "Cougar/9.01.01.3814")
         headers.add(name: "Cache-Control", value: "no-cache")
-        headers.add(name: "Pragma", value: "no-cache,client-id=\(UInt32.random(in: 1...UInt32.max)),features=\"\(features)\",timeout=60000")
-        headers.add(name: "Connection", value: "close")
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_0, status: .ok, headers: headers))), promise: nil)
+        var pragma = ["no-cache"]
+        if let clientID { pragma += ["client-id=\(clientID)", "timeout=\(server.sessions.idleTimeout.nanoseconds / 1_000_000 - 5000)"] }
+        if let features { pragma.append("features=\"\(features)\"") }
+        if let extraPragma { pragma.append(extraPragma) }
+        headers.add(name: "Pragma", value: pragma.joined(separator: ","))
+        if contentType == nil { headers.add(name: "Content-Length", value: "0") }
+        if !pipelined { headers.add(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: pipelined ? .http1_1 : .http1_0, status: status, headers: headers))), promise: nil)
     }
 
     func sendError(_ status: HTTPResponseStatus, _ reason: String, context: ChannelHandlerContext) {
@@ -221,8 +271,12 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
     /// Writes packets as $D frames (2.2.3.3) and flushes once. One buffer holds the batch's frame
     /// headers; each packet goes out as its own shared bytes, never copied.
     func writeData<C: Collection>(_ packets: C, context: ChannelHandlerContext, _ parts: (C.Element) -> (location: UInt32, bytes: ByteBuffer)) {
+        packetsSent += packets.count
         guard framed else {
-            for packet in packets { context.write(wrapOutboundOut(.body(.byteBuffer(parts(packet).bytes))), promise: nil) }
+            for packet in packets {
+                bytesSent += parts(packet).bytes.readableBytes
+                context.write(wrapOutboundOut(.body(.byteBuffer(parts(packet).bytes))), promise: nil)
+            }
             context.flush()
             return
         }
@@ -236,6 +290,7 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
         for (i, packet) in packets.enumerated() {
             context.write(wrapOutboundOut(.body(.byteBuffer(headers.getSlice(at: i * 12, length: 12)!))), promise: nil)
             context.write(wrapOutboundOut(.body(.byteBuffer(parts(packet).bytes))), promise: nil)
+            bytesSent += 12 + parts(packet).bytes.readableBytes
         }
         context.flush()
     }
@@ -281,9 +336,9 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
             var end = context.channel.allocator.buffer(capacity: 8)
             Frame.writeNotification(type: Frame.endOfStream, reason: 0, to: &end)
             context.write(wrapOutboundOut(.body(.byteBuffer(end))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
             logger.info("play ended: \(session.packetsSent) packets, \(session.bytesSent) bytes")
-            self.session = nil
+            endPlayback()
+            finishDataResponse(context: context)
             return nil
         }
     }

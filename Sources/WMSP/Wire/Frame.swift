@@ -7,6 +7,7 @@ public enum Frame {
     public static let data: UInt8 = 0x44        // "D"
     public static let endOfStream: UInt8 = 0x45 // "E"
     public static let streamChange: UInt8 = 0x43 // "C"
+    public static let test: UInt8 = 0x54        // "T"
 
     /// Largest MMS data packet payload (2.2.3.1.2: 65,535 bytes including its 8-byte header).
     public static let maximumPayload = 65_535 - 8
@@ -40,6 +41,13 @@ public enum Frame {
             location += 1
         } while rest.readableBytes > 0
         return out
+    }
+
+    /// $T (2.2.3.8): a framing header alone, PacketLength 0.
+    public static func writeTest(to b: inout ByteBuffer) {
+        b.writeInteger(UInt8(0x24))
+        b.writeInteger(test)
+        b.writeInteger(UInt16(0), endianness: .little)
     }
 
     /// $E (2.2.3.4) or $C (2.2.3.2): framing header and a 4-byte reason.
