@@ -1,4 +1,5 @@
 import ASF
+import Foundation
 import Logging
 import MediaImport
 import NIOCore
@@ -75,17 +76,18 @@ public final class Server: @unchecked Sendable {
             case let .directory(directory):
                 result.append(PublishingPoint(name: point.name, path: point.path, kind: .onDemand(directory: directory)))
             case let .broadcast(files, startImmediately):
-                let opened: [ASFFile]
+                let entries: [SplicedSource.Entry]
                 do {
-                    opened = try files.map { try ASFFile(path: configuration.mediaRoot + "/" + $0) }
+                    entries = try broadcastEntries(files)
                 } catch {
                     throw BindFailure(description: "broadcast point \(point.name): \(error)")
                 }
-                for file in opened.dropFirst() where !SplicedSource.compatible(opened[0], file) {
-                    throw BindFailure(description: "broadcast point \(point.name): \(file.path) does not have the streams and packet size of \(opened[0].path)")
+                guard let first = entries.first?.file else { throw BindFailure(description: "broadcast point \(point.name): nothing to play") }
+                for entry in entries.dropFirst() where !SplicedSource.compatible(first, entry.file) {
+                    throw BindFailure(description: "broadcast point \(point.name): \(entry.file.path) does not have the streams and packet size of \(first.path)")
                 }
                 let home = loops.next() ?? group.next()
-                let live = BroadcastPoint(name: point.name, source: try SplicedSource(entries: opened.map { .init(file: $0) }, loops: true),
+                let live = BroadcastPoint(name: point.name, source: try SplicedSource(entries: entries, loops: true),
                                           home: try home.submit { schedulers[ObjectIdentifier(home)]!.value }.wait(), logger: logger)
                 // Every loop keeps the recent packets, so that a late joiner on any loop starts at once.
                 for loop in group.makeIterator() { _ = live.relay(on: loop) }
@@ -94,6 +96,16 @@ public final class Server: @unchecked Sendable {
             }
         }
         return result
+    }
+
+    /// A broadcast's files, relative to the media root; a `.wsx` playlist stands for its entries.
+    private func broadcastEntries(_ names: [String]) throws -> [SplicedSource.Entry] {
+        try names.flatMap { name -> [SplicedSource.Entry] in
+            let path = configuration.mediaRoot + "/" + name
+            guard name.lowercased().hasSuffix(".wsx") else { return [SplicedSource.Entry(file: try ASFFile(path: path))] }
+            return try Playlist(parsing: Data(contentsOf: URL(fileURLWithPath: path)))
+                .openEntries(relativeTo: path, root: configuration.mediaRoot, logger: logger)
+        }
     }
 
     /// The port a listener got (useful with port 0).

@@ -80,3 +80,19 @@ struct BroadcastInteropTests {
         #expect(received.duration >= 5, "\(received.duration) s")
     }
 }
+
+/// A plain HTTP client (no NSPlayer) gets the broadcast as bare ASF, paced.
+@Suite(.serialized)
+struct PlainHTTPBroadcastTests {
+    @Test func ffmpegOverHTTPGetsDecodableLiveContent() throws {
+        let server = try ServerProcess()
+        let out = temporaryFile("http-live.asf")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let result = try run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-y", "-i", "http://\(server.url)/live", "-t", "5", "-c", "copy", "-f", "asf", out])
+        #expect(result.status == 0, "\(result.output)")
+        let received = try probe(out)
+        #expect(received.streams.count == 2)
+        #expect(received.duration >= 4.5)
+        #expect(try BroadcastInteropTests.decodeErrors(out).isEmpty)
+    }
+}

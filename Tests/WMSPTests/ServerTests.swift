@@ -254,3 +254,45 @@ final class ImportServingTests {
         #expect(String(buffer: response.body).contains("'opus'"))
     }
 }
+
+/// A broadcast point fed by a server-side playlist, started by its first client.
+@Suite(.serialized)
+final class BroadcastPlaylistTests {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let server: Server
+
+    init() throws {
+        (server, _) = try ServerTests.start(group: group) { config in
+            config.points = [.init(name: "tv", path: "/tv", source: .broadcast(["playlist.wsx"], startImmediately: false))]
+        }
+    }
+
+    deinit {
+        try? server.shutdown()
+        try? group.syncShutdownGracefully()
+    }
+
+    @Test func firstClientStartsItAndGetsLiveFramesFromAKeyFrame() async throws {
+        let connection = try await WMSPConnection.connect(group: group, host: "127.0.0.1", port: server.httpPort)
+        try await connection.send(.GET, "/tv", pragmas: ["xPlayStrm=1", "stream-switch-entry=ffff:1:0 ffff:2:0"], version: .http1_0)
+        var parts = connection.parts.makeAsyncIterator()
+        var frames: [ReceivedFrame] = []
+        var head: HTTPResponseHead?
+        while frames.filter({ $0.type == Frame.data }).count < 20, let part = try await parts.next() {
+            switch part {
+            case let .head(h): head = h
+            case let .frame(f): frames.append(f)
+            case .end: break
+            }
+        }
+        #expect(Pragma(headerValues: head?.headers["Pragma"] ?? []).tokens["features"] == "broadcast")
+        let header = try ASFHeader(parsing: try #require(frames.first { $0.type == Frame.header }).payload)
+        #expect(header.fileProperties.flags.contains(.broadcast))
+        let data = frames.filter { $0.type == Frame.data }
+        let first = try DataPacket(parsing: data[0].payload)
+        let video = try #require(first.payloads.first { $0.streamNumber == 1 })
+        #expect(video.isKeyFrame && video.startsMediaObject)
+        #expect(zip(data, data.dropFirst()).allSatisfy { $0.locationID < $1.locationID })
+        try await connection.close()
+    }
+}
