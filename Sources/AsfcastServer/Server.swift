@@ -75,6 +75,9 @@ public final class Server: @unchecked Sendable {
             switch point.source {
             case let .directory(directory):
                 result.append(PublishingPoint(name: point.name, path: point.path, kind: .onDemand(directory: directory)))
+            case let .file(file):
+                let path = file.hasPrefix("/") ? file : configuration.mediaRoot + "/" + file
+                result.append(PublishingPoint(name: point.name, path: point.path, kind: .onDemandFile(path: path)))
             case let .broadcast(files, startImmediately):
                 let entries: [SplicedSource.Entry]
                 do {

@@ -31,6 +31,8 @@ public struct ServerConfiguration: Sendable, Equatable {
         public enum Source: Sendable, Equatable {
             /// On demand: the files below a directory.
             case directory(String)
+            /// On demand: one file or `.wsx` playlist, at the point's path.
+            case file(String)
             /// Broadcast: these files (relative to the media root), one after another, in a loop.
             case broadcast([String], startImmediately: Bool)
         }
@@ -136,11 +138,11 @@ public struct ServerConfiguration: Sendable, Equatable {
     }
 
     /// Yams marks count lines from 1.
-    /// One entry of `points`: `name`, `path`, and either `directory` or `broadcast` (a file or a
-    /// list of files) with `start: immediately | first_client`.
+    /// One entry of `points`: `name`, `path`, and one of `directory`, `file` (a file or playlist)
+    /// or `broadcast` (a file, playlist or list of them) with `start: immediately | first_client`.
     private static func point(_ node: Node, file: String) throws -> Point {
         guard let mapping = node.mapping else { throw Failure(description: "\(file):\(line(node)): a point must be a mapping") }
-        var name: String?, path: String?, directory: String?, broadcast: [String]?, start = "immediately"
+        var name: String?, path: String?, directory: String?, single: String?, broadcast: [String]?, start = "immediately"
         var players: Int?, kbps: Int?
         for (keyNode, value) in mapping {
             let key = keyNode.string ?? ""
@@ -155,6 +157,7 @@ public struct ServerConfiguration: Sendable, Equatable {
                 guard p.hasPrefix("/") else { throw Failure(description: "\(file):\(line(value)): 'path' must start with /") }
                 path = p
             case "directory": directory = try text()
+            case "file": single = try text()
             case "broadcast":
                 if let list = value.sequence {
                     broadcast = try list.map { item in
@@ -181,10 +184,11 @@ public struct ServerConfiguration: Sendable, Equatable {
         }
         guard let path else { throw Failure(description: "\(file):\(line(node)): a point needs a 'path'") }
         let source: Point.Source
-        switch (directory, broadcast) {
-        case let (directory?, nil): source = .directory(directory)
-        case let (nil, files?) where !files.isEmpty: source = .broadcast(files, startImmediately: start == "immediately")
-        default: throw Failure(description: "\(file):\(line(node)): a point needs either 'directory' or 'broadcast'")
+        switch (directory, single, broadcast) {
+        case let (directory?, nil, nil): source = .directory(directory)
+        case let (nil, single?, nil): source = .file(single)
+        case let (nil, nil, files?) where !files.isEmpty: source = .broadcast(files, startImmediately: start == "immediately")
+        default: throw Failure(description: "\(file):\(line(node)): a point needs one of 'directory', 'file' or 'broadcast'")
         }
         return Point(name: name ?? String(path.dropFirst()), path: path, source: source, maximumPlayers: players, maximumBandwidthKbps: kbps)
     }

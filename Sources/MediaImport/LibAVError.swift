@@ -24,8 +24,19 @@ func check(_ code: Int32, _ what: @autoclosure () -> String) throws -> Int32 {
 }
 
 enum LibAV {
-    /// libav logs warnings to stderr by default; errors reach the user through LibAVError instead.
-    static func quietLogs() {
+    /// Opens `path` for reading, with its stream information read; close with avformat_close_input.
+    /// libav's own warnings are silenced: errors reach the user through LibAVError instead.
+    static func openInput(_ path: String) throws -> UnsafeMutablePointer<AVFormatContext> {
         av_log_set_level(AV_LOG_ERROR)
+        var context: UnsafeMutablePointer<AVFormatContext>?
+        try check(avformat_open_input(&context, path, nil, nil), "cannot open \(path)")
+        guard let opened = context else { throw LibAVError("cannot open \(path)") }
+        do {
+            try check(avformat_find_stream_info(opened, nil), "cannot read stream information of \(path)")
+        } catch {
+            avformat_close_input(&context)
+            throw error
+        }
+        return opened
     }
 }

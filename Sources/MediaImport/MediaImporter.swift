@@ -53,12 +53,9 @@ public enum MediaImporter {
     }
 
     private static func remux(_ input: String, to output: String) throws -> Report {
-        LibAV.quietLogs()
-        var inputContext: UnsafeMutablePointer<AVFormatContext>?
-        try check(avformat_open_input(&inputContext, input, nil, nil), "cannot open \(input)")
+        let source = try LibAV.openInput(input)
+        var inputContext: UnsafeMutablePointer<AVFormatContext>? = source
         defer { avformat_close_input(&inputContext) }
-        guard let source = inputContext else { throw LibAVError("cannot open \(input)") }
-        try check(avformat_find_stream_info(source, nil), "cannot read stream information of \(input)")
 
         var outputContext: UnsafeMutablePointer<AVFormatContext>?
         try check(avformat_alloc_output_context2(&outputContext, nil, "asf", output), "cannot create an ASF muxer")

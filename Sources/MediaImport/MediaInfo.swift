@@ -22,12 +22,9 @@ public struct MediaInfo: Sendable, Equatable, Codable {
 
     /// Opens `path` with libavformat; with `countPackets`, reads every packet to count them per stream.
     public static func probe(path: String, countPackets: Bool = false) throws -> MediaInfo {
-        LibAV.quietLogs()
-        var context: UnsafeMutablePointer<AVFormatContext>?
-        try check(avformat_open_input(&context, path, nil, nil), "cannot open \(path)")
+        let ctx = try LibAV.openInput(path)
+        var context: UnsafeMutablePointer<AVFormatContext>? = ctx
         defer { avformat_close_input(&context) }
-        guard let ctx = context else { throw LibAVError("cannot open \(path)") }
-        try check(avformat_find_stream_info(ctx, nil), "cannot read stream information of \(path)")
 
         var streams = [Stream]()
         for i in 0..<Int(ctx.pointee.nb_streams) {

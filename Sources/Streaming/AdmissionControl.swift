@@ -74,8 +74,6 @@ public final class AdmissionControl: Sendable {
             state.total.bitsPerSecond -= bitsPerSecond
         }
     }
-
-    public var players: Int { state.withLockedValue { $0.total.players } }
 }
 
 /// One admitted player; released once, explicitly or when dropped.

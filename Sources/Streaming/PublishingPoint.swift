@@ -10,12 +10,15 @@ public struct PublishingPoint: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         /// Serves the files below `directory`.
         case onDemand(directory: String)
+        /// Serves one file or playlist at exactly the point's path.
+        case onDemandFile(path: String)
         /// Serves one live stream shared by every client.
         case broadcast(BroadcastPoint)
 
         public static func == (a: Kind, b: Kind) -> Bool {
             switch (a, b) {
             case let (.onDemand(x), .onDemand(y)): return x == y
+            case let (.onDemandFile(x), .onDemandFile(y)): return x == y
             case let (.broadcast(x), .broadcast(y)): return x === y
             default: return false
             }
@@ -55,8 +58,14 @@ public struct PublishingPoints: Sendable {
     /// The directory of the on-demand point that holds `path` (a real path from `lookup`).
     public func root(ofFile path: String) -> String? {
         for point in points {
-            if case let .onDemand(directory) = point.kind, let real = realpathString(directory), path.hasPrefix(real + "/") {
-                return real
+            switch point.kind {
+            case let .onDemand(directory):
+                if let real = realpathString(directory), path.hasPrefix(real + "/") { return real }
+            case let .onDemandFile(file):
+                // A playlist point's entries resolve within the playlist's own directory.
+                if realpathString(file) == path { return (path as NSString).deletingLastPathComponent }
+            case .broadcast:
+                break
             }
         }
         return nil
@@ -76,6 +85,10 @@ public struct PublishingPoints: Sendable {
             case let .broadcast(live):
                 guard normalized + "/" == point.path else { return .notFound(reason: "nothing below a broadcast point") }
                 return .broadcast(live)
+            case let .onDemandFile(path):
+                guard normalized + "/" == point.path else { return .notFound(reason: "nothing below a file's point") }
+                guard let real = realpathString(path) else { return .notFound(reason: "the point's file is missing") }
+                return .file(point: point.name, path: real)
             case let .onDemand(directory):
                 let relative = String(normalized.dropFirst(point.path.count - 1)).drop { $0 == "/" }
                 guard !relative.isEmpty else { return .notFound(reason: "no file named") }

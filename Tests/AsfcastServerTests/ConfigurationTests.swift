@@ -33,7 +33,9 @@ struct ConfigurationTests {
             .init(name: "tv", path: "/tv", source: .broadcast(["a.wmv", "b.wmv"], startImmediately: false), maximumPlayers: 5),
         ])
         let noSource = #expect(throws: ServerConfiguration.Failure.self) { try ServerConfiguration.parse("points:\n  - path: /x\n", file: "p.yaml") }
-        #expect(noSource?.description == "p.yaml:2: a point needs either 'directory' or 'broadcast'")
+        #expect(noSource?.description == "p.yaml:2: a point needs one of 'directory', 'file' or 'broadcast'")
+        let single = try ServerConfiguration.parse("points:\n  - path: /show\n    file: playlist.wsx\n", file: "p.yaml")
+        #expect(single.points == [.init(name: "show", path: "/show", source: .file("playlist.wsx"))])
         #expect(throws: ServerConfiguration.Failure.self) { try ServerConfiguration.parse("points:\n  - path: x\n    directory: d\n", file: "p.yaml") }
     }
 

@@ -52,15 +52,24 @@ final class ServerProcess {
     }
 
     static func connect(port: Int) -> Bool {
+        guard let fd = connectedSocket(port: port) else { return false }
+        close(fd)
+        return true
+    }
+
+    /// A TCP socket connected to the loopback `port`, or nil; the caller closes it.
+    static func connectedSocket(port: Int) -> Int32? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &addr) {
+        let connected = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
+        if connected { return fd }
+        close(fd)
+        return nil
     }
 
     static func freePort() throws -> Int {
@@ -81,16 +90,8 @@ final class ServerProcess {
 
     /// Sends raw bytes and returns everything the server answers before it closes.
     func raw(_ request: String) throws -> String {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard let fd = Self.connectedSocket(port: port) else { throw Failure("cannot connect") }
         defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
-        guard connected else { throw Failure("cannot connect") }
         var timeout = timeval(tv_sec: 20, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         _ = request.withCString { send(fd, $0, strlen($0), 0) }

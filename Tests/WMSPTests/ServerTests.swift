@@ -296,3 +296,32 @@ final class BroadcastPlaylistTests {
         try await connection.close()
     }
 }
+
+/// A named on-demand point that serves one playlist at its own path.
+@Suite(.serialized)
+final class FilePointTests {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let server: Server
+    let client: WMSPClient
+
+    init() throws {
+        (server, client) = try ServerTests.start(group: group) { config in
+            config.fastStartBufferSeconds = 60
+            config.fastStartMaximumRate = 100
+            config.points = [.init(name: "show", path: "/show", source: .file("playlist.wsx"))]
+        }
+    }
+
+    deinit {
+        try? server.shutdown()
+        try? group.syncShutdownGracefully()
+    }
+
+    @Test func thePointPlaysItsPlaylistAndNothingBelowIt() async throws {
+        let play = try await client.play("/show", available: [1, 2])
+        #expect(play.head.headers["Pragma"].first?.contains("features=\"playlist\"") == true)
+        let demo = try ASFFile(path: ServerTests.media + "/demo.wmv")
+        #expect(play.frames.filter { $0.type == Frame.data }.count > demo.packetCount)
+        #expect(try await client.describe("/show/demo.wmv").head.status == .notFound)
+    }
+}

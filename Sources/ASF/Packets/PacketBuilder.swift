@@ -13,12 +13,6 @@ public enum PacketBuilder {
     /// The bytes the fixed fields take before any payload.
     static let fixedOverhead = 3 /* ECC */ + 2 /* flags */ + 2 /* padding length */ + 4 + 2 /* send time, duration */ + 1 /* payload flags */
 
-    /// Bytes one payload takes in a multiple-payload packet built here.
-    public static func encodedSize(of payload: Payload, in payloads: [Payload]) -> Int {
-        let layout = Layout(payloads)
-        return layout.size(of: payload)
-    }
-
     /// Builds a packet of exactly `packetSize` bytes; `sequence` goes unused (sequence type 0).
     public static func build(payloads: [Payload], sendTime: UInt32, duration: UInt16, packetSize: Int) throws -> DataPacket {
         guard !payloads.isEmpty, payloads.count <= 63 else { throw Failure.noPayloads }

@@ -17,7 +17,7 @@ public final class BroadcastPoint: PacedSession, @unchecked Sendable {
     private let logger: Logger
     private let videoStreams: Set<UInt8>
     // Home loop only.
-    private var source: SplicedSource
+    private var source: any PacketSource
     private var clockStart: NIODeadline?
     private var firstSendTime: UInt32 = 0
     private var held: StreamPacket?
@@ -25,7 +25,9 @@ public final class BroadcastPoint: PacedSession, @unchecked Sendable {
     private let relays = NIOLockedValueBox<[ObjectIdentifier: BroadcastRelay]>([:])
     private let started = NIOLockedValueBox(false)
 
-    public init(name: String, source: SplicedSource, home: PacingScheduler, logger: Logger) {
+    /// - Parameter source: what the point plays; files and playlists come as a looped
+    ///   `SplicedSource`, and live ingest will come as its own source.
+    public init(name: String, source: any PacketSource, home: PacingScheduler, logger: Logger) {
         self.name = name
         self.source = source
         header = source.file.header.broadcast()
@@ -89,7 +91,8 @@ public final class BroadcastPoint: PacedSession, @unchecked Sendable {
         }
     }
 
-    /// Broadcast sources loop over entries that share one header, so only packets come.
+    /// A broadcast keeps one header: headers a source announces are passed over (the server
+    /// only builds broadcast sources whose entries share one).
     private func nextPacket() throws -> StreamPacket? {
         while let item = try source.next() {
             if case let .packet(packet) = item { return packet }
