@@ -54,3 +54,12 @@ struct ConfigurationTests {
         #expect(throws: ServerConfiguration.Failure.self) { try ServerConfiguration.parse("log_level: loud\n", file: "a.yaml") }
     }
 }
+
+struct ReadmeTests {
+    @Test func readmeShowsTheShippedConfigurationComplete() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let config = try String(contentsOf: root.appendingPathComponent("config/asfcast.yaml"), encoding: .utf8)
+        #expect(readme.contains("```yaml\n" + config + "```"))
+    }
+}
