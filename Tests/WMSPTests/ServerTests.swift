@@ -12,41 +12,20 @@ import Testing
 /// set wide so that whole files arrive at once.
 @Suite(.serialized)
 final class ServerTests {
-    static let media = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Media").path
-
-    let server: Server
-    let client: WMSPClient
-    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let fixture: InProcessServer
+    var server: Server { fixture.server }
+    var client: WMSPClient { fixture.client }
+    var group: EventLoopGroup { fixture.group }
 
     init() throws {
-        (server, client) = try Self.start(group: group) { config in
+        fixture = try InProcessServer { config in
             config.fastStartBufferSeconds = 60
             config.fastStartMaximumRate = 100
         }
     }
 
-    /// An in-process server on a free loopback port, and a client for it.
-    static func start(group: EventLoopGroup, _ configure: (inout ServerConfiguration) -> Void) throws -> (Server, WMSPClient) {
-        var config = ServerConfiguration()
-        config.bind = "127.0.0.1"
-        config.httpPort = 0
-        config.mediaRoot = Self.media
-        configure(&config)
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let server = Server(configuration: config, logger: logger, threads: 2)
-        try server.start()
-        return (server, WMSPClient(group: group, host: "127.0.0.1", port: server.httpPort))
-    }
-
-    deinit {
-        try? server.shutdown()
-        try? group.syncShutdownGracefully()
-    }
-
     @Test func describeSendsTheASFHeaderInOneFrame() async throws {
-        let file = try ASFFile(path: Self.media + "/demo.wmv")
+        let file = try ASFFile(path: InProcessServer.media + "/demo.wmv")
         let response = try await client.describe("/demo.wmv")
         #expect(response.head.status == .ok)
         #expect(response.head.headers["Content-Type"] == ["application/vnd.ms.wms-hdr.asfv1"])
@@ -57,7 +36,7 @@ final class ServerTests {
     }
 
     @Test func playSendsEveryPacketInOrderThenEndOfStream() async throws {
-        let file = try ASFFile(path: Self.media + "/demo.wmv")
+        let file = try ASFFile(path: InProcessServer.media + "/demo.wmv")
         let response = try await client.play("/demo.wmv", available: [1, 2])
         #expect(response.head.headers["Content-Type"] == ["application/x-mms-framed"])
         let data = response.frames.filter { $0.type == Frame.data }
@@ -71,7 +50,7 @@ final class ServerTests {
     }
 
     @Test func selectingOneVideoStreamDeliversOnlyItsPayloads() async throws {
-        let file = try ASFFile(path: Self.media + "/multibitrate.wmv")
+        let file = try ASFFile(path: InProcessServer.media + "/multibitrate.wmv")
         let report = try FileReport(file)
         let response = try await client.play("/multibitrate.wmv", streams: [3, 4], available: [1, 2, 3, 4])
         var objects: [UInt8: Int] = [:]
@@ -86,7 +65,7 @@ final class ServerTests {
     }
 
     @Test func playFromTenSecondsStartsAtAKeyFrameNearIt() async throws {
-        let file = try ASFFile(path: Self.media + "/demo.wmv")
+        let file = try ASFFile(path: InProcessServer.media + "/demo.wmv")
         let response = try await client.play("/demo.wmv", available: [1, 2], streamTime: 10_000)
         let first = try #require(response.frames.first { $0.type == Frame.data })
         let packet = try DataPacket(parsing: first.payload)
@@ -99,7 +78,7 @@ final class ServerTests {
         let response = try await client.play("/playlist.wsx", available: [1, 2])
         #expect(response.head.headers["Pragma"].first?.contains("features=\"playlist\"") == true)
         let data = response.frames.filter { $0.type == Frame.data }
-        let demo = try ASFFile(path: Self.media + "/demo.wmv")
+        let demo = try ASFFile(path: InProcessServer.media + "/demo.wmv")
         #expect(data.count > demo.packetCount)
         var last: UInt32 = 0
         for frame in data {
@@ -145,22 +124,18 @@ final class ServerTests {
 /// Player limits: over them a client gets 503, and a place frees when a player leaves.
 @Suite(.serialized)
 final class LimitTests {
-    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    let server: Server
-    let client: WMSPClient
+    let fixture: InProcessServer
+    var server: Server { fixture.server }
+    var client: WMSPClient { fixture.client }
+    var group: EventLoopGroup { fixture.group }
 
     init() throws {
-        (server, client) = try ServerTests.start(group: group) { config in
+        fixture = try InProcessServer { config in
             // Real-time pacing, so that a play lasts while the test runs.
             config.fastStartBufferSeconds = 0
             config.fastStartMaximumRate = 1
             config.maximumPlayers = 1
         }
-    }
-
-    deinit {
-        try? server.shutdown()
-        try? group.syncShutdownGracefully()
     }
 
     /// Starts a play on a raw connection and returns it with the first bytes of the answer.
@@ -212,16 +187,17 @@ final class LimitTests {
 /// Files of other formats are remuxed into ASF once, then served from the cache.
 @Suite(.serialized)
 final class ImportServingTests {
+    let fixture: InProcessServer
+    var server: Server { fixture.server }
+    var client: WMSPClient { fixture.client }
+    var group: EventLoopGroup { fixture.group }
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures").path
-    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let cache = FileManager.default.temporaryDirectory.appendingPathComponent("asfcast-cache-\(UUID().uuidString)").path
-    let server: Server
-    let client: WMSPClient
 
     init() throws {
         let cache = self.cache
-        (server, client) = try ServerTests.start(group: group) { config in
+        fixture = try InProcessServer { config in
             config.fastStartBufferSeconds = 60
             config.fastStartMaximumRate = 100
             config.importCache = cache
@@ -230,8 +206,6 @@ final class ImportServingTests {
     }
 
     deinit {
-        try? server.shutdown()
-        try? group.syncShutdownGracefully()
         try? FileManager.default.removeItem(atPath: cache)
     }
 
@@ -258,18 +232,15 @@ final class ImportServingTests {
 /// A broadcast point fed by a server-side playlist, started by its first client.
 @Suite(.serialized)
 final class BroadcastPlaylistTests {
-    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    let server: Server
+    let fixture: InProcessServer
+    var server: Server { fixture.server }
+    var client: WMSPClient { fixture.client }
+    var group: EventLoopGroup { fixture.group }
 
     init() throws {
-        (server, _) = try ServerTests.start(group: group) { config in
+        fixture = try InProcessServer { config in
             config.points = [.init(name: "tv", path: "/tv", source: .broadcast(["playlist.wsx"], startImmediately: false))]
         }
-    }
-
-    deinit {
-        try? server.shutdown()
-        try? group.syncShutdownGracefully()
     }
 
     @Test func firstClientStartsItAndGetsLiveFramesFromAKeyFrame() async throws {
@@ -300,27 +271,23 @@ final class BroadcastPlaylistTests {
 /// A named on-demand point that serves one playlist at its own path.
 @Suite(.serialized)
 final class FilePointTests {
-    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    let server: Server
-    let client: WMSPClient
+    let fixture: InProcessServer
+    var server: Server { fixture.server }
+    var client: WMSPClient { fixture.client }
+    var group: EventLoopGroup { fixture.group }
 
     init() throws {
-        (server, client) = try ServerTests.start(group: group) { config in
+        fixture = try InProcessServer { config in
             config.fastStartBufferSeconds = 60
             config.fastStartMaximumRate = 100
             config.points = [.init(name: "show", path: "/show", source: .file("playlist.wsx"))]
         }
     }
 
-    deinit {
-        try? server.shutdown()
-        try? group.syncShutdownGracefully()
-    }
-
     @Test func thePointPlaysItsPlaylistAndNothingBelowIt() async throws {
         let play = try await client.play("/show", available: [1, 2])
         #expect(play.head.headers["Pragma"].first?.contains("features=\"playlist\"") == true)
-        let demo = try ASFFile(path: ServerTests.media + "/demo.wmv")
+        let demo = try ASFFile(path: InProcessServer.media + "/demo.wmv")
         #expect(play.frames.filter { $0.type == Frame.data }.count > demo.packetCount)
         #expect(try await client.describe("/show/demo.wmv").head.status == .notFound)
     }

@@ -11,15 +11,16 @@ import Testing
 /// real-time pacing so that control requests arrive while data flows.
 @Suite(.serialized)
 final class SessionTests {
-    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let fixture: InProcessServer
+    var server: Server { fixture.server }
+    var client: WMSPClient { fixture.client }
+    var group: EventLoopGroup { fixture.group }
     let accessLog = FileManager.default.temporaryDirectory.appendingPathComponent("asfcast-access-\(UUID().uuidString).log").path
-    let server: Server
-    let client: WMSPClient
     typealias Parts = AsyncThrowingStream<WMSPConnection.Part, Error>.AsyncIterator
 
     init() throws {
         let log = accessLog
-        (server, client) = try ServerTests.start(group: group) { config in
+        fixture = try InProcessServer { config in
             config.fastStartBufferSeconds = 0
             config.fastStartMaximumRate = 1
             config.accessLog = log
@@ -27,8 +28,6 @@ final class SessionTests {
     }
 
     deinit {
-        try? server.shutdown()
-        try? group.syncShutdownGracefully()
         try? FileManager.default.removeItem(atPath: accessLog)
     }
 
@@ -64,7 +63,7 @@ final class SessionTests {
     }
 
     @Test func selectStreamFromAnotherConnectionSwitchesTheData() async throws {
-        let file = try ASFFile(path: ServerTests.media + "/demo.wmv")
+        let file = try ASFFile(path: InProcessServer.media + "/demo.wmv")
         let describe = try await client.describe("/demo.wmv")
         let id = try #require(Self.clientID(describe.head))
         let data = try await WMSPConnection.connect(group: group, host: "127.0.0.1", port: server.httpPort)
@@ -87,7 +86,7 @@ final class SessionTests {
     }
 
     @Test func stopFromAnotherConnectionEndsTheData() async throws {
-        let file = try ASFFile(path: ServerTests.media + "/demo.wmv")
+        let file = try ASFFile(path: InProcessServer.media + "/demo.wmv")
         let data = try await WMSPConnection.connect(group: group, host: "127.0.0.1", port: server.httpPort)
         try await data.send(.GET, "/demo.wmv", pragmas: ["xPlayStrm=1", "stream-switch-entry=ffff:1:0 ffff:2:0"], version: .http1_0)
         var parts = data.parts.makeAsyncIterator()
@@ -129,7 +128,7 @@ final class SessionTests {
     }
 
     @Test func pipelinedModeOnOneConnection() async throws {
-        let file = try ASFFile(path: ServerTests.media + "/demo.wmv")
+        let file = try ASFFile(path: InProcessServer.media + "/demo.wmv")
         let connection = try await WMSPConnection.connect(group: group, host: "127.0.0.1", port: server.httpPort)
         var parts = connection.parts.makeAsyncIterator()
 
