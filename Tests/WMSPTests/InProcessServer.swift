@@ -33,3 +33,14 @@ final class InProcessServer {
         try? group.syncShutdownGracefully()
     }
 }
+
+/// A suite with its own in-process server.
+protocol ServerSuite {
+    var fixture: InProcessServer { get }
+}
+
+extension ServerSuite {
+    var server: Server { fixture.server }
+    var client: WMSPClient { fixture.client }
+    var group: EventLoopGroup { fixture.group }
+}

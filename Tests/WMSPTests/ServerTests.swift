@@ -11,11 +11,8 @@ import Testing
 /// The WMSP engine in-process, driven by the project's own client and raw sockets. Fast Start is
 /// set wide so that whole files arrive at once.
 @Suite(.serialized)
-final class ServerTests {
+final class ServerTests: ServerSuite {
     let fixture: InProcessServer
-    var server: Server { fixture.server }
-    var client: WMSPClient { fixture.client }
-    var group: EventLoopGroup { fixture.group }
 
     init() throws {
         fixture = try InProcessServer { config in
@@ -123,11 +120,8 @@ final class ServerTests {
 
 /// Player limits: over them a client gets 503, and a place frees when a player leaves.
 @Suite(.serialized)
-final class LimitTests {
+final class LimitTests: ServerSuite {
     let fixture: InProcessServer
-    var server: Server { fixture.server }
-    var client: WMSPClient { fixture.client }
-    var group: EventLoopGroup { fixture.group }
 
     init() throws {
         fixture = try InProcessServer { config in
@@ -186,11 +180,8 @@ final class LimitTests {
 
 /// Files of other formats are remuxed into ASF once, then served from the cache.
 @Suite(.serialized)
-final class ImportServingTests {
+final class ImportServingTests: ServerSuite {
     let fixture: InProcessServer
-    var server: Server { fixture.server }
-    var client: WMSPClient { fixture.client }
-    var group: EventLoopGroup { fixture.group }
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures").path
     let cache = FileManager.default.temporaryDirectory.appendingPathComponent("asfcast-cache-\(UUID().uuidString)").path
@@ -231,11 +222,8 @@ final class ImportServingTests {
 
 /// A broadcast point fed by a server-side playlist, started by its first client.
 @Suite(.serialized)
-final class BroadcastPlaylistTests {
+final class BroadcastPlaylistTests: ServerSuite {
     let fixture: InProcessServer
-    var server: Server { fixture.server }
-    var client: WMSPClient { fixture.client }
-    var group: EventLoopGroup { fixture.group }
 
     init() throws {
         fixture = try InProcessServer { config in
@@ -270,11 +258,8 @@ final class BroadcastPlaylistTests {
 
 /// A named on-demand point that serves one playlist at its own path.
 @Suite(.serialized)
-final class FilePointTests {
+final class FilePointTests: ServerSuite {
     let fixture: InProcessServer
-    var server: Server { fixture.server }
-    var client: WMSPClient { fixture.client }
-    var group: EventLoopGroup { fixture.group }
 
     init() throws {
         fixture = try InProcessServer { config in

@@ -10,11 +10,8 @@ import Testing
 /// Sessions across connections (non-pipelined mode) and on one connection (pipelined mode), with
 /// real-time pacing so that control requests arrive while data flows.
 @Suite(.serialized)
-final class SessionTests {
+final class SessionTests: ServerSuite {
     let fixture: InProcessServer
-    var server: Server { fixture.server }
-    var client: WMSPClient { fixture.client }
-    var group: EventLoopGroup { fixture.group }
     let accessLog = FileManager.default.temporaryDirectory.appendingPathComponent("asfcast-access-\(UUID().uuidString).log").path
     typealias Parts = AsyncThrowingStream<WMSPConnection.Part, Error>.AsyncIterator
 
