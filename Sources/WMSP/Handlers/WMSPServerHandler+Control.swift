@@ -8,7 +8,7 @@ import Streaming
 /// PlayNextEntry, Stop, KeepAlive, Log, SendEvent and the Pipeline test.
 extension WMSPServerHandler {
     func dispatch(_ request: WMSPRequest, version: HTTPVersion, context: ChannelHandlerContext) {
-        if request.kind != .download, request.kind != .describe, request.kind != .play { logger.debug("\(request.kind)") }
+        logger.debug("request \(request.kind)")
         switch connection.received(request.kind) {
         case .respond:
             pipelined = request.kind == .play && request.wantsChunked && version == .http1_1
