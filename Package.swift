@@ -56,12 +56,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // RTSP with the Windows Media extensions (MS-RTSP, MS-SDP).
+        .target(
+            name: "RTSP",
+            dependencies: [
+                "ASF", "Streaming",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         // Configuration, listeners and wiring of the engines.
         .target(
             name: "AsfcastServer",
             dependencies: [
-                "ASF", "Streaming", "WMSP", "MediaImport", "CSystemd",
+                "ASF", "Streaming", "WMSP", "RTSP", "MediaImport", "CSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -102,13 +111,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "RTSPTests", dependencies: ["ASF", "RTSP", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "AsfcastServerTests", dependencies: ["AsfcastServer"]),
         .testTarget(
             name: "InteropTests",
-            dependencies: ["asfcast"]
-        ),
-        .testTarget(
-            name: "CLITests",
             dependencies: ["asfcast"]
         ),
         .testTarget(

@@ -5,6 +5,7 @@ import MediaImport
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import RTSP
 import Streaming
 import WMSP
 #if canImport(Glibc)
@@ -62,7 +63,20 @@ public final class Server: @unchecked Sendable {
                 }
             }
         channels.append(try bind(http, port: configuration.httpPort, flag: "--http-port", what: "HTTP (WMSP)"))
-        logger.info("serving \(configuration.mediaRoot) over WMSP on \(configuration.bind):\(boundPort(channels[0]))")
+        let rtspContext = RTSPServerContext(points: points, fastStartBuffer: context.fastStartBuffer, maximumRate: context.maximumRate,
+                                            admission: context.admission, logger: logger)
+        let rtsp = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let scheduler = schedulers[ObjectIdentifier(channel.eventLoop)]!.value
+                    try channel.pipeline.syncOperations.addHandler(RTSPServerHandler(server: rtspContext, scheduler: scheduler))
+                }
+            }
+        channels.append(try bind(rtsp, port: configuration.rtspPort, flag: "--rtsp-port", what: "RTSP"))
+        logger.info("serving \(configuration.mediaRoot): WMSP on \(configuration.bind):\(httpPort), RTSP on port \(rtspPort)")
         _ = sd_notify(0, "READY=1")
     }
 
@@ -111,8 +125,9 @@ public final class Server: @unchecked Sendable {
         }
     }
 
-    /// The port a listener got (useful with port 0).
+    /// The ports the listeners got (useful with port 0).
     public var httpPort: Int { channels.first.map(boundPort) ?? 0 }
+    public var rtspPort: Int { channels.count > 1 ? boundPort(channels[1]) : 0 }
 
     private func boundPort(_ channel: Channel) -> Int { channel.localAddress?.port ?? 0 }
 

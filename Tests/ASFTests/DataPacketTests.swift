@@ -115,3 +115,28 @@ struct DataPacketTests {
         }
     }
 }
+
+struct PaddingRemovalTests {
+    @Test(arguments: Samples.all)
+    func strippedPacketsKeepTheirPayloadsAndStateTheirLength(name: String) throws {
+        let file = try ASFFile(path: Samples.path(name))
+        var reader = file.packets()
+        var stripped = 0
+        while let (_, bytes) = try reader.next() {
+            let packet = try DataPacket(parsing: bytes)
+            guard let short = packet.withoutPadding() else {
+                // Nothing to remove, or too little to make room for the Packet Length field.
+                #expect(packet.padding.readableBytes <= 3)
+                continue
+            }
+            let out = short.bytes
+            #expect(out.readableBytes < bytes.readableBytes)
+            let reparsed = try DataPacket(parsing: out)
+            #expect(reparsed.packetLength == UInt32(out.readableBytes))
+            #expect(reparsed.paddingLength == 0)
+            #expect(reparsed.payloads == packet.payloads)
+            stripped += 1
+        }
+        #expect(stripped > 0)
+    }
+}

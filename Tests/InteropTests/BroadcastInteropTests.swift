@@ -1,98 +1,102 @@
 import Foundation
 import Testing
 
-/// The /live broadcast point of the shipped configuration (demo.wmv in a loop) with real clients.
-@Suite(.serialized)
-struct BroadcastInteropTests {
-    /// ffprobe's video packets (media objects) of a received file: their key flags, in order.
-    static func videoKeyFlags(_ path: String) throws -> [Bool] {
-        let out = try run("/usr/bin/ffprobe", ["-v", "error", "-select_streams", "v", "-show_entries", "packet=flags", "-of", "csv=p=0", path])
-        return out.output.split(separator: "\n").map { $0.hasPrefix("K") }
-    }
-
-    /// Decoding errors ffmpeg reports for a file (empty when it decodes cleanly).
-    static func decodeErrors(_ path: String) throws -> String {
-        try run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-i", path, "-f", "null", "-"]).output
-    }
-
-    @Test func twentyFFmpegClientsEachReceiveTenSecondsOfDecodableContent() throws {
-        let server = try ServerProcess()
-        let outputs = (0..<20).map { temporaryFile("live-\($0).asf") }
-        defer { for o in outputs { try? FileManager.default.removeItem(atPath: o) } }
-        let clients = outputs.map { out -> Process in
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
-            p.arguments = ["-nostdin", "-v", "error", "-y", "-i", "mmsh://\(server.url)/live", "-t", "11", "-c", "copy", "-f", "asf", out]
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            return p
+extension Interop {
+    /// The /live broadcast point of the shipped configuration (demo.wmv in a loop) with real clients.
+    @Suite
+    struct BroadcastInteropTests {
+        /// ffprobe's video packets (media objects) of a received file: their key flags, in order.
+        static func videoKeyFlags(_ path: String) throws -> [Bool] {
+            let out = try run("/usr/bin/ffprobe", ["-v", "error", "-select_streams", "v", "-show_entries", "packet=flags", "-of", "csv=p=0", path])
+            return out.output.split(separator: "\n").map { $0.hasPrefix("K") }
         }
-        for c in clients { try c.run() }
-        for c in clients { c.waitUntilExit() }
-        for (client, out) in zip(clients, outputs) {
-            #expect(client.terminationStatus == 0)
+
+        /// Decoding errors ffmpeg reports for a file (empty when it decodes cleanly).
+        static func decodeErrors(_ path: String) throws -> String {
+            try run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-i", path, "-f", "null", "-"]).output
+        }
+
+        @Test func twentyFFmpegClientsEachReceiveTenSecondsOfDecodableContent() throws {
+            let server = try ServerProcess()
+            let outputs = (0..<20).map { temporaryFile("live-\($0).asf") }
+            defer { for o in outputs { try? FileManager.default.removeItem(atPath: o) } }
+            let clients = outputs.map { out -> Process in
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+                p.arguments = ["-nostdin", "-v", "error", "-y", "-i", "mmsh://\(server.url)/live", "-t", "11", "-c", "copy", "-f", "asf", out]
+                p.standardOutput = FileHandle.nullDevice
+                p.standardError = FileHandle.nullDevice
+                return p
+            }
+            for c in clients { try c.run() }
+            for c in clients { c.waitUntilExit() }
+            for (client, out) in zip(clients, outputs) {
+                #expect(client.terminationStatus == 0)
+                let received = try probe(out)
+                #expect(received.streams.count == 2)
+                #expect(received.duration >= 10, "\(out): \(received.duration) s")
+                #expect(try Self.decodeErrors(out).isEmpty)
+            }
+        }
+
+        @Test func lateJoinerStartsWithAKeyFrame() throws {
+            let server = try ServerProcess()
+            // Clients one after another join the running broadcast at different points of its GOPs.
+            for duration in ["2.3", "1.7", "2.9", "1.1"] {
+                let out = temporaryFile("late.asf")
+                defer { try? FileManager.default.removeItem(atPath: out) }
+                let result = try run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-y", "-i", "mmsh://\(server.url)/live", "-t", duration, "-c", "copy", "-f", "asf", out])
+                #expect(result.status == 0, "\(result.output)")
+                let flags = try Self.videoKeyFlags(out)
+                #expect(flags.first == true, "first video payloads: \(flags.prefix(3))")
+                #expect(try Self.decodeErrors(out).isEmpty)
+            }
+            #expect(server.logText.contains("joined with"))
+        }
+
+        @Test func broadcastRunsOnPastTheEndOfTheFile() throws {
+            let server = try ServerProcess()
+            let out = temporaryFile("loop.asf")
+            defer { try? FileManager.default.removeItem(atPath: out) }
+            // demo.wmv lasts 20 s: 24 s of the broadcast cross the loop at least once.
+            let result = try run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-y", "-i", "mmsh://\(server.url)/live", "-t", "24", "-c", "copy", "-f", "asf", out])
+            #expect(result.status == 0, "\(result.output)")
+            let received = try probe(out)
+            #expect(received.duration >= 23)
+            #expect(try Self.decodeErrors(out).isEmpty)
+        }
+
+        @Test func vlcPlaysTheBroadcast() throws {
+            let server = try ServerProcess()
+            _ = try run("/usr/sbin/useradd", ["-m", "asfcast-vlc"])
+            let dir = temporaryFile("vlc-live")
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let out = dir + "/live.asf"
+            let result = try run("/usr/bin/cvlc", ["-I", "dummy", "--run-time", "8", "--play-and-exit", "mmsh://\(server.url)/live",
+                                                    "--sout", "file/asf:\(out)", "vlc://quit"], user: "asfcast-vlc")
+            #expect(result.status == 0, "\(result.output)")
             let received = try probe(out)
             #expect(received.streams.count == 2)
-            #expect(received.duration >= 10, "\(out): \(received.duration) s")
-            #expect(try Self.decodeErrors(out).isEmpty)
+            #expect(received.duration >= 5, "\(received.duration) s")
         }
-    }
-
-    @Test func lateJoinerStartsWithAKeyFrame() throws {
-        let server = try ServerProcess()
-        // Clients one after another join the running broadcast at different points of its GOPs.
-        for duration in ["2.3", "1.7", "2.9", "1.1"] {
-            let out = temporaryFile("late.asf")
-            defer { try? FileManager.default.removeItem(atPath: out) }
-            let result = try run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-y", "-i", "mmsh://\(server.url)/live", "-t", duration, "-c", "copy", "-f", "asf", out])
-            #expect(result.status == 0, "\(result.output)")
-            let flags = try Self.videoKeyFlags(out)
-            #expect(flags.first == true, "first video payloads: \(flags.prefix(3))")
-            #expect(try Self.decodeErrors(out).isEmpty)
-        }
-        #expect(server.logText.contains("joined with"))
-    }
-
-    @Test func broadcastRunsOnPastTheEndOfTheFile() throws {
-        let server = try ServerProcess()
-        let out = temporaryFile("loop.asf")
-        defer { try? FileManager.default.removeItem(atPath: out) }
-        // demo.wmv lasts 20 s: 24 s of the broadcast cross the loop at least once.
-        let result = try run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-y", "-i", "mmsh://\(server.url)/live", "-t", "24", "-c", "copy", "-f", "asf", out])
-        #expect(result.status == 0, "\(result.output)")
-        let received = try probe(out)
-        #expect(received.duration >= 23)
-        #expect(try Self.decodeErrors(out).isEmpty)
-    }
-
-    @Test func vlcPlaysTheBroadcast() throws {
-        let server = try ServerProcess()
-        _ = try run("/usr/sbin/useradd", ["-m", "asfcast-vlc"])
-        let dir = temporaryFile("vlc-live")
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let out = dir + "/live.asf"
-        let result = try run("/usr/bin/cvlc", ["-I", "dummy", "--run-time", "8", "--play-and-exit", "mmsh://\(server.url)/live",
-                                                "--sout", "file/asf:\(out)", "vlc://quit"], user: "asfcast-vlc")
-        #expect(result.status == 0, "\(result.output)")
-        let received = try probe(out)
-        #expect(received.streams.count == 2)
-        #expect(received.duration >= 5, "\(received.duration) s")
     }
 }
 
-/// A plain HTTP client (no NSPlayer) gets the broadcast as bare ASF, paced.
-@Suite(.serialized)
-struct PlainHTTPBroadcastTests {
-    @Test func ffmpegOverHTTPGetsDecodableLiveContent() throws {
-        let server = try ServerProcess()
-        let out = temporaryFile("http-live.asf")
-        defer { try? FileManager.default.removeItem(atPath: out) }
-        let result = try run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-y", "-i", "http://\(server.url)/live", "-t", "5", "-c", "copy", "-f", "asf", out])
-        #expect(result.status == 0, "\(result.output)")
-        let received = try probe(out)
-        #expect(received.streams.count == 2)
-        #expect(received.duration >= 4.5)
-        #expect(try BroadcastInteropTests.decodeErrors(out).isEmpty)
+extension Interop {
+    /// A plain HTTP client (no NSPlayer) gets the broadcast as bare ASF, paced.
+    @Suite
+    struct PlainHTTPBroadcastTests {
+        @Test func ffmpegOverHTTPGetsDecodableLiveContent() throws {
+            let server = try ServerProcess()
+            let out = temporaryFile("http-live.asf")
+            defer { try? FileManager.default.removeItem(atPath: out) }
+            let result = try run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-y", "-i", "http://\(server.url)/live", "-t", "5", "-c", "copy", "-f", "asf", out])
+            #expect(result.status == 0, "\(result.output)")
+            let received = try probe(out)
+            #expect(received.streams.count == 2)
+            #expect(received.duration >= 4.5)
+            #expect(try BroadcastInteropTests.decodeErrors(out).isEmpty)
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,16 +16,18 @@ final class ServerProcess {
 
     let process = Process()
     let port: Int
+    let rtspPort: Int
     let log: URL
 
     init() throws {
         port = try Self.freePort()
+        rtspPort = try Self.freePort()
         log = FileManager.default.temporaryDirectory.appendingPathComponent("asfcast-server-\(port).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: Self.asfcast)
         // The shipped configuration (with its /live broadcast point), on a free loopback port.
         process.arguments = ["serve", "--config", Self.root.appendingPathComponent("config/asfcast.yaml").path,
-                             "--bind", "127.0.0.1", "--http-port", "\(port)",
+                             "--bind", "127.0.0.1", "--http-port", "\(port)", "--rtsp-port", "\(rtspPort)",
                              "--media-root", Self.root.appendingPathComponent("Media").path]
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
@@ -39,6 +42,7 @@ final class ServerProcess {
     }
 
     var url: String { "127.0.0.1:\(port)" }
+    var rtspURL: String { "127.0.0.1:\(rtspPort)" }
     var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
     /// Retries a TCP connect until the listener answers (bounded: 20 s).
@@ -111,7 +115,8 @@ struct Failure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Runs a client program to completion.
+/// Runs a client program to completion. Its output goes to a file, not a pipe: a pipe's end
+/// inherited by another test's child would keep the reader waiting for EOF.
 func run(_ executable: String, _ arguments: [String], user: String? = nil) throws -> (status: Int32, output: String) {
     let process = Process()
     if let user {
@@ -121,15 +126,21 @@ func run(_ executable: String, _ arguments: [String], user: String? = nil) throw
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
     }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
+    let log = temporaryFile("output.txt")
+    FileManager.default.createFile(atPath: log, contents: nil)
+    defer { try? FileManager.default.removeItem(atPath: log) }
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+    process.standardOutput = handle
+    process.standardError = handle
     process.standardInput = FileHandle.nullDevice
     try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    try handle.close()
+    return (process.terminationStatus, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
 }
+
+/// All interop suites, one test at a time: each runs real clients against a server process.
+@Suite(.serialized) enum Interop {}
 
 /// ffprobe's stream list and packet counts for a file.
 func probe(_ path: String) throws -> (streams: [[String: Any]], duration: Double, startTime: Double) {

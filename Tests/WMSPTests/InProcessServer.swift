@@ -19,6 +19,7 @@ final class InProcessServer {
         var config = ServerConfiguration()
         config.bind = "127.0.0.1"
         config.httpPort = 0
+        config.rtspPort = 0
         config.mediaRoot = Self.media
         configure(&config)
         var logger = Logger(label: "test")

@@ -1,0 +1,44 @@
+import ASF
+import Foundation
+import NIOCore
+
+/// The SDP of a DESCRIBE reply (MS-SDP, laid out as CLIENTS.md 3.6 found ffmpeg and GStreamer
+/// need it): session-level `a=maxps` and `a=pgmpu` (the ASF header in base64) before any m-line;
+/// one `x-asf-pf` m-line per audio/video stream with `a=stream`; and the `x-wms-rtx` m-line for
+/// retransmission after the first of them (ffmpeg fails if it comes first).
+public enum SessionDescription {
+    public static let payloadType = 96
+    public static let retransmissionPayloadType = 97
+
+    /// - Parameter live: no end time in `a=range`, which keeps GStreamer out of on-demand
+    ///   buffering when only one RTP session carries the packets (CLIENTS.md 3.4).
+    public static func make(header: ASFHeader, streamingHeader: ByteBuffer, title: String, live: Bool) -> String {
+        let p = header.fileProperties
+        let kbps = max(1, p.maximumBitrate / 1000)
+        let headerBase64 = Data(streamingHeader.readableBytesView).base64EncodedString()
+        var lines = [
+            "v=0",
+            "o=- \(p.creationDate) \(p.creationDate) IN IP4 0.0.0.0",
+            "s=\(title)",
+            "c=IN IP4 0.0.0.0",
+            "b=AS:\(kbps)",
+            "t=0 0",
+            "a=maxps:\(p.maximumPacketSize)",
+            "a=control:*",
+            live ? "a=range:npt=0-" : String(format: "a=range:npt=0.000-%.3f", Double(p.durationMilliseconds) / 1000),
+            "a=recvonly",
+            "a=pgmpu:data:application/vnd.ms.wms-hdr.asfv1;base64,\(headerBase64)",
+        ]
+        var media: [[String]] = header.streams.filter { $0.kind == .audio || $0.kind == .video }.map { stream in
+            var m = ["m=\(stream.kind.rawValue) 0 RTP/AVP \(payloadType)"]
+            if let rate = header.averageBitrate(of: stream.streamNumber) { m.append("b=AS:\(max(1, rate / 1000))") }
+            m += ["a=rtpmap:\(payloadType) x-asf-pf/1000", "a=control:stream=\(stream.streamNumber)", "a=stream:\(stream.streamNumber)"]
+            return m
+        }
+        let rtx = ["m=application 0 RTP/AVP \(retransmissionPayloadType)", "a=rtpmap:\(retransmissionPayloadType) x-wms-rtx/1000",
+                   "a=control:rtx", "a=stream:65536"]
+        media.insert(rtx, at: min(1, media.count))
+        lines += media.flatMap { $0 }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+}

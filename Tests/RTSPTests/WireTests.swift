@@ -1,0 +1,65 @@
+import ASF
+import Foundation
+import NIOCore
+import Testing
+@testable import RTSP
+
+struct WireTests {
+    @Test func requestsResponsesAndInterleavedDataAreSplit() throws {
+        var b = ByteBuffer(string: "OPTIONS rtsp://h/demo.wmv RTSP/1.0\r\nCSeq: 1\r\n\r\n")
+        b.writeBytes([0x24, 1, 0, 3, 9, 9, 9])
+        b.writeString("RTSP/1.0 501 Not Implemented\r\n\r\nSET_PARAMETER rtsp://h/x RTSP/1.0\r\nCSeq: 2\r\nContent-Length: 4\r\n\r\nabcd")
+        let parser = RTSPMessageParser()
+        guard case let .request(options) = try parser.parse(&b) else { Issue.record("no request"); return }
+        #expect(options.method == "OPTIONS" && options.cseq == "1")
+        #expect(try parser.parse(&b) == .interleaved(channel: 1, payload: ByteBuffer(bytes: [9, 9, 9])))
+        #expect(try parser.parse(&b) == .response(status: 501, cseq: nil))
+        guard case let .request(set) = try parser.parse(&b) else { Issue.record("no request"); return }
+        #expect(String(buffer: set.body) == "abcd")
+        #expect(try parser.parse(&b) == nil)
+    }
+
+    @Test func partialMessagesWaitForMoreBytes() throws {
+        var b = ByteBuffer(string: "DESCRIBE rtsp://h/demo.wmv RTSP/1.0\r\nCSeq: 3\r\nContent-Length: 10\r\n\r\nabc")
+        #expect(try RTSPMessageParser().parse(&b) == nil)
+        #expect(b.readerIndex == 0)
+    }
+
+    @Test(arguments: ["GARBAGE\r\n\r\n", "GET / HTTP/1.1\r\n\r\n", "OPTIONS * RTSP/1.0\r\nno colon\r\n\r\n",
+                      "OPTIONS * RTSP/1.0\r\nContent-Length: 999999999\r\n\r\n"])
+    func malformedMessagesAreRefused(text: String) {
+        var b = ByteBuffer(string: text)
+        #expect(throws: RTSPMessageParser.Malformed.self) { try RTSPMessageParser().parse(&b) }
+    }
+
+    @Test func oversizedHeadersAreRefused() {
+        var b = ByteBuffer(string: "OPTIONS * RTSP/1.0\r\nX: " + String(repeating: "a", count: 20_000))
+        let error = #expect(throws: RTSPMessageParser.Malformed.self) { try RTSPMessageParser().parse(&b) }
+        #expect(error?.status == 431)
+    }
+
+    @Test func sdpPutsTheHeaderFirstAndRetransmissionAfterAMediaLine() throws {
+        let media = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Media/demo.wmv").path
+        let file = try ASFFile(path: media)
+        let header = file.header.streamingHeader(dataObject: file.dataObject)
+        let sdp = SessionDescription.make(header: file.header, streamingHeader: header, title: "demo", live: true)
+        let lines = sdp.components(separatedBy: "\r\n")
+        let firstMedia = try #require(lines.firstIndex { $0.hasPrefix("m=") })
+        let pgmpu = try #require(lines.firstIndex { $0.hasPrefix("a=pgmpu:data:application/vnd.ms.wms-hdr.asfv1;base64,") })
+        #expect(pgmpu < firstMedia && lines.contains("a=maxps:3200") && lines.contains("a=range:npt=0-"))
+        #expect(Data(base64Encoded: String(lines[pgmpu].split(separator: ",").last!)) == Data(header.readableBytesView))
+        let mLines = lines.filter { $0.hasPrefix("m=") }
+        #expect(mLines == ["m=video 0 RTP/AVP 96", "m=application 0 RTP/AVP 97", "m=audio 0 RTP/AVP 96"])
+        #expect(lines.contains("a=stream:1") && lines.contains("a=stream:2") && lines.contains("a=control:rtx"))
+    }
+
+    @Test func payloadHeaderLengthCountsItself() {
+        var b = ByteBuffer()
+        ASFPayload.writePayloadHeader(keyFrame: true, packetLength: 3000, to: &b)
+        #expect(Array(b.readableBytesView) == [0xC0, 0x00, 0x0B, 0xBC])  // S|L, 3004
+        var r = ByteBuffer()
+        ASFPayload.writeRTPHeader(sequence: 7, timestamp: 3100, ssrc: 0xAABBCCDD, payloadType: 96, to: &r)
+        #expect(Array(r.readableBytesView) == [0x80, 0xE0, 0, 7, 0, 0, 0x0C, 0x1C, 0xAA, 0xBB, 0xCC, 0xDD])
+    }
+}
