@@ -23,6 +23,8 @@ public final class Server: @unchecked Sendable {
     private let threadPool = NIOThreadPool(numberOfThreads: 1)
     private var channels: [Channel] = []
     private let logger: Logger
+    /// One pacing scheduler per event loop, made at start.
+    private var schedulers: [ObjectIdentifier: NIOLoopBound<PacingScheduler>] = [:]
     /// WMSP sessions by Client-ID.
     public let sessions = WMSPSessions()
 
@@ -39,10 +41,10 @@ public final class Server: @unchecked Sendable {
 
     /// Binds every listener; returns once they accept connections.
     public func start() throws {
-        let schedulers = Dictionary(uniqueKeysWithValues: try group.makeIterator().map { loop in
+        schedulers = Dictionary(uniqueKeysWithValues: try group.makeIterator().map { loop in
             (ObjectIdentifier(loop), try loop.submit { NIOLoopBound(PacingScheduler(eventLoop: loop), eventLoop: loop) }.wait())
         })
-        let points = PublishingPoints(try publishingPoints(schedulers: schedulers))
+        let points = PublishingPoints(try publishingPoints())
         threadPool.start()
         let cache = try ImportCache(directory: configuration.importCache)
         let context = WMSPServerContext(points: points, fastStartBuffer: .milliseconds(Int64(configuration.fastStartBufferSeconds * 1000)),
@@ -51,38 +53,38 @@ public final class Server: @unchecked Sendable {
                                         admission: configuration.admission,
                                         importer: .init(threadPool: threadPool, convert: cache.asf(for:)),
                                         sessions: sessions, accessLog: try AccessLog(path: configuration.accessLog), logger: logger)
-        let http = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
-                    let scheduler = schedulers[ObjectIdentifier(channel.eventLoop)]!.value
-                    try channel.pipeline.syncOperations.addHandler(WMSPServerHandler(server: context, scheduler: scheduler))
-                }
-            }
+        let http = bootstrap { channel, scheduler in
+            try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
+            try channel.pipeline.syncOperations.addHandler(WMSPServerHandler(server: context, scheduler: scheduler))
+        }
         channels.append(try bind(http, port: configuration.httpPort, flag: "--http-port", what: "HTTP (WMSP)"))
         let rtspContext = RTSPServerContext(points: points, fastStartBuffer: context.fastStartBuffer, maximumRate: context.maximumRate,
                                             admission: context.admission, logger: logger)
-        let rtsp = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let scheduler = schedulers[ObjectIdentifier(channel.eventLoop)]!.value
-                    try channel.pipeline.syncOperations.addHandler(RTSPServerHandler(server: rtspContext, scheduler: scheduler))
-                }
-            }
+        let rtsp = bootstrap { channel, scheduler in
+            try channel.pipeline.syncOperations.addHandler(RTSPServerHandler(server: rtspContext, scheduler: scheduler))
+        }
         channels.append(try bind(rtsp, port: configuration.rtspPort, flag: "--rtsp-port", what: "RTSP"))
         logger.info("serving \(configuration.mediaRoot): WMSP on \(configuration.bind):\(httpPort), RTSP on port \(rtspPort)")
         _ = sd_notify(0, "READY=1")
     }
 
+    /// A listener whose connections get `handlers`, with the pacing scheduler of their loop.
+    private func bootstrap(_ handlers: @escaping @Sendable (Channel, PacingScheduler) throws -> Void) -> ServerBootstrap {
+        let schedulers = self.schedulers
+        return ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try handlers(channel, schedulers[ObjectIdentifier(channel.eventLoop)]!.value)
+                }
+            }
+    }
+
     /// The default on-demand point at "/", then the configured ones. Broadcast sources are
     /// opened now, so that a missing or incompatible file stops the start with a clear error.
-    private func publishingPoints(schedulers: [ObjectIdentifier: NIOLoopBound<PacingScheduler>]) throws -> [PublishingPoint] {
+    private func publishingPoints() throws -> [PublishingPoint] {
         var result = [PublishingPoint(name: "default", path: "/", kind: .onDemand(directory: configuration.mediaRoot))]
         var loops = group.makeIterator()
         for point in configuration.points {
@@ -104,8 +106,9 @@ public final class Server: @unchecked Sendable {
                     throw BindFailure(description: "broadcast point \(point.name): \(entry.file.path) does not have the streams and packet size of \(first.path)")
                 }
                 let home = loops.next() ?? group.next()
+                let bound = schedulers[ObjectIdentifier(home)]!
                 let live = BroadcastPoint(name: point.name, source: try SplicedSource(entries: entries, loops: true),
-                                          home: try home.submit { schedulers[ObjectIdentifier(home)]!.value }.wait(), logger: logger)
+                                          home: try home.submit { bound.value }.wait(), logger: logger)
                 // Every loop keeps the recent packets, so that a late joiner on any loop starts at once.
                 for loop in group.makeIterator() { _ = live.relay(on: loop) }
                 if startImmediately { live.start() }
