@@ -6,16 +6,18 @@ extension DataPacket {
     /// ffmpeg needs to find the end of a shortened packet (CLIENTS.md 3.3). Nil when the packet
     /// has no padding to remove, or so little that the Packet Length field would not fit in it
     /// (a packet must never grow past the header's maximum packet size).
-    public func withoutPadding() -> DataPacket? {
-        guard paddingLength > 0 || padding.readableBytes > 0 else { return nil }
+    /// `storedSize` is the packet's size as parsed, so that nothing is serialized to measure it.
+    public func withoutPadding(storedSize: Int) -> DataPacket? {
+        func width(_ type: UInt8) -> Int { type == 3 ? 4 : Int(type) }
+        // Fields that appear or widen: a BYTE padding length if there was none, a WORD packet length.
+        let growth = (paddingLengthType == 0 ? 1 : 0) + 2 - width(packetLengthType)
+        guard padding.readableBytes > growth else { return nil }
         var copy = self
         copy.padding = ByteBuffer()
         copy.paddingLength = 0
         if copy.paddingLengthType == 0 { copy.lengthTypeFlags |= 1 << 3 }
         copy.lengthTypeFlags = (copy.lengthTypeFlags & ~(3 << 5)) | (2 << 5)
-        let size = copy.bytes.readableBytes
-        guard size < bytes.readableBytes else { return nil }
-        copy.packetLength = UInt32(size)
+        copy.packetLength = UInt32(storedSize - padding.readableBytes + growth)
         return copy
     }
 }

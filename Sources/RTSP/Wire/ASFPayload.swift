@@ -29,6 +29,6 @@ public enum ASFPayload {
     public static func body(of bytes: ByteBuffer) throws -> (bytes: ByteBuffer, keyFrame: Bool, sendTime: UInt32) {
         let packet = try DataPacket(parsing: bytes)
         let key = packet.payloads.contains { $0.isKeyFrame && $0.startsMediaObject }
-        return (packet.withoutPadding()?.bytes ?? bytes, key, packet.sendTime)
+        return (packet.withoutPadding(storedSize: bytes.readableBytes)?.bytes ?? bytes, key, packet.sendTime)
     }
 }
