@@ -41,6 +41,7 @@ let package = Package(
             dependencies: [
                 "ASF",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -62,6 +63,7 @@ let package = Package(
             dependencies: [
                 "ASF", "Streaming",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -100,10 +102,13 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
+        // The in-process server the engines' tests run against.
+        .target(name: "ServerTestSupport", dependencies: ["AsfcastServer", .product(name: "Logging", package: "swift-log")],
+                path: "Tests/ServerTestSupport"),
         .testTarget(
             name: "WMSPTests",
             dependencies: [
-                "ASF", "WMSP", "AsfcastServer",
+                "ASF", "WMSP", "AsfcastServer", "ServerTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -111,7 +116,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "RTSPTests", dependencies: ["ASF", "RTSP", .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(
+            name: "RTSPTests",
+            dependencies: [
+                "ASF", "RTSP", "AsfcastServer", "ServerTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "AsfcastServerTests", dependencies: ["AsfcastServer"]),
         .testTarget(
             name: "InteropTests",

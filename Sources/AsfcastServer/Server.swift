@@ -23,8 +23,8 @@ public final class Server: @unchecked Sendable {
     private let threadPool = NIOThreadPool(numberOfThreads: 1)
     private var channels: [Channel] = []
     private let logger: Logger
-    /// One pacing scheduler per event loop, made at start.
-    private var schedulers: [ObjectIdentifier: NIOLoopBound<PacingScheduler>] = [:]
+    /// One pacing scheduler and one RTP/RTCP socket pair per event loop, made at start.
+    private var loops: [ObjectIdentifier: NIOLoopBound<LoopServices>] = [:]
     /// WMSP sessions by Client-ID.
     public let sessions = WMSPSessions()
 
@@ -41,43 +41,53 @@ public final class Server: @unchecked Sendable {
 
     /// Binds every listener; returns once they accept connections.
     public func start() throws {
-        schedulers = Dictionary(uniqueKeysWithValues: try group.makeIterator().map { loop in
-            (ObjectIdentifier(loop), try loop.submit { NIOLoopBound(PacingScheduler(eventLoop: loop), eventLoop: loop) }.wait())
-        })
+        for (index, loop) in group.makeIterator().enumerated() {
+            let port = configuration.rtpPort == 0 ? 0 : configuration.rtpPort + 2 * index
+            let endpoint: RTPEndpoint
+            do {
+                endpoint = try RTPEndpoint.bind(host: configuration.bind, port: port, on: loop, logger: logger)
+            } catch {
+                throw BindFailure(description: "cannot open the RTP/RTCP ports \(port)-\(port + 1) for RTSP over UDP: \(error); choose others with rtp_port")
+            }
+            loops[ObjectIdentifier(loop)] = try loop.submit {
+                NIOLoopBound(LoopServices(scheduler: PacingScheduler(eventLoop: loop), endpoint: endpoint), eventLoop: loop)
+            }.wait()
+        }
         let points = PublishingPoints(try publishingPoints())
         threadPool.start()
         let cache = try ImportCache(directory: configuration.importCache)
-        let context = WMSPServerContext(points: points, fastStartBuffer: .milliseconds(Int64(configuration.fastStartBufferSeconds * 1000)),
-                                        maximumRate: configuration.fastStartMaximumRate,
-                                        slowClientSeconds: configuration.slowClientSeconds,
-                                        admission: configuration.admission,
-                                        importer: .init(threadPool: threadPool, convert: cache.asf(for:)),
-                                        sessions: sessions, accessLog: try AccessLog(path: configuration.accessLog), logger: logger)
-        let http = bootstrap { channel, scheduler in
+        let delivery = DeliveryContext(points: points, fastStartBuffer: .milliseconds(Int64(configuration.fastStartBufferSeconds * 1000)),
+                                       maximumRate: configuration.fastStartMaximumRate,
+                                       slowClientSeconds: configuration.slowClientSeconds,
+                                       admission: configuration.admission,
+                                       importer: .init(threadPool: threadPool, convert: cache.asf(for:)),
+                                       accessLog: try AccessLog(path: configuration.accessLog), logger: logger)
+        let context = WMSPServerContext(delivery: delivery, sessions: sessions)
+        let http = bootstrap { channel, loop in
             try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
-            try channel.pipeline.syncOperations.addHandler(WMSPServerHandler(server: context, scheduler: scheduler))
+            try channel.pipeline.syncOperations.addHandler(WMSPServerHandler(server: context, scheduler: loop.scheduler))
         }
         channels.append(try bind(http, port: configuration.httpPort, flag: "--http-port", what: "HTTP (WMSP)"))
-        let rtspContext = RTSPServerContext(points: points, fastStartBuffer: context.fastStartBuffer, maximumRate: context.maximumRate,
-                                            admission: context.admission, logger: logger)
-        let rtsp = bootstrap { channel, scheduler in
-            try channel.pipeline.syncOperations.addHandler(RTSPServerHandler(server: rtspContext, scheduler: scheduler))
+        let rtspContext = RTSPServerContext(delivery: delivery,
+                                            sessionTimeout: .milliseconds(Int64(configuration.rtspSessionTimeoutSeconds * 1000)))
+        let rtsp = bootstrap { channel, loop in
+            try channel.pipeline.syncOperations.addHandler(RTSPServerHandler(server: rtspContext, scheduler: loop.scheduler, endpoint: loop.endpoint))
         }
         channels.append(try bind(rtsp, port: configuration.rtspPort, flag: "--rtsp-port", what: "RTSP"))
         logger.info("serving \(configuration.mediaRoot): WMSP on \(configuration.bind):\(httpPort), RTSP on port \(rtspPort)")
         _ = sd_notify(0, "READY=1")
     }
 
-    /// A listener whose connections get `handlers`, with the pacing scheduler of their loop.
-    private func bootstrap(_ handlers: @escaping @Sendable (Channel, PacingScheduler) throws -> Void) -> ServerBootstrap {
-        let schedulers = self.schedulers
+    /// A listener whose connections get `handlers`, with the services of their loop.
+    private func bootstrap(_ handlers: @escaping @Sendable (Channel, LoopServices) throws -> Void) -> ServerBootstrap {
+        let loops = self.loops
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try handlers(channel, schedulers[ObjectIdentifier(channel.eventLoop)]!.value)
+                    try handlers(channel, loops[ObjectIdentifier(channel.eventLoop)]!.value)
                 }
             }
     }
@@ -86,7 +96,7 @@ public final class Server: @unchecked Sendable {
     /// opened now, so that a missing or incompatible file stops the start with a clear error.
     private func publishingPoints() throws -> [PublishingPoint] {
         var result = [PublishingPoint(name: "default", path: "/", kind: .onDemand(directory: configuration.mediaRoot))]
-        var loops = group.makeIterator()
+        var homes = group.makeIterator()
         for point in configuration.points {
             switch point.source {
             case let .directory(directory):
@@ -105,10 +115,10 @@ public final class Server: @unchecked Sendable {
                 for entry in entries.dropFirst() where !SplicedSource.compatible(first, entry.file) {
                     throw BindFailure(description: "broadcast point \(point.name): \(entry.file.path) does not have the streams and packet size of \(first.path)")
                 }
-                let home = loops.next() ?? group.next()
-                let bound = schedulers[ObjectIdentifier(home)]!
+                let home = homes.next() ?? group.next()
+                let bound = loops[ObjectIdentifier(home)]!
                 let live = BroadcastPoint(name: point.name, source: try SplicedSource(entries: entries, loops: true),
-                                          home: try home.submit { bound.value }.wait(), logger: logger)
+                                          home: try home.submit { bound.value.scheduler }.wait(), logger: logger)
                 // Every loop keeps the recent packets, so that a late joiner on any loop starts at once.
                 for loop in group.makeIterator() { _ = live.relay(on: loop) }
                 if startImmediately { live.start() }
@@ -155,7 +165,14 @@ public final class Server: @unchecked Sendable {
 
     public func shutdown() throws {
         for channel in channels { try? channel.close().wait() }
+        for services in loops.values { try? services.eventLoop.submit { services.value.endpoint.close() }.wait() }
         try group.syncShutdownGracefully()
         try threadPool.syncShutdownGracefully()
     }
+}
+
+/// What each event loop owns: the scheduler that paces its sessions, and its RTP/RTCP sockets.
+struct LoopServices {
+    let scheduler: PacingScheduler
+    let endpoint: RTPEndpoint
 }

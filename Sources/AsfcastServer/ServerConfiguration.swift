@@ -11,6 +11,12 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var httpPort = 80
     public var rtspPort = 554
     public var mmsPort = 1755
+    /// RTSP over UDP: the server's RTP port (RTCP on the next one), each event loop taking the
+    /// next pair; 0 takes any free pair.
+    public var rtpPort = 0
+    /// MS-RTSP 3.2.2 Idle-Timeout: an RTSP session with no request (over UDP, no RTCP either)
+    /// for this long is ended.
+    public var rtspSessionTimeoutSeconds = 60.0
     /// Fast Start: seconds sent ahead beyond the preroll, and the fastest rate as a multiple of real time.
     public var fastStartBufferSeconds = 2.0
     public var fastStartMaximumRate = 5.0
@@ -106,6 +112,12 @@ public struct ServerConfiguration: Sendable, Equatable {
             case "http_port": config.httpPort = try port()
             case "rtsp_port": config.rtspPort = try port()
             case "mms_port": config.mmsPort = try port()
+            case "rtsp_session_timeout_seconds":
+                guard let v = value.float, v >= 10, v <= 3600 else { throw fail("seconds between 10 (MS-RTSP 3.2.2) and 3600") }
+                config.rtspSessionTimeoutSeconds = v
+            case "rtp_port":
+                guard let p = value.int, p == 0 || (1024...65000).contains(p), p % 2 == 0 else { throw fail("an even port number (1024-65000), or 0 for any") }
+                config.rtpPort = p
             case "fast_start_buffer_seconds":
                 guard let v = value.float, v >= 0, v <= 60 else { throw fail("seconds between 0 and 60") }
                 config.fastStartBufferSeconds = v

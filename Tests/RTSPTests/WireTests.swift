@@ -13,7 +13,7 @@ struct WireTests {
         guard case let .request(options) = try parser.parse(&b) else { Issue.record("no request"); return }
         #expect(options.method == "OPTIONS" && options.cseq == "1")
         #expect(try parser.parse(&b) == .interleaved(channel: 1, payload: ByteBuffer(bytes: [9, 9, 9])))
-        #expect(try parser.parse(&b) == .response(status: 501, cseq: nil))
+        #expect(try parser.parse(&b) == .response(RTSPResponse(status: 501, reason: "Not Implemented")))
         guard case let .request(set) = try parser.parse(&b) else { Issue.record("no request"); return }
         #expect(String(buffer: set.body) == "abcd")
         #expect(try parser.parse(&b) == nil)
@@ -43,7 +43,7 @@ struct WireTests {
             .deletingLastPathComponent().appendingPathComponent("Media/demo.wmv").path
         let file = try ASFFile(path: media)
         let header = file.header.streamingHeader(dataObject: file.dataObject)
-        let sdp = SessionDescription.make(header: file.header, streamingHeader: header, title: "demo", live: true)
+        let sdp = SessionDescription.make(header: file.header, streamingHeader: header, title: "demo")
         let lines = sdp.components(separatedBy: "\r\n")
         let firstMedia = try #require(lines.firstIndex { $0.hasPrefix("m=") })
         let pgmpu = try #require(lines.firstIndex { $0.hasPrefix("a=pgmpu:data:application/vnd.ms.wms-hdr.asfv1;base64,") })
@@ -59,7 +59,7 @@ struct WireTests {
         ASFPayload.writePayloadHeader(keyFrame: true, packetLength: 3000, to: &b)
         #expect(Array(b.readableBytesView) == [0xC0, 0x00, 0x0B, 0xBC])  // S|L, 3004
         var r = ByteBuffer()
-        ASFPayload.writeRTPHeader(sequence: 7, timestamp: 3100, ssrc: 0xAABBCCDD, payloadType: 96, to: &r)
+        ASFPayload.writeRTPHeader(marker: true, sequence: 7, timestamp: 3100, ssrc: 0xAABBCCDD, payloadType: 96, to: &r)
         #expect(Array(r.readableBytesView) == [0x80, 0xE0, 0, 7, 0, 0, 0x0C, 0x1C, 0xAA, 0xBB, 0xCC, 0xDD])
     }
 }

@@ -1,36 +1,26 @@
 import AsfcastServer
 import Foundation
-import Logging
 import NIOCore
 import NIOPosix
+import ServerTestSupport
 @testable import WMSP
 
 /// The server in-process on a free loopback port, a client for it, and their teardown.
 final class InProcessServer {
-    static let media = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Media").path
+    static let media = TestServer.media
 
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    let server: Server
+    private let running: TestServer
     let client: WMSPClient
+    var server: Server { running.server }
 
     /// Defaults, serving Media/ on 127.0.0.1, changed by `configure`.
     init(_ configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
-        var config = ServerConfiguration()
-        config.bind = "127.0.0.1"
-        config.httpPort = 0
-        config.rtspPort = 0
-        config.mediaRoot = Self.media
-        configure(&config)
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        server = Server(configuration: config, logger: logger, threads: 2)
-        try server.start()
-        client = WMSPClient(group: group, host: "127.0.0.1", port: server.httpPort)
+        running = try TestServer(configure)
+        client = WMSPClient(group: group, host: "127.0.0.1", port: running.server.httpPort)
     }
 
     deinit {
-        try? server.shutdown()
         try? group.syncShutdownGracefully()
     }
 }

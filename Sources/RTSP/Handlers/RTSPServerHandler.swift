@@ -4,71 +4,111 @@ import Logging
 import NIOCore
 import Streaming
 
-/// One RTSP connection (MS-RTSP 3.2): DESCRIBE with the MS-SDP description, SETUP of
-/// TCP-interleaved transports, PLAY paced by the loop's scheduler with the ASF packets as RTP on
-/// the first set-up stream's channel, PAUSE, keep-alives and TEARDOWN.
-public final class RTSPServerHandler: ChannelInboundHandler, PacedSession {
+/// One RTSP connection and its session (MS-RTSP 3.2): requests are parsed, checked against the
+/// session's state machine and answered; the media goes out as RTP over this connection
+/// (interleaved) or over the loop's UDP endpoint. Content and SETUP are in `+Setup`, playing,
+/// RTP and RTCP in `+Play`.
+public final class RTSPServerHandler: ChannelInboundHandler {
     public typealias InboundIn = ByteBuffer
     public typealias OutboundOut = ByteBuffer
 
-    private let server: RTSPServerContext
-    private let scheduler: PacingScheduler
-    private var logger: Logger
+    let server: RTSPServerContext
+    let scheduler: PacingScheduler
+    /// The loop's UDP endpoint; nil when UDP transport is not offered.
+    let endpoint: RTPEndpoint?
+    var logger: Logger
+    var context: ChannelHandlerContext?
+    var machine = RTSPSessionStateMachine()
+
     private let parser = RTSPMessageParser()
     private var pending = ByteBuffer()
-    private var context: ChannelHandlerContext?
-
-    private var sessionID: String?
-    private var file: ASFFile?
-    private var contentPath = ""
-    /// Set-up streams: control name to the interleaved RTP channel.
-    private var channels: [(stream: UInt8, channel: UInt8)] = []
-    private var session: PlaySession?
-    private var admission: Admission?
-    private var sequence = UInt16.random(in: 0...0x7FFF)
-    private let ssrc = UInt32.random(in: 1...UInt32.max)
-    private var due: [StreamPacket] = []
-    private var parked = false
+    /// A request waits for work off the loop (a remux): later requests wait behind it.
+    private var busy = false
+    private var idleTimer: Scheduled<Void>?
     private var ownCSeq = 0
 
-    public init(server: RTSPServerContext, scheduler: PacingScheduler) {
+    // The content and its set-up RTP sessions (+Setup).
+    var content: Content?
+    /// `rtsp://host:port/path` of the content: the base of stream URLs.
+    var contentURL = ""
+    var streams: [SetUpStream] = []
+    var retransmission: SetUpStream?
+    var packetizer: RTPPacketizer?
+    let retransmissionSSRC = UInt32.random(in: 1...UInt32.max)
+
+    // Playing (+Play).
+    var playback: PlaySession?
+    var relay: BroadcastRelay?
+    var admission: Admission?
+    var parked = false
+    var due: [StreamPacket] = []
+    var pieces: [RTPPacketizer.Piece] = []
+    var resend = ResendWindow()
+    var nextReport = NIODeadline.uptimeNanoseconds(0)
+    /// ASF send time of the last packet sent: where PLAY without a Range resumes.
+    var position: UInt32 = 0
+    var statistics = Statistics()
+
+    public init(server: RTSPServerContext, scheduler: PacingScheduler, endpoint: RTPEndpoint?) {
         self.server = server
         self.scheduler = scheduler
+        self.endpoint = endpoint
         logger = server.logger
     }
 
     public func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         if let remote = context.channel.remoteAddress { logger[metadataKey: "client"] = "\(remote)" }
+        touch()
     }
 
     public func handlerRemoved(context: ChannelHandlerContext) {
-        stopPlaying()
+        endSession(reason: "connection closed")
+        idleTimer?.cancel()
         self.context = nil
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
         pending.writeBuffer(&bytes)
+        processPending()
+    }
+
+    private func processPending() {
+        guard let context else { return }
         do {
-            while let message = try parser.parse(&pending) {
+            while !busy, let message = try parser.parse(&pending) {
                 switch message {
-                case let .request(request): handle(request, context: context)
-                case .response, .interleaved: break  // replies to our EndOfStream, RTCP receiver reports
+                case let .request(request):
+                    touch()
+                    handle(request)
+                case .response:
+                    break  // replies to EndOfStream: their status is ignored (MS-RTSP 3.2.5.13)
+                case let .interleaved(channel, payload):
+                    if streams.contains(where: { $0.target.interleavedRTCP == channel }) { receiveRTCP(payload) }
                 }
             }
             pending.discardReadBytes()
         } catch let error as RTSPMessageParser.Malformed {
             logger.notice("\(error.status): \(error)")
-            send(RTSPResponse(status: error.status, reason: "Bad Request", headers: [("Server", RTSPServerContext.serverHeader)]), context: context)
+            send(RTSPResponse(status: error.status, reason: Self.reason(error.status), headers: [("Server", RTSPServerContext.serverHeader)]))
             context.close(promise: nil)
         } catch {
             context.close(promise: nil)
         }
     }
 
+    /// Runs `work` off the loop's request order: no request is read until `done` is called.
+    func suspendRequests(until future: EventLoopFuture<Void>) {
+        busy = true
+        future.assumeIsolated().whenComplete { [self] _ in
+            busy = false
+            processPending()
+        }
+    }
+
     public func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, parked, session != nil {
+        if context.channel.isWritable, parked, playback != nil {
             parked = false
             scheduler.schedule(self, at: context.eventLoop.now)
         }
@@ -82,210 +122,123 @@ public final class RTSPServerHandler: ChannelInboundHandler, PacedSession {
 
     // MARK: Requests
 
-    private func handle(_ request: RTSPRequest, context: ChannelHandlerContext) {
+    private func handle(_ request: RTSPRequest) {
         guard let cseq = request.cseq else {
-            logger.notice("400: request without CSeq")
-            return send(RTSPResponse(status: 400, reason: "Bad Request", headers: [("Server", RTSPServerContext.serverHeader)]), context: context)
+            logger.notice("400: \(request.method) without CSeq")
+            return send(RTSPResponse(status: 400, reason: Self.reason(400), headers: [("Server", RTSPServerContext.serverHeader)]))
         }
-        var headers: [(name: String, value: String)] = [("CSeq", cseq), ("Server", RTSPServerContext.serverHeader)]
-        func reply(_ status: Int, _ reason: String, _ extra: [(name: String, value: String)] = [], body: String = "") {
-            send(RTSPResponse(status: status, reason: reason, headers: headers + extra, body: body), context: context)
-        }
-        if let id = sessionID, request.method != "OPTIONS", request.method != "DESCRIBE" {
-            if let named = request["Session"]?.split(separator: ";").first, String(named) != id {
-                return reply(454, "Session Not Found")
-            }
-            headers.append(("Session", "\(id);timeout=60"))
+        let reply = Reply(cseq: cseq, handler: self)
+        let named = request["Session"].map { String($0.split(separator: ";").first ?? "").trimmingCharacters(in: .whitespaces) }
+        if case let .refuse(status) = machine.check(session: named) {
+            logger.notice("\(status): \(request.method) for session \(named ?? "-")")
+            return reply(status)
         }
         switch request.method {
         case "OPTIONS":
-            reply(200, "OK", [("Public", "DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, OPTIONS, GET_PARAMETER, SET_PARAMETER")])
+            reply(200, [("Public", "DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, OPTIONS, GET_PARAMETER, SET_PARAMETER"),
+                        ("Supported", RTSPServerContext.supported)])
         case "DESCRIBE":
-            guard let file = open(request.uri) else { return reply(404, "Not Found") }
-            let base = request.uri.hasSuffix("/") ? request.uri : request.uri + "/"
-            let sdp = SessionDescription.make(header: file.header, streamingHeader: file.header.streamingHeader(dataObject: file.dataObject),
-                                              title: (contentPath as NSString).lastPathComponent, live: true)
-            reply(200, "OK", [("Content-Type", "application/sdp"), ("Content-Base", base), ("Cache-Control", "no-cache")], body: sdp)
+            describe(request, reply: reply)
         case "SETUP":
             setup(request, reply: reply)
         case "PLAY":
-            play(request, context: context, reply: reply)
+            play(request, reply: reply)
         case "PAUSE":
-            guard session != nil else { return reply(455, "Method Not Valid in This State") }
-            scheduler.cancel(self)
-            session = nil
-            reply(200, "OK")
+            pause(reply: reply)
         case "TEARDOWN":
-            stopPlaying()
-            channels = []
-            reply(200, "OK")
-            sessionID = nil
-        case "GET_PARAMETER", "SET_PARAMETER":
-            reply(200, "OK")
+            guard machine.teardown() == .accept else { return reply(455) }
+            endSession(reason: "teardown")
+            reply(200)
+        case "GET_PARAMETER":
+            reply(200)  // KeepAlive (MS-RTSP 2.2.7.5)
+        case "SET_PARAMETER":
+            setParameter(request, reply: reply)
         default:
-            reply(501, "Not Implemented")
+            logger.notice("501: \(request.method)")
+            reply(501)
         }
     }
 
-    /// The on-demand file a URL names (`rtsp://host:port/path[/control]`).
-    private func open(_ uri: String) -> ASFFile? {
-        guard let url = URL(string: uri), case let .file(_, path) = server.points.lookup(url.path.isEmpty ? "/" : url.path) else {
-            logger.notice("404: \(uri)")
-            return nil
-        }
-        do {
-            let file = try ASFFile(path: path)
-            self.file = file
-            contentPath = path
-            return file
-        } catch {
-            logger.notice("404: \(error)")
-            return nil
-        }
-    }
-
-    private func setup(_ request: RTSPRequest, reply: (Int, String, [(name: String, value: String)], String) -> Void) {
-        let parts = request.uri.split(separator: "/")
-        guard let control = parts.last else { return reply(400, "Bad Request", [], "") }
-        if file == nil {
-            guard open(String(request.uri.dropLast(control.count + 1))) != nil else { return reply(404, "Not Found", [], "") }
-        }
-        guard let file else { return reply(404, "Not Found", [], "") }
-        let transport = request["Transport"] ?? ""
-        // TCP-interleaved transports only, for now (MS-RTSP 2.2.6.x): UDP is refused with 461.
-        guard transport.uppercased().hasPrefix("RTP/AVP/TCP"),
-              let interleaved = transport.split(separator: ";").first(where: { $0.hasPrefix("interleaved=") }),
-              let first = UInt8(interleaved.dropFirst("interleaved=".count).split(separator: "-").first ?? "") else {
-            return reply(461, "Unsupported Transport", [], "")
-        }
-        if control == "rtx" {
-            // Retransmission needs UDP; over TCP nothing is lost.
-            return reply(461, "Unsupported Transport", [], "")
-        }
-        guard control.hasPrefix("stream="), let number = UInt8(control.dropFirst("stream=".count)),
-              file.header.streams.contains(where: { $0.streamNumber == number }) else {
-            return reply(404, "Not Found", [], "")
-        }
-        channels.removeAll { $0.stream == number }
-        channels.append((number, first))
-        if sessionID == nil { sessionID = String(UInt64.random(in: 1_000_000_000...UInt64.max)) }
-        reply(200, "OK", [("Transport", "RTP/AVP/TCP;unicast;interleaved=\(first)-\(first &+ 1);ssrc=\(String(format: "%08X", ssrc));mode=PLAY"),
-                          ("Session", "\(sessionID!);timeout=60")], "")
-    }
-
-    private func play(_ request: RTSPRequest, context: ChannelHandlerContext,
-                      reply: (Int, String, [(name: String, value: String)], String) -> Void) {
-        guard let file, !channels.isEmpty, sessionID != nil else { return reply(455, "Method Not Valid in This State", [], "") }
-        var startMilliseconds: UInt64 = 0
-        if let range = request["Range"], range.hasPrefix("npt="), let from = Double(range.dropFirst(4).split(separator: "-").first ?? "") {
-            startMilliseconds = UInt64(max(0, from) * 1000)
-        }
-        let start: Int
-        let firstSendTime: UInt32
-        do {
-            start = startMilliseconds > 0 ? try file.packetNumber(forTime: startMilliseconds) : 0
-            firstSendTime = try file.packet(start).sendTime
-        } catch {
-            logger.error("seek failed: \(error)")
-            return reply(500, "Internal Server Error", [], "")
-        }
-        if admission == nil {
+    /// LogConnect and LogPlay (MS-RTSP 2.2.7.6, 2.2.7.7) go to the access log; anything else,
+    /// including GStreamer's echo of our EndOfStream (CLIENTS.md 3.4), is acknowledged.
+    private func setParameter(_ request: RTSPRequest, reply: Reply) {
+        let type = (request["Content-Type"] ?? "").lowercased()
+        if type.hasPrefix("application/x-wms-logconnectstats") || type.hasPrefix("application/x-wms-logplaystats") {
+            let text = String(buffer: request.body).trimmingCharacters(in: .whitespacesAndNewlines)
             do {
-                admission = try server.admission.admit(point: "rtsp", bitsPerSecond: UInt64(file.header.fileProperties.maximumBitrate))
+                let entry = text.hasPrefix("<") ? try WMLog(xml: text) : try WMLog(w3c: text)
+                server.accessLog.write(entry.withServerFields(clientIP: context?.channel.remoteAddress?.ipAddress ?? "-",
+                                                              serverIP: context?.channel.localAddress?.ipAddress ?? "-"))
             } catch {
-                logger.notice("503: \(error)")
-                return reply(503, "Service Unavailable", [], "")
+                logger.notice("400: log data: \(error)")
+                return reply(400)
             }
         }
-        scheduler.cancel(self)
-        let base = request.uri.hasSuffix("/") ? request.uri : request.uri + "/"
-        let info = channels.map { "url=\(base)stream=\($0.stream);seq=\(sequence);rtptime=\(firstSendTime)" }.joined(separator: ",")
-        reply(200, "OK", [("Range", String(format: "npt=%.3f-", Double(startMilliseconds) / 1000)), ("RTP-Info", info)], "")
-        let selection = Set(channels.map(\.stream))
-        let pacing = Pacing.fastStart(prerollMilliseconds: file.header.fileProperties.preroll, buffer: server.fastStartBuffer,
-                                      maximumRate: server.maximumRate)
-        session = PlaySession(source: FileCursor(file: file, startPacket: start), selection: selection, pacing: pacing,
-                              start: context.eventLoop.now)
-        logger.info("play \(contentPath) from \(startMilliseconds) ms, streams \(selection.sorted())")
-        scheduler.schedule(self, at: context.eventLoop.now)
+        reply(200)
     }
 
-    private func stopPlaying() {
-        if session != nil { scheduler.cancel(self) }
-        session = nil
-        admission?.release()
-        admission = nil
+    /// A reply to one request: CSeq, Server, and the Session once there is one.
+    struct Reply {
+        let cseq: String
+        unowned let handler: RTSPServerHandler
+
+        func callAsFunction(_ status: Int, _ headers: [(name: String, value: String)] = [], body: String = "") {
+            var all: [(name: String, value: String)] = [("CSeq", cseq), ("Server", RTSPServerContext.serverHeader)]
+            if let id = handler.machine.sessionID {
+                all.append(("Session", "\(id);timeout=\(handler.server.sessionTimeout.nanoseconds / 1_000_000_000)"))
+            }
+            handler.send(RTSPResponse(status: status, reason: RTSPServerHandler.reason(status), headers: all + headers, body: body))
+        }
     }
 
-    private func send(_ response: RTSPResponse, context: ChannelHandlerContext) {
+    func send(_ response: RTSPResponse) {
+        guard let context else { return }
         var b = context.channel.allocator.buffer(capacity: 256 + response.body.utf8.count)
         response.write(to: &b)
         context.writeAndFlush(wrapOutboundOut(b), promise: nil)
     }
 
-    // MARK: Pacing
-
-    public func pump(now: NIODeadline) -> NIODeadline? {
-        guard let context, var session, let channel = channels.first?.channel else { return nil }
-        guard context.channel.isWritable else {
-            parked = true
-            return nil
-        }
-        let step: PlaySession.Step
-        do {
-            due.removeAll(keepingCapacity: true)
-            step = try session.sendDue(now: now) { if case let .packet(p) = $0 { due.append(p) } }
-            self.session = session
-            if !due.isEmpty { try writeRTP(due, channel: channel, context: context) }
-        } catch {
-            logger.error("stream failed: \(error)")
-            context.close(promise: nil)
-            return nil
-        }
-        switch step {
-        case let .wait(until):
-            return until
-        case .finished:
-            endOfStream(context: context)
-            stopPlaying()
-            return nil
-        }
-    }
-
-    /// Each ASF packet as one RTP packet on the interleaved channel (RFC 2326 10.12): one buffer
-    /// holds the batch's framing, RTP and payload headers; the packets go out as their own bytes.
-    private func writeRTP(_ packets: [StreamPacket], channel: UInt8, context: ChannelHandlerContext) throws {
-        var headers = context.channel.allocator.buffer(capacity: packets.count * 20)
-        var bodies: [ByteBuffer] = []
-        bodies.reserveCapacity(packets.count)
-        for packet in packets {
-            let body = try ASFPayload.body(of: packet.bytes)
-            headers.writeInteger(UInt8(0x24))
-            headers.writeInteger(channel)
-            headers.writeInteger(UInt16(12 + 4 + body.bytes.readableBytes))
-            ASFPayload.writeRTPHeader(sequence: sequence, timestamp: body.sendTime, ssrc: ssrc,
-                                      payloadType: UInt8(SessionDescription.payloadType), to: &headers)
-            ASFPayload.writePayloadHeader(keyFrame: body.keyFrame, packetLength: body.bytes.readableBytes, to: &headers)
-            sequence &+= 1
-            bodies.append(body.bytes)
-        }
-        for (i, body) in bodies.enumerated() {
-            context.write(wrapOutboundOut(headers.getSlice(at: i * 20, length: 20)!), promise: nil)
-            context.write(wrapOutboundOut(body), promise: nil)
-        }
-        context.flush()
-    }
-
-    /// MS-RTSP EndOfStream: a SET_PARAMETER the server sends (GStreamer ends its pipeline on it;
-    /// ffmpeg answers 501 and waits for TEARDOWN).
-    private func endOfStream(context: ChannelHandlerContext) {
-        guard let sessionID else { return }
+    /// A request of the server's own (EndOfStream: MS-RTSP 2.2.7.3).
+    func sendRequest(method: String, uri: String, headers: [(name: String, value: String)], body: String) {
+        guard let context else { return }
         ownCSeq += 1
-        let body = "Session: \(sessionID)\r\nEOF: true\r\n"
-        var b = context.channel.allocator.buffer(capacity: 256)
-        b.writeString("SET_PARAMETER * RTSP/1.0\r\nCSeq: \(ownCSeq)\r\nSession: \(sessionID)\r\nServer: \(RTSPServerContext.serverHeader)\r\n")
-        b.writeString("Content-Type: application/x-wms-extension-cmd\r\nX-Notice: 2101 \"End-of-Stream Reached\"\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        var b = context.channel.allocator.buffer(capacity: 512 + body.utf8.count)
+        b.writeString("\(method) \(uri) RTSP/1.0\r\nCSeq: \(ownCSeq)\r\nServer: \(RTSPServerContext.serverHeader)\r\n")
+        for (name, value) in headers { b.writeString("\(name): \(value)\r\n") }
+        b.writeString("Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
         context.writeAndFlush(wrapOutboundOut(b), promise: nil)
-        logger.info("end of stream")
+    }
+
+    static func reason(_ status: Int) -> String {
+        switch status {
+        case 200: "OK"
+        case 400: "Bad Request"
+        case 404: "Not Found"
+        case 413: "Request Entity Too Large"
+        case 415: "Unsupported Media Type"
+        case 431: "Request Header Fields Too Large"
+        case 454: "Session Not Found"
+        case 455: "Method Not Valid in This State"
+        case 459: "Aggregate Operation Not Allowed"
+        case 461: "Unsupported Transport"
+        case 501: "Not Implemented"
+        case 503: "Service Unavailable"
+        default: "Internal Server Error"
+        }
+    }
+
+    // MARK: Idle timeout (MS-RTSP 3.2.2)
+
+    /// Restarts the Idle-Timeout timer: a request or RTCP came.
+    func touch() {
+        guard let context else { return }
+        idleTimer?.cancel()
+        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: server.sessionTimeout) { [self] in
+            // Over TCP a playing session lives as long as its connection (3.2.5.8).
+            if machine.state == .playing, streams.first?.transport.lower == .tcp { return touch() }
+            logger.notice("no request for \(server.sessionTimeout.nanoseconds / 1_000_000_000) s: session ended")
+            endSession(reason: "idle timeout")
+            self.context?.close(promise: nil)
+        }
     }
 }

@@ -29,7 +29,7 @@ extension String {
 /// RTP/RTCP interleaved in the TCP stream (RFC 2326 10.12).
 public enum RTSPInbound: Sendable, Equatable {
     case request(RTSPRequest)
-    case response(status: Int, cseq: String?)
+    case response(RTSPResponse)
     case interleaved(channel: UInt8, payload: ByteBuffer)
 }
 
@@ -84,7 +84,8 @@ public struct RTSPMessageParser {
         let body = buffer.readSlice(length: length)!
         if startLine.first?.hasPrefix("RTSP/") == true {
             guard startLine.count >= 2, let status = Int(startLine[1]) else { throw Malformed(status: 400, description: "bad status line") }
-            return .response(status: status, cseq: headers.first { $0.name.caseInsensitiveCompare("CSeq") }?.value)
+            return .response(RTSPResponse(status: status, reason: startLine.dropFirst(2).joined(separator: " "), headers: headers,
+                                          body: String(buffer: body)))
         }
         guard startLine.count == 3, startLine[2].hasPrefix("RTSP/1.") else {
             throw Malformed(status: 400, description: "bad request line")
@@ -105,7 +106,7 @@ public struct RTSPMessageParser {
 }
 
 /// An RTSP response (RFC 2326 7).
-public struct RTSPResponse: Sendable {
+public struct RTSPResponse: Sendable, Equatable {
     public var status: Int
     public var reason: String
     public var headers: [(name: String, value: String)]
@@ -116,6 +117,16 @@ public struct RTSPResponse: Sendable {
         self.reason = reason
         self.headers = headers
         self.body = body
+    }
+
+    public static func == (a: RTSPResponse, b: RTSPResponse) -> Bool {
+        a.status == b.status && a.reason == b.reason && a.body == b.body
+            && a.headers.map(\.name) == b.headers.map(\.name) && a.headers.map(\.value) == b.headers.map(\.value)
+    }
+
+    /// The first value of a header, by case-insensitive name.
+    public subscript(_ name: String) -> String? {
+        headers.first { $0.name.caseInsensitiveCompare(name) }?.value
     }
 
     public func write(to b: inout ByteBuffer) {

@@ -10,9 +10,10 @@ public enum SessionDescription {
     public static let payloadType = 96
     public static let retransmissionPayloadType = 97
 
-    /// - Parameter live: no end time in `a=range`, which keeps GStreamer out of on-demand
-    ///   buffering when only one RTP session carries the packets (CLIENTS.md 3.4).
-    public static func make(header: ASFHeader, streamingHeader: ByteBuffer, title: String, live: Bool) -> String {
+    /// `a=range` states no end time, even on demand: that keeps GStreamer out of on-demand
+    /// buffering, which waits for data on every RTP session while only one carries the packets
+    /// (CLIENTS.md 3.4, 3.6 rule 7). The duration is in the ASF header.
+    public static func make(header: ASFHeader, streamingHeader: ByteBuffer, title: String) -> String {
         let p = header.fileProperties
         let kbps = max(1, p.maximumBitrate / 1000)
         let headerBase64 = Data(streamingHeader.readableBytesView).base64EncodedString()
@@ -25,7 +26,7 @@ public enum SessionDescription {
             "t=0 0",
             "a=maxps:\(p.maximumPacketSize)",
             "a=control:*",
-            live ? "a=range:npt=0-" : String(format: "a=range:npt=0.000-%.3f", Double(p.durationMilliseconds) / 1000),
+            "a=range:npt=0-",
             "a=recvonly",
             "a=pgmpu:data:application/vnd.ms.wms-hdr.asfv1;base64,\(headerBase64)",
         ]

@@ -1,54 +1,16 @@
-import Logging
-import NIOCore
-import NIOPosix
 import Streaming
 
-/// What every WMSP connection of a server shares.
+/// What every WMSP connection of a server shares: the engines' common context and the WMSP
+/// sessions by Client-ID, across connections.
+@dynamicMemberLookup
 public struct WMSPServerContext: Sendable {
-    public var points: PublishingPoints
-    /// Fast Start buffer beyond the preroll, and the fastest a session may be sent.
-    public var fastStartBuffer: TimeAmount
-    public var maximumRate: Double
-    /// Seconds of a stream a client may leave unsent before it counts as too slow.
-    public var slowClientSeconds: Double
-    public var admission: AdmissionControl
-    /// Turns files of other formats into ASF; nil serves ASF only.
-    public var importer: Importer?
-    /// Sessions by Client-ID, across connections.
+    public var delivery: DeliveryContext
     public var sessions: WMSPSessions
-    public var accessLog: AccessLog
-    public var logger: Logger
 
-    /// A conversion into ASF (MediaImport's cache, in the server), run on `threadPool`.
-    public struct Importer: Sendable {
-        public var threadPool: NIOThreadPool
-        /// The ASF file to serve for a file of another format; throws when it cannot be carried.
-        public var convert: @Sendable (String) throws -> String
-
-        public init(threadPool: NIOThreadPool, convert: @escaping @Sendable (String) throws -> String) {
-            self.threadPool = threadPool
-            self.convert = convert
-        }
-    }
-
-    public init(points: PublishingPoints, fastStartBuffer: TimeAmount = .seconds(2), maximumRate: Double = 5,
-                slowClientSeconds: Double = 10, admission: AdmissionControl = AdmissionControl(), importer: Importer? = nil,
-                sessions: WMSPSessions = WMSPSessions(), accessLog: AccessLog, logger: Logger) {
-        self.points = points
+    public init(delivery: DeliveryContext, sessions: WMSPSessions = WMSPSessions()) {
+        self.delivery = delivery
         self.sessions = sessions
-        self.accessLog = accessLog
-        self.importer = importer
-        self.admission = admission
-        self.fastStartBuffer = fastStartBuffer
-        self.maximumRate = maximumRate
-        self.slowClientSeconds = slowClientSeconds
-        self.logger = logger
     }
 
-    /// Write buffer marks for a stream of `bitsPerSecond`: a session may queue `slowClientSeconds`
-    /// of it (at least 256 KiB) before its channel reports unwritable.
-    public func writeBufferMarks(bitsPerSecond: UInt32) -> ChannelOptions.Types.WriteBufferWaterMark {
-        let high = max(256 << 10, Int(Double(bitsPerSecond) / 8 * slowClientSeconds))
-        return .init(low: high / 2, high: high)
-    }
+    public subscript<T>(dynamicMember path: KeyPath<DeliveryContext, T>) -> T { delivery[keyPath: path] }
 }

@@ -39,7 +39,7 @@ extension WMSPServerHandler: BroadcastSubscriber {
             return sendError(.badRequest, "not a content request", context: context)
         }
         // A live client may fall behind by the write buffer's high mark, then it is let go.
-        try? context.channel.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark, value: server.writeBufferMarks(bitsPerSecond: point.header.fileProperties.maximumBitrate))
+        try? context.channel.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark, value: server.delivery.writeBufferMarks(bitsPerSecond: point.header.fileProperties.maximumBitrate))
         let relay = point.relay(on: context.eventLoop)
         self.relay = relay
         let burst = relay.join(self)

@@ -168,21 +168,16 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
             path = found
             pointName = point
         }
-        if !path.lowercased().hasSuffix(".wsx"), !ASFFile.startsWithHeader(path: path), let importer = server.importer {
-            // Another format: remuxed into ASF once, off the event loop, then served from the cache.
-            importer.threadPool.runIfActive(eventLoop: context.eventLoop) { try importer.convert(path) }
-                .whenComplete { [self] result in
-                    switch result {
-                    case let .success(converted):
-                        serve(path: converted, pointName: pointName, request: request, version: version, context: context)
-                    case let .failure(error):
-                        logger.notice("cannot import: \(error)")
-                        sendError(.unsupportedMediaType, "\(error)", context: context)
-                    }
-                }
-            return
+        // Another format is remuxed into ASF once, off the event loop, then served from the cache.
+        server.delivery.asfFile(for: path, on: context.eventLoop).assumeIsolated().whenComplete { [self] result in
+            switch result {
+            case let .success(asf):
+                serve(path: asf, pointName: pointName, request: request, version: version, context: context)
+            case let .failure(error):
+                logger.notice("cannot import: \(error)")
+                sendError(.unsupportedMediaType, "\(error)", context: context)
+            }
         }
-        serve(path: path, pointName: pointName, request: request, version: version, context: context)
     }
 
     private func serve(path: String, pointName: String, request: WMSPRequest, version: HTTPVersion, context: ChannelHandlerContext) {
@@ -200,7 +195,7 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
             download(content.first, request: request, version: version, context: context)
         case .describe:
             clientID = describeSession(request, context: context)
-            writeWMSPHead(contentType: "application/vnd.ms.wms-hdr.asfv1", features: content.features, context: context)
+            writeWMSPHead(contentType: "application/vnd.ms.wms-hdr.asfv1", features: content.wmspFeatures, context: context)
             context.write(wrapOutboundOut(.body(.byteBuffer(Frame.headerPackets(content.streamingHeader, allocator: context.channel.allocator)))), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
             logger.info("describe")
@@ -223,10 +218,10 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
             return sendError(.internalServerError, "cannot start playback", context: context)
         }
         guard startStreaming(request, context: context) else { return }
-        writeWMSPHead(contentType: "application/x-mms-framed", features: content.features, context: context)
+        writeWMSPHead(contentType: "application/x-mms-framed", features: content.wmspFeatures, context: context)
         context.write(wrapOutboundOut(.body(.byteBuffer(Frame.headerPackets(content.streamingHeader, allocator: context.channel.allocator)))), promise: nil)
         context.flush()
-        try? context.channel.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark, value: server.writeBufferMarks(bitsPerSecond: file.header.fileProperties.maximumBitrate))
+        try? context.channel.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark, value: server.delivery.writeBufferMarks(bitsPerSecond: file.header.fileProperties.maximumBitrate))
         let pacing = Pacing.fastStart(prerollMilliseconds: file.header.fileProperties.preroll,
                                       buffer: server.fastStartBuffer, maximumRate: server.maximumRate)
         self.selection = selection
@@ -406,4 +401,9 @@ struct ByteRange: Equatable {
             range = first..<(last + 1)
         }
     }
+}
+
+extension OnDemandContent {
+    /// MS-WMSP 2.2.1.4.8: a file can be sought; a playlist is played through.
+    var wmspFeatures: String { isSeekable ? "seekable,stridable" : "playlist" }
 }

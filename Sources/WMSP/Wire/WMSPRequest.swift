@@ -1,4 +1,5 @@
 import NIOHTTP1
+import Streaming
 
 /// An HTTP request as MS-WMSP classifies it (2.2.2).
 public struct WMSPRequest: Sendable, Equatable {
@@ -81,11 +82,6 @@ public struct WMSPRequest: Sendable, Equatable {
 
     /// Where Play starts: `stream-offset=hi:lo` is a byte offset into the data packets (VLC),
     /// else `stream-time` in milliseconds (ffmpeg); nil for the beginning.
-    public enum StartPosition: Equatable, Sendable {
-        case byteOffset(UInt64)
-        case time(milliseconds: UInt64)
-    }
-
     public var startPosition: StartPosition? {
         if let offset = pragma["stream-offset"] {
             let parts = offset.split(separator: ":")

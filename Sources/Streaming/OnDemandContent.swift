@@ -2,23 +2,32 @@ import ASF
 import Foundation
 import Logging
 import NIOCore
-import Streaming
 
-/// What an on-demand request plays: one ASF file, or a server-side playlist of them.
-struct OnDemandContent {
-    let first: ASFFile
-    let playlist: [SplicedSource.Entry]?
+/// Where on-demand play starts: a byte offset into the data packets, or a time.
+public enum StartPosition: Equatable, Sendable {
+    case byteOffset(UInt64)
+    case time(milliseconds: UInt64)
+}
+
+/// What an on-demand request plays, for every engine: one ASF file, or a server-side playlist
+/// of them.
+public struct OnDemandContent {
+    public let first: ASFFile
+    public let playlist: [SplicedSource.Entry]?
     /// The ASF header the client gets first.
-    let streamingHeader: ByteBuffer
-    /// MS-WMSP 2.2.1.4.8: a file can be sought; a playlist is played through.
-    let features: String
+    public let streamingHeader: ByteBuffer
+    /// The header `streamingHeader` holds.
+    public let header: ASFHeader
 
-    init(path: String, root: String, logger: Logger) throws {
+    /// A file can be sought; a playlist is played through.
+    public var isSeekable: Bool { playlist == nil }
+
+    public init(path: String, root: String, logger: Logger) throws {
         guard path.lowercased().hasSuffix(".wsx") else {
             first = try ASFFile(path: path)
             playlist = nil
+            header = first.header
             streamingHeader = first.header.streamingHeader(dataObject: first.dataObject)
-            features = "seekable,stridable"
             return
         }
         let entries = try Playlist(parsing: try Data(contentsOf: URL(fileURLWithPath: path)))
@@ -37,12 +46,12 @@ struct OnDemandContent {
         properties.fileSize = 0
         properties.flags.remove(.seekable)
         header.fileProperties = properties
+        self.header = header
         streamingHeader = header.streamingHeader(dataObject: DataObjectHeader(objectSize: 0, fileID: properties.fileID, totalDataPackets: 0))
-        features = "playlist"
     }
 
     /// A source from `start`; a playlist always plays from its beginning.
-    func source(from start: WMSPRequest.StartPosition?) throws -> any PacketSource {
+    public func source(from start: StartPosition?) throws -> any PacketSource {
         if let playlist { return try SplicedSource(entries: playlist, loops: false) }
         let packet: Int
         switch start {

@@ -1,0 +1,330 @@
+import ASF
+import Foundation
+import NIOCore
+import Streaming
+
+/// What a session's RTCP and retransmissions came to, logged when it ends.
+struct Statistics {
+    var receiverReports = 0
+    var lastReport: RTCP.ReceptionReport?
+    var retransmitted = 0
+    var unrecoverable = 0
+    var malformedRTCP = 0
+    var unsendable = 0
+}
+
+extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
+    /// Play (MS-RTSP 3.2.5.8): from the `Range` start (a seek while playing), else from where a
+    /// Pause left off. On demand the loop's scheduler paces the packets; a broadcast joins its
+    /// relay at the latest key frame.
+    func play(_ request: RTSPRequest, reply: Reply) {
+        guard let content, let packetizer, !streams.isEmpty else {
+            logger.notice("455: PLAY before SETUP")
+            return reply(455)
+        }
+        guard let context else { return }
+        if admission == nil {
+            do {
+                admission = try server.admission.admit(point: content.pointName, bitsPerSecond: UInt64(content.header.fileProperties.maximumBitrate))
+            } catch {
+                logger.notice("503: \(error)")
+                return reply(503)
+            }
+        }
+        let requested = Self.rangeStart(request["Range"])
+        var source: (any PacketSource)?
+        var firstSendTime: UInt32 = 0
+        if case let .onDemand(onDemand, _) = content {
+            do {
+                let milliseconds = requested.map { UInt64($0 * 1000) } ?? UInt64(position)
+                if onDemand.isSeekable, milliseconds > 0 {
+                    let number = try onDemand.first.packetNumber(forTime: milliseconds)
+                    source = FileCursor(file: onDemand.first, startPacket: number)
+                    firstSendTime = try onDemand.first.packet(number).sendTime
+                } else {
+                    source = try onDemand.source(from: nil)
+                    firstSendTime = try onDemand.first.packet(0).sendTime
+                }
+            } catch {
+                logger.error("500: cannot play \(contentURL): \(error)")
+                return reply(500)
+            }
+        }
+        guard machine.play() == .accept else { return reply(455) }
+        stopSending()
+        if streams.first?.transport.lower == .tcp {
+            // A client may fall behind by the write buffer's high mark (the slow-client rule).
+            try? context.channel.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark,
+                                                         value: server.delivery.writeBufferMarks(bitsPerSecond: content.header.fileProperties.maximumBitrate))
+        }
+        let now = context.eventLoop.now
+        var burst: [StreamPacket] = []
+        if let source {
+            // Fast Start over TCP, where the client's reading paces the burst. Over UDP a burst
+            // outruns the receiver (GStreamer loses frames) and MS-RTSP ties acceleration to the
+            // client's X-Accelerate-Streaming (3.2.5.8), which neither ffmpeg nor GStreamer sends.
+            let pacing = streams[0].transport.lower == .tcp
+                ? Pacing.fastStart(prerollMilliseconds: content.header.fileProperties.preroll, buffer: server.fastStartBuffer, maximumRate: server.maximumRate)
+                : Pacing(lead: .zero, maximumRate: 1)
+            playback = PlaySession(source: source, selection: selection, pacing: pacing, start: now)
+        } else if case let .broadcast(point) = content {
+            let relay = point.relay(on: context.eventLoop)
+            self.relay = relay
+            burst = relay.join(self)
+            firstSendTime = burst.first?.sendTime ?? 0
+        }
+        let info = streams.map { "url=\(contentURL)/stream=\($0.number);seq=\(packetizer.sequence);rtptime=\(firstSendTime)" }
+        reply(200, [("Range", String(format: "npt=%.3f-", Double(firstSendTime) / 1000)), ("RTP-Info", info.joined(separator: ","))])
+        logger.info("play \(contentURL) from \(firstSendTime) ms, streams \(streams.map(\.number).sorted()) over \(streams[0].transport.lower)")
+        nextReport = now
+        if playback != nil {
+            scheduler.schedule(self, at: now)
+        } else {
+            sendRTP(burst, now: now)
+        }
+    }
+
+    /// The start of `npt=<start>-[<end>]` in seconds; nil for none or `now` (resume).
+    static func rangeStart(_ range: String?) -> Double? {
+        guard let range, let npt = range.split(separator: ";").first(where: { $0.hasPrefix("npt=") }) else { return nil }
+        return Double(npt.dropFirst(4).split(separator: "-", omittingEmptySubsequences: false).first ?? "").map { max(0, $0) }
+    }
+
+    func pause(reply: Reply) {
+        guard machine.pause() == .accept else {
+            logger.notice("455: PAUSE while \(machine.state)")
+            return reply(455)
+        }
+        stopSending()
+        reply(200)
+    }
+
+    /// Stops the packets; the session stays set up.
+    func stopSending() {
+        if playback != nil { scheduler.cancel(self) }
+        playback = nil
+        relay?.leave(self)
+        relay = nil
+        parked = false
+    }
+
+    /// Ends the session: TEARDOWN, the idle timeout or the connection's end.
+    func endSession(reason: String) {
+        stopSending()
+        admission?.release()
+        admission = nil
+        endpoint?.unregister(self)
+        if let packetizer {
+            let report = statistics.lastReport.map { ", client lost \($0.cumulativeLost)" } ?? ""
+            logger.info("session ended (\(reason)): \(packetizer.packetCount) RTP packets, \(statistics.receiverReports) receiver reports\(report), \(statistics.retransmitted) retransmitted, \(statistics.unrecoverable) too old to resend")
+        }
+        streams = []
+        retransmission = nil
+        packetizer = nil
+        content = nil
+        resend.removeAll()
+        statistics = Statistics()
+        position = 0
+    }
+
+    // MARK: Sending
+
+    public func pump(now: NIODeadline) -> NIODeadline? {
+        guard let context, var session = playback else { return nil }
+        if streams.first?.transport.lower == .tcp, !context.channel.isWritable {
+            parked = true
+            return nil
+        }
+        due.removeAll(keepingCapacity: true)
+        var nextEntry: ASFFile?
+        let step: PlaySession.Step
+        do {
+            step = try session.sendDue(now: now) { output in
+                switch output {
+                case let .packet(packet): if nextEntry == nil { due.append(packet) }
+                case let .header(file): nextEntry = nextEntry ?? file
+                }
+            }
+        } catch {
+            logger.error("stream failed: \(error)")
+            context.close(promise: nil)
+            return nil
+        }
+        playback = session
+        sendRTP(due, now: now)
+        if let nextEntry {
+            // An entry with other streams needs a new description (Announce, 3.2.4.2), which
+            // neither ffmpeg nor GStreamer takes: the stream ends before it.
+            logger.notice("next playlist entry \(nextEntry.path) has other streams: the RTSP stream ends here")
+            finishStream()
+            return nil
+        }
+        switch step {
+        case let .wait(until):
+            return until
+        case .finished:
+            finishStream()
+            return nil
+        }
+    }
+
+    public func receive(_ packets: [StreamPacket]) {
+        guard let context, machine.state == .playing else { return }
+        if streams.first?.transport.lower == .tcp, !context.channel.isWritable {
+            logger.notice("client too slow for the broadcast: disconnected")
+            endSession(reason: "too slow")
+            context.close(promise: nil)
+            return
+        }
+        sendRTP(packets, now: context.eventLoop.now)
+    }
+
+    /// The packets as RTP on the first set-up stream's RTP session: every ASF packet exactly
+    /// once, whichever streams its payloads belong to (CLIENTS.md 3.6 rule 7). Over TCP the
+    /// packet bytes go out as they are, after a header buffer shared by the batch; over UDP each
+    /// datagram is built once into one buffer per batch and kept for retransmission.
+    func sendRTP(_ packets: [StreamPacket], now: NIODeadline) {
+        guard let context, var packetizer, let target = streams.first?.target, !packets.isEmpty else { return }
+        pieces.removeAll(keepingCapacity: true)
+        var headers = context.channel.allocator.buffer(capacity: packets.count * 24)
+        let channel: UInt8? = if case let .interleaved(rtp, _) = target { rtp } else { nil }
+        for packet in packets {
+            guard let body = try? ASFPayload.body(of: packet.bytes) else {
+                statistics.unsendable += 1
+                if statistics.unsendable == 1 { logger.error("a data packet does not parse: skipped") }
+                continue
+            }
+            packetizer.packetize(body: body.bytes, keyFrame: body.keyFrame, timestamp: body.sendTime, channel: channel,
+                                 headers: &headers, pieces: &pieces)
+            position = body.sendTime
+        }
+        self.packetizer = packetizer
+        switch target {
+        case .interleaved:
+            for piece in pieces {
+                context.write(wrapOutboundOut(headers.getSlice(at: piece.headerStart, length: piece.headerLength)!), promise: nil)
+                context.write(wrapOutboundOut(piece.body), promise: nil)
+            }
+            context.flush()
+        case let .udp(address, _):
+            guard let endpoint else { return }
+            var datagrams = context.channel.allocator.buffer(capacity: pieces.reduce(0) { $0 + $1.headerLength + $1.body.readableBytes })
+            for piece in pieces {
+                var header = headers.getSlice(at: piece.headerStart, length: piece.headerLength)!
+                var body = piece.body
+                datagrams.writeBuffer(&header)
+                datagrams.writeBuffer(&body)
+            }
+            var offset = datagrams.readerIndex
+            for piece in pieces {
+                let length = piece.headerLength + piece.body.readableBytes
+                let datagram = datagrams.getSlice(at: offset, length: length)!
+                endpoint.sendRTP(datagram, to: address)
+                resend.keep(datagram, sequence: piece.sequence)
+                offset += length
+            }
+            endpoint.flush()
+        }
+        sendReportsIfDue(now: now)
+    }
+
+    /// A sender report on every set-up RTP session, every 5 s while playing (RFC 3550 6.2).
+    private func sendReportsIfDue(now: NIODeadline) {
+        guard now >= nextReport else { return }
+        nextReport = now + .seconds(5)
+        for (i, stream) in streams.enumerated() {
+            sendRTCP(to: stream.target, ssrc: packetizer?.ssrc ?? 0, carriesData: i == 0, bye: false)
+        }
+    }
+
+    private func sendRTCP(to target: RTPTarget, ssrc: UInt32, carriesData: Bool, bye: Bool) {
+        guard let context, let packetizer else { return }
+        var b = context.channel.allocator.buffer(capacity: 80)
+        let interleaved = target.interleavedRTCP
+        if interleaved != nil { b.writeBytes([0x24, interleaved!, 0, 0]) }
+        let wallClock = Int64(Date().timeIntervalSince1970 * 1_000_000_000)
+        RTCP.writeSenderReport(ssrc: ssrc, ntp: RTCP.ntpTime(unixNanoseconds: wallClock), rtpTime: position,
+                               packets: carriesData ? packetizer.packetCount : 0, octets: carriesData ? packetizer.octetCount : 0, to: &b)
+        RTCP.writeSourceDescription(ssrc: ssrc, cname: "asfcast@\(context.channel.localAddress?.ipAddress ?? "0.0.0.0")", to: &b)
+        if bye { RTCP.writeBye(ssrc: ssrc, to: &b) }
+        switch target {
+        case .interleaved:
+            b.setInteger(UInt16(b.readableBytes - 4), at: 2)
+            context.writeAndFlush(wrapOutboundOut(b), promise: nil)
+        case let .udp(_, rtcp):
+            endpoint?.sendRTCP(b, to: rtcp)
+        }
+    }
+
+    /// The last packet was sent (MS-RTSP 3.2.4.1): EndOfStream with the next sequence numbers,
+    /// and an RTCP BYE per RTP session the description named. ffmpeg ends only on BYEs and
+    /// counts them against every media description, the retransmission one included even over
+    /// TCP where it is never set up, so the extra BYEs go on the set-up sessions.
+    func finishStream() {
+        guard let packetizer, let id = machine.sessionID else { return }
+        stopSending()
+        guard machine.endOfStream(moreEntries: false) else { return }
+        admission?.release()
+        admission = nil
+        let info = streams.map { "url=\(contentURL)/stream=\($0.number);seq=\(packetizer.sequence)" }.joined(separator: ",")
+        sendRequest(method: "SET_PARAMETER", uri: contentURL,
+                    headers: [("Session", id), ("Content-Type", "application/x-wms-extension-cmd"),
+                              ("X-Notice", "2101 \"End-of-Stream Reached\""), ("RTP-Info", info)],
+                    body: "Session: \(id)\r\nEOF: true\r\n")
+        let sessions = streams.map { ($0.target, packetizer.ssrc) } + (retransmission.map { [($0.target, retransmissionSSRC)] } ?? [])
+        let described = (content?.header.streams.filter { $0.kind == .audio || $0.kind == .video }.count ?? 0) + 1
+        for i in 0..<max(sessions.count, described) {
+            let (target, ssrc) = sessions[i % sessions.count]
+            sendRTCP(to: target, ssrc: ssrc, carriesData: i == 0, bye: true)
+        }
+        logger.info("end of stream after \(packetizer.packetCount) RTP packets")
+    }
+
+    // MARK: RTCP in
+
+    /// Receiver reports are kept as statistics; a generic NACK (MS-RTSP 2.2.4) is answered
+    /// from the resend window on the retransmission stream (3.2.5.10).
+    public func receiveRTCP(_ packet: ByteBuffer) {
+        touch()
+        let messages: [RTCP.Message]
+        do {
+            messages = try RTCP.parse(packet)
+        } catch {
+            statistics.malformedRTCP += 1
+            if statistics.malformedRTCP == 1 { logger.notice("malformed RTCP ignored: \(error)") }
+            return
+        }
+        var cname: String?
+        for case let .sourceDescription(cnames) in messages { cname = cname ?? cnames.values.first }
+        for message in messages {
+            switch message {
+            case let .receiverReport(_, reports):
+                for report in reports where report.ssrc == packetizer?.ssrc {
+                    statistics.receiverReports += 1
+                    statistics.lastReport = report
+                }
+            case let .nack(_, _, lost):
+                retransmit(lost, cname: cname)
+            default:
+                break
+            }
+        }
+    }
+
+    private func retransmit(_ lost: [UInt16], cname: String?) {
+        guard let endpoint, case let .udp(port, _)? = retransmission?.target,
+              cname == "\(retransmissionSSRC)\(RTCP.wmsCNAMESuffix)" else {
+            logger.debug("NACK without the retransmission stream's CNAME ignored")
+            return
+        }
+        for sequence in lost.prefix(128) {
+            if let datagram = resend.datagram(sequence) {
+                endpoint.sendRTP(datagram, to: port)
+                statistics.retransmitted += 1
+            } else {
+                statistics.unrecoverable += 1
+            }
+        }
+        endpoint.flush()
+    }
+}

@@ -1,0 +1,177 @@
+import ASF
+import Foundation
+import NIOCore
+import Streaming
+
+/// What a session plays: on-demand content (a file or a playlist) or a broadcast point.
+enum Content {
+    case onDemand(OnDemandContent, point: String)
+    case broadcast(BroadcastPoint)
+
+    var header: ASFHeader {
+        switch self {
+        case let .onDemand(content, _): content.header
+        case let .broadcast(point): point.header
+        }
+    }
+
+    var streamingHeader: ByteBuffer {
+        switch self {
+        case let .onDemand(content, _): content.streamingHeader
+        case let .broadcast(point): point.streamingHeader
+        }
+    }
+
+    var pointName: String {
+        switch self {
+        case let .onDemand(_, point): point
+        case let .broadcast(point): point.name
+        }
+    }
+}
+
+/// Where one set-up RTP session's packets go.
+enum RTPTarget {
+    case interleaved(rtp: UInt8, rtcp: UInt8)
+    case udp(rtp: SocketAddress, rtcp: SocketAddress)
+
+    var interleavedRTCP: UInt8? {
+        if case let .interleaved(_, rtcp) = self { return rtcp }
+        return nil
+    }
+}
+
+/// A stream the client set up (SelectStream using SETUP, MS-RTSP 2.2.7.10.1).
+struct SetUpStream {
+    /// The ASF stream number; 0 for the retransmission stream.
+    var number: UInt8
+    var transport: RTSPTransport
+    var target: RTPTarget
+}
+
+extension RTSPServerHandler {
+    /// The content URL (`rtsp://host:port/path`) and control of a SETUP URL: the last path
+    /// component is the control when it names a stream or `rtx`.
+    static func split(_ uri: String) -> (content: String, control: String?) {
+        let trimmed = uri.hasSuffix("/") ? String(uri.dropLast()) : uri
+        guard let slash = trimmed.lastIndex(of: "/") else { return (trimmed, nil) }
+        let last = trimmed[trimmed.index(after: slash)...]
+        guard last.hasPrefix("stream=") || last == "rtx" else { return (trimmed, nil) }
+        return (String(trimmed[..<slash]), String(last))
+    }
+
+    /// Opens the content `url` names, then runs `then` (with nil when there is none, after
+    /// logging why). Other formats are remuxed off the loop first; requests wait meanwhile.
+    func withContent(_ url: String, then: @escaping (Content?) -> Void) {
+        guard let context else { return }
+        if let content { return then(content) }
+        contentURL = url
+        guard let path = URL(string: url)?.path.removingPercentEncoding else {
+            logger.notice("404: \(url)")
+            return then(nil)
+        }
+        switch server.points.lookup(path.isEmpty ? "/" : path) {
+        case let .notFound(reason):
+            logger.notice("404: \(reason)")
+            then(nil)
+        case let .broadcast(point):
+            point.start()
+            content = .broadcast(point)
+            then(content)
+        case let .file(point, found):
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            suspendRequests(until: promise.futureResult)
+            server.delivery.asfFile(for: found, on: context.eventLoop).assumeIsolated().whenComplete { [self] result in
+                defer { promise.succeed() }
+                do {
+                    let asf = try result.get()
+                    content = .onDemand(try OnDemandContent(path: asf, root: server.points.root(ofFile: found) ?? found, logger: logger), point: point)
+                } catch {
+                    logger.notice("404: cannot serve \(found): \(error)")
+                }
+                then(content)
+            }
+        }
+    }
+
+    func describe(_ request: RTSPRequest, reply: Reply) {
+        let url = Self.split(request.uri).content
+        withContent(url) { content in
+            guard let content else { return reply(404) }
+            let sdp = SessionDescription.make(header: content.header, streamingHeader: content.streamingHeader,
+                                              title: (url as NSString).lastPathComponent)
+            reply(200, [("Content-Type", "application/sdp"), ("Content-Base", url + "/"), ("Cache-Control", "no-cache"),
+                        ("Supported", RTSPServerContext.supported)], body: sdp)
+        }
+    }
+
+    /// SelectStream using SETUP (MS-RTSP 2.2.7.10.1, 3.2.5.6): one transport per request; every
+    /// stream of a session uses the same lower transport (ffmpeg requires it: CLIENTS.md 3.3).
+    func setup(_ request: RTSPRequest, reply: Reply) {
+        let (url, control) = Self.split(request.uri)
+        guard let control else {
+            logger.notice("459: SETUP of \(request.uri), which names no stream")
+            return reply(459)
+        }
+        withContent(url) { [self] content in
+            guard let content else { return reply(404) }
+            guard let transport = RTSPTransport.firstSupported(in: request["Transport"] ?? ""),
+                  transport.lower == (streams.first ?? retransmission)?.transport.lower ?? transport.lower,
+                  transport.lower == .tcp || endpoint != nil,
+                  let target = target(for: transport) else {
+                logger.notice("461: Transport \(request["Transport"] ?? "-")")
+                return reply(461)
+            }
+            let ssrc: UInt32
+            if control == "rtx" {
+                // Retransmission (2.2.3) is for UDP; over TCP nothing is lost.
+                guard transport.lower == .udp else { return reply(461) }
+                _ = machine.setup(newSessionID: Self.newSessionID())
+                retransmission = SetUpStream(number: 0, transport: transport, target: target)
+                ssrc = retransmissionSSRC
+            } else {
+                guard let number = UInt8(control.dropFirst("stream=".count)),
+                      content.header.streams.contains(where: { $0.streamNumber == number }) else {
+                    logger.notice("404: SETUP of \(control), which \(url) does not have")
+                    return reply(404)
+                }
+                _ = machine.setup(newSessionID: Self.newSessionID())
+                streams.removeAll { $0.number == number }
+                streams.append(SetUpStream(number: number, transport: transport, target: target))
+                if packetizer == nil {
+                    packetizer = RTPPacketizer(ssrc: UInt32.random(in: 1...UInt32.max), payloadType: UInt8(SessionDescription.payloadType),
+                                               sequence: UInt16.random(in: 0...0x7FFF),
+                                               maximumBody: transport.lower == .udp ? server.maximumUDPBody : nil)
+                }
+                ssrc = packetizer!.ssrc
+                // A stream set up while playing joins at its next key frame (3.2.5.6.4).
+                playback?.select(selection)
+            }
+            if case let .udp(_, rtcp) = target { endpoint?.register(self, for: rtcp) }
+            let serverPorts = transport.lower == .udp ? endpoint?.ports : nil
+            reply(200, [("Transport", transport.reply(ssrc: ssrc, source: context?.channel.localAddress?.ipAddress, serverPorts: serverPorts))])
+        }
+    }
+
+    private func target(for transport: RTSPTransport) -> RTPTarget? {
+        switch transport.lower {
+        case .tcp:
+            guard let channels = transport.interleaved else { return nil }
+            return .interleaved(rtp: channels.rtp, rtcp: channels.rtcp)
+        case .udp:
+            guard let ports = transport.clientPort, let ip = context?.channel.remoteAddress?.ipAddress,
+                  let rtp = try? SocketAddress(ipAddress: ip, port: ports.rtp),
+                  let rtcp = try? SocketAddress(ipAddress: ip, port: ports.rtcp ?? ports.rtp + 1) else { return nil }
+            return .udp(rtp: rtp, rtcp: rtcp)
+        }
+    }
+
+    /// The ASF streams the client set up; nil when that is all of them.
+    public var selection: Set<UInt8>? {
+        let chosen = Set(streams.map(\.number))
+        let all = Set(content?.header.streams.map(\.streamNumber) ?? [])
+        return chosen == all ? nil : chosen
+    }
+
+    static func newSessionID() -> String { String(UInt64.random(in: 1_000_000_000...UInt64.max)) }
+}

@@ -1,0 +1,30 @@
+import AsfcastServer
+import Foundation
+import Logging
+
+/// The whole server in-process on free loopback ports, serving Media/, for the engines' tests.
+public final class TestServer {
+    public static let media = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Media").path
+
+    public let server: Server
+
+    /// Defaults, on 127.0.0.1 with every port free, changed by `configure`.
+    public init(threads: Int = 2, _ configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
+        var config = ServerConfiguration()
+        config.bind = "127.0.0.1"
+        config.httpPort = 0
+        config.rtspPort = 0
+        config.rtpPort = 0
+        config.mediaRoot = Self.media
+        configure(&config)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        server = Server(configuration: config, logger: logger, threads: threads)
+        try server.start()
+    }
+
+    deinit {
+        try? server.shutdown()
+    }
+}
