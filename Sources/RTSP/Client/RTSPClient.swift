@@ -28,7 +28,7 @@ public final class RTSPClient: @unchecked Sendable {
     public func request(_ method: String, _ uri: String, _ headers: [(String, String)] = [], body: String = "") async throws -> RTSPResponse {
         cseq += 1
         var text = "\(method) \(uri) RTSP/1.0\r\nCSeq: \(cseq)\r\nUser-Agent: asfcast\r\n"
-        if let session { text += "Session: \(session)\r\n" }
+        if let session, !headers.contains(where: { $0.0 == "Session" }) { text += "Session: \(session)\r\n" }
         for (name, value) in headers { text += "\(name): \(value)\r\n" }
         if !body.isEmpty { text += "Content-Length: \(body.utf8.count)\r\n" }
         text += "\r\n" + body
@@ -41,9 +41,13 @@ public final class RTSPClient: @unchecked Sendable {
         return response
     }
 
-    /// Sends raw bytes (for malformed-input tests).
-    public func send(raw: ByteBuffer) async throws {
-        try await channel.writeAndFlush(raw)
+    /// Sends raw bytes and waits for the response they draw (for malformed-input tests).
+    public func exchange(raw: String) async throws -> RTSPResponse {
+        let promise = channel.eventLoop.makePromise(of: RTSPResponse.self)
+        let inbound = inbound
+        channel.eventLoop.execute { inbound.waiting.append(promise) }
+        try await channel.writeAndFlush(ByteBuffer(string: raw))
+        return try await promise.futureResult.get()
     }
 
     /// RTCP (or anything) on an interleaved channel.

@@ -37,21 +37,22 @@ public struct RTSPTransport: Equatable, Sendable {
         default: return nil
         }
         if parts.contains(where: { $0.lowercased() == "multicast" }) { return nil }
+        /// `name=a[-b]`: nil when absent; a malformed value refuses the whole specification.
+        var malformed = false
         func range(_ name: String) -> (Int, Int?)? {
             guard let part = parts.first(where: { $0.lowercased().hasPrefix(name + "=") }) else { return nil }
             let numbers = part.dropFirst(name.count + 1).split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
-            guard let first = numbers.first ?? nil, numbers.count <= 2 else { return nil }
-            if numbers.count == 2 {
-                guard let second = numbers[1] else { return nil }
-                return (first, second)
+            guard numbers.count <= 2, let first = numbers[0], numbers.count == 1 || numbers[1] != nil else {
+                malformed = true
+                return nil
             }
-            return (first, nil)
+            return (first, numbers.count == 2 ? numbers[1] : nil)
         }
         switch lower {
         case .tcp:
             // Without interleaved= the server picks channels 0-1 (RFC 2326 12.39).
             let channels = range("interleaved") ?? (0, 1)
-            guard (0...254).contains(channels.0), (0...255).contains(channels.1 ?? channels.0 + 1) else { return nil }
+            guard !malformed, (0...254).contains(channels.0), (0...255).contains(channels.1 ?? channels.0 + 1) else { return nil }
             interleaved = (UInt8(channels.0), UInt8(channels.1 ?? channels.0 + 1))
         case .udp:
             guard let ports = range("client_port"), (1...65535).contains(ports.0),

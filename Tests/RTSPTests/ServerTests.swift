@@ -1,0 +1,216 @@
+import ASF
+import AsfcastServer
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import ServerTestSupport
+import Testing
+@testable import RTSP
+
+/// The RTSP engine in-process, driven by the project's own client: status codes, stream
+/// selection, NACK-driven retransmission and the idle timeout.
+@Suite(.serialized)
+final class ServerTests {
+    let running: TestServer
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    var base: String { "rtsp://127.0.0.1:\(running.server.rtspPort)" }
+
+    init() throws {
+        running = try TestServer { $0.rtspSessionTimeoutSeconds = 1 }
+    }
+
+    deinit {
+        try? group.syncShutdownGracefully()
+    }
+
+    private func connect(interleaved: @escaping @Sendable (UInt8, ByteBuffer) -> Void = { _, _ in }) async throws -> RTSPClient {
+        try await RTSPClient.connect(host: "127.0.0.1", port: running.server.rtspPort, group: group, interleaved: interleaved)
+    }
+
+    @Test func errorsAreProtocolResponses() async throws {
+        let client = try await connect()
+        let options = try await client.request("OPTIONS", "\(base)/demo.wmv")
+        #expect(options.status == 200 && options["Server"] == "WMServer/9.1.1.5000" && options["Public"]?.contains("GET_PARAMETER") == true)
+        #expect(try await client.exchange(raw: "OPTIONS * RTSP/1.0\r\n\r\n").status == 400, "no CSeq")
+        #expect(try await client.request("DESCRIBE", "\(base)/missing.wmv").status == 404)
+        #expect(try await client.request("DESCRIBE", "\(base)/../config/asfcast.yaml").status == 404)
+        #expect(try await client.request("PLAY", "\(base)/demo.wmv/").status == 455, "PLAY before SETUP")
+        #expect(try await client.request("SETUP", "\(base)/demo.wmv/stream=9", [("Transport", "RTP/AVP/TCP;interleaved=0-1")]).status == 404)
+        #expect(try await client.request("SETUP", "\(base)/demo.wmv/stream=1", [("Transport", "RTP/AVP;multicast")]).status == 461)
+        #expect(try await client.request("SETUP", "\(base)/demo.wmv/rtx", [("Transport", "RTP/AVP/TCP;interleaved=4-5")]).status == 461,
+                "retransmission is for UDP")
+        let setup = try await client.request("SETUP", "\(base)/demo.wmv/stream=1", [("Transport", "RTP/AVP/TCP;interleaved=0-1")])
+        #expect(setup.status == 200 && setup["Session"]?.hasSuffix(";timeout=1") == true)
+        #expect(try await client.request("SETUP", "\(base)/demo.wmv/stream=2", [("Transport", "RTP/AVP/UDP;client_port=5000")]).status == 461,
+                "one lower transport per session")
+        #expect(try await client.request("PAUSE", "\(base)/demo.wmv/").status == 455, "PAUSE while READY")
+        #expect(try await client.request("GET_PARAMETER", "\(base)/demo.wmv/", [("Session", "1")]).status == 454)
+        #expect(try await client.request("RECORD", "\(base)/demo.wmv/").status == 501)
+        #expect(try await client.request("TEARDOWN", "\(base)/demo.wmv/").status == 200)
+        let garbage = try await client.exchange(raw: "\u{1}\u{2}GARBAGE\r\n\r\n")
+        #expect(garbage.status == 400)
+        try await client.closed.get()
+        // The server still serves.
+        let other = try await connect()
+        #expect(try await other.request("OPTIONS", "\(base)/demo.wmv").status == 200)
+        await other.close()
+    }
+
+    /// MS-RTSP 3.2.5.6: a client that sets up one video stream of a multi-bitrate file (and
+    /// the audio) gets only their payloads, every ASF packet whole, until the end of stream.
+    @Test func selectingOneVideoStreamDeliversOnlyItsPayloads() async throws {
+        let collector = Collector(loop: group.next())
+        let client = try await connect { channel, payload in collector.interleaved(channel, payload) }
+        _ = try await client.request("DESCRIBE", "\(base)/multibitrate.wmv")
+        #expect(try await client.request("SETUP", "\(base)/multibitrate.wmv/stream=3", [("Transport", "RTP/AVP/TCP;interleaved=0-1")]).status == 200)
+        #expect(try await client.request("SETUP", "\(base)/multibitrate.wmv/stream=4", [("Transport", "RTP/AVP/TCP;interleaved=2-3")]).status == 200)
+        let play = try await client.request("PLAY", "\(base)/multibitrate.wmv/", [("Range", "npt=0.000-")])
+        #expect(play.status == 200 && play["RTP-Info"]?.contains("stream=3;seq=") == true)
+        let packets = try await collector.untilBye()
+        var streams = Set<UInt8>()
+        for rtp in packets {
+            // RTP header (12) and the payload format header (4, L set), then one ASF packet.
+            #expect(rtp.getInteger(at: 12, as: UInt8.self)! & 0x40 != 0)
+            let packet = try DataPacket(parsing: rtp.getSlice(at: 16, length: rtp.readableBytes - 16)!)
+            streams.formUnion(packet.payloads.map(\.streamNumber))
+        }
+        #expect(streams == [3, 4])
+        #expect(packets.count > 50)
+        #expect(try await client.request("TEARDOWN", "\(base)/multibitrate.wmv/").status == 200)
+        await client.close()
+    }
+
+    /// MS-RTSP 2.2.4, 3.2.5.10: RTP packets the client reports lost in a generic NACK come
+    /// again, byte for byte, on the retransmission stream's port.
+    @Test func nackBringsBackDroppedPackets() async throws {
+        let media = Collector(loop: group.next(), dropping: [3, 7, 8])
+        let resent = Collector(loop: group.next())
+        let mediaPorts = try await RTPReceiverPorts.bind(group: group) { isRTCP, b in if !isRTCP { media.datagram(b) } }
+        let rtxPorts = try await RTPReceiverPorts.bind(group: group) { isRTCP, b in if !isRTCP { resent.datagram(b) } }
+        let client = try await connect()
+        _ = try await client.request("DESCRIBE", "\(base)/demo.wmv")
+        let rtx = try await client.request("SETUP", "\(base)/demo.wmv/rtx",
+                                           [("Transport", "RTP/AVP/UDP;unicast;client_port=\(rtxPorts.rtpPort)-\(rtxPorts.rtpPort + 1)")])
+        let rtxTransport = try #require(rtx["Transport"])
+        let ssrcText = try #require(Self.parameter("ssrc", in: rtxTransport))
+        let vssrc = try #require(UInt32(ssrcText, radix: 16))
+        let serverPorts = try #require(Self.parameter("server_port", in: rtxTransport)).split(separator: "-")
+        let serverRTCP = try #require(Int(serverPorts[1]))
+        for stream in [1, 2] {
+            let reply = try await client.request("SETUP", "\(base)/demo.wmv/stream=\(stream)",
+                                                 [("Transport", "RTP/AVP/UDP;unicast;client_port=\(mediaPorts.rtpPort)-\(mediaPorts.rtpPort + 1)")])
+            #expect(reply.status == 200)
+        }
+        #expect(try await client.request("PLAY", "\(base)/demo.wmv/", [("Range", "npt=0-")]).status == 200)
+        let dropped = try await media.untilCount(20)
+        #expect(dropped.count == 3)
+        let sequences = dropped.map { $0.getInteger(at: 2, as: UInt16.self)! }
+        var nack = ByteBuffer()
+        RTCP.writeReceiverReport(ssrc: 4242, to: &nack)
+        RTCP.writeSourceDescription(ssrc: 4242, cname: "\(vssrc)\(RTCP.wmsCNAMESuffix)", to: &nack)
+        RTCP.writeNACK(sender: 4242, media: dropped[0].getInteger(at: 8, as: UInt32.self)!, lost: sequences, to: &nack)
+        resent.expect(count: sequences.count)
+        try await mediaPorts.sendRTCP(nack, to: try SocketAddress(ipAddress: "127.0.0.1", port: serverRTCP))
+        let copies = try await resent.untilExpected()
+        #expect(copies.sorted { $0.getInteger(at: 2, as: UInt16.self)! < $1.getInteger(at: 2, as: UInt16.self)! } == dropped,
+                "identical RTP packets (2.2.3.1)")
+        #expect(try await client.request("TEARDOWN", "\(base)/demo.wmv/").status == 200)
+        await client.close()
+        await mediaPorts.close()
+        await rtxPorts.close()
+    }
+
+    /// MS-RTSP 3.2.2 Idle-Timeout: a UDP session whose client says nothing is ended.
+    @Test func silentSessionsAreEnded() async throws {
+        let ports = try await RTPReceiverPorts.bind(group: group) { _, _ in }
+        let client = try await connect()
+        let setup = try await client.request("SETUP", "\(base)/demo.wmv/stream=1",
+                                             [("Transport", "RTP/AVP/UDP;client_port=\(ports.rtpPort)-\(ports.rtpPort + 1)")])
+        #expect(setup.status == 200)
+        try await client.closed.get()
+        await ports.close()
+    }
+
+    static func parameter(_ name: String, in transport: String) -> String? {
+        transport.split(separator: ";").first { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) }
+    }
+}
+
+/// Collects RTP on one event loop and completes when asked-for conditions hold (bounded by
+/// a 30 s guard, so a broken server fails the test instead of hanging it).
+final class Collector: @unchecked Sendable {
+    private let loop: EventLoop
+    private let dropping: Set<Int>
+    private var received: [ByteBuffer] = []
+    private var dropped: [ByteBuffer] = []
+    private var waiter: (condition: () -> Bool, promise: EventLoopPromise<Void>)?
+
+    init(loop: EventLoop, dropping: Set<Int> = []) {
+        self.loop = loop
+        self.dropping = dropping
+    }
+
+    /// TCP: RTP on even channels is kept; an RTCP BYE on an odd one completes `untilBye`.
+    func interleaved(_ channel: UInt8, _ payload: ByteBuffer) {
+        loop.execute { [self] in
+            if channel % 2 == 0 {
+                received.append(payload)
+            } else if let messages = try? RTCP.parse(payload), messages.contains(where: { if case .bye = $0 { true } else { false } }) {
+                byeSeen = true
+            }
+            check()
+        }
+    }
+
+    /// UDP: the indices in `dropping` are set aside as if lost.
+    func datagram(_ bytes: ByteBuffer) {
+        loop.execute { [self] in
+            if dropping.contains(received.count + dropped.count) { dropped.append(bytes) } else { received.append(bytes) }
+            check()
+        }
+    }
+
+    private var byeSeen = false
+    private var expected = Int.max
+
+    func untilBye() async throws -> [ByteBuffer] {
+        try await wait { self.byeSeen }
+        return try await loop.submit { self.received }.get()
+    }
+
+    /// Waits for `count` datagrams; returns the ones set aside.
+    func untilCount(_ count: Int) async throws -> [ByteBuffer] {
+        try await wait { self.received.count + self.dropped.count >= count }
+        return try await loop.submit { self.dropped }.get()
+    }
+
+    func expect(count: Int) {
+        loop.execute { self.expected = count }
+    }
+
+    func untilExpected() async throws -> [ByteBuffer] {
+        try await wait { self.received.count >= self.expected }
+        return try await loop.submit { self.received }.get()
+    }
+
+    private func wait(_ condition: @escaping () -> Bool) async throws {
+        let promise = loop.makePromise(of: Void.self)
+        loop.execute { [self] in
+            waiter = (condition, promise)
+            check()
+        }
+        let guardTask = loop.scheduleTask(in: .seconds(30)) { [self] in
+            if let waiter { self.waiter = nil; waiter.promise.fail(ChannelError.connectTimeout(.seconds(30))) }
+        }
+        defer { guardTask.cancel() }
+        try await promise.futureResult.get()
+    }
+
+    private func check() {
+        if let waiter, waiter.condition() {
+            self.waiter = nil
+            waiter.promise.succeed()
+        }
+    }
+}
