@@ -115,28 +115,56 @@ struct Failure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Runs a client program to completion. Its output goes to a file, not a pipe: a pipe's end
-/// inherited by another test's child would keep the reader waiting for EOF.
-func run(_ executable: String, _ arguments: [String], user: String? = nil) throws -> (status: Int32, output: String) {
+/// A client program started with its output in a file, not a pipe: a pipe's end inherited by
+/// another test's child would keep the reader waiting for EOF.
+struct ClientRun {
     let process = Process()
-    if let user {
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-        process.arguments = ["-u", user, "--", executable] + arguments
-    } else {
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-    }
     let log = temporaryFile("output.txt")
-    FileManager.default.createFile(atPath: log, contents: nil)
-    defer { try? FileManager.default.removeItem(atPath: log) }
-    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-    process.standardOutput = handle
-    process.standardError = handle
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    try handle.close()
-    return (process.terminationStatus, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+    let handle: FileHandle
+
+    init(_ executable: String, _ arguments: [String], user: String? = nil) throws {
+        if let user {
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+            process.arguments = ["-u", user, "--", executable] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        }
+        FileManager.default.createFile(atPath: log, contents: nil)
+        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// Waits for the end. A program still running after `limit` is killed and the run fails, so
+    /// a stuck client fails its test instead of hanging the whole run.
+    func finish(limit: TimeInterval = 120) throws -> (status: Int32, output: String) {
+        let process = process
+        let watchdog = DispatchWorkItem { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + limit, execute: watchdog)
+        process.waitUntilExit()
+        watchdog.cancel()
+        try handle.close()
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        if process.terminationReason == .uncaughtSignal, process.terminationStatus == SIGKILL {
+            throw Failure("\(process.executableURL?.lastPathComponent ?? "client") still running after \(Int(limit)) s: \(output.suffix(2000))")
+        }
+        return (process.terminationStatus, output)
+    }
+}
+
+/// Runs a client program to completion (bounded: see `ClientRun.finish`).
+func run(_ executable: String, _ arguments: [String], user: String? = nil, limit: TimeInterval = 120) throws -> (status: Int32, output: String) {
+    try ClientRun(executable, arguments, user: user).finish(limit: limit)
+}
+
+/// Starts `count` runs of a client program at once, then waits for each.
+func runConcurrently(_ count: Int, _ executable: String, _ arguments: (Int) -> [String]) throws -> [(status: Int32, output: String)] {
+    let runs = try (0..<count).map { try ClientRun(executable, arguments($0)) }
+    return try runs.map { try $0.finish() }
 }
 
 /// All interop suites, one test at a time: each runs real clients against a server process.

@@ -17,15 +17,15 @@ final class ServerTests {
     var base: String { "rtsp://127.0.0.1:\(running.server.rtspPort)" }
 
     init() throws {
-        running = try TestServer { $0.rtspSessionTimeoutSeconds = 1 }
+        running = try TestServer()
     }
 
     deinit {
         try? group.syncShutdownGracefully()
     }
 
-    private func connect(interleaved: @escaping @Sendable (UInt8, ByteBuffer) -> Void = { _, _ in }) async throws -> RTSPClient {
-        try await RTSPClient.connect(host: "127.0.0.1", port: running.server.rtspPort, group: group, interleaved: interleaved)
+    private func connect(to server: Server? = nil, interleaved: @escaping @Sendable (UInt8, ByteBuffer) -> Void = { _, _ in }) async throws -> RTSPClient {
+        try await RTSPClient.connect(host: "127.0.0.1", port: (server ?? running.server).rtspPort, group: group, interleaved: interleaved)
     }
 
     @Test func errorsAreProtocolResponses() async throws {
@@ -41,7 +41,7 @@ final class ServerTests {
         #expect(try await client.request("SETUP", "\(base)/demo.wmv/rtx", [("Transport", "RTP/AVP/TCP;interleaved=4-5")]).status == 461,
                 "retransmission is for UDP")
         let setup = try await client.request("SETUP", "\(base)/demo.wmv/stream=1", [("Transport", "RTP/AVP/TCP;interleaved=0-1")])
-        #expect(setup.status == 200 && setup["Session"]?.hasSuffix(";timeout=1") == true)
+        #expect(setup.status == 200 && setup["Session"]?.hasSuffix(";timeout=60") == true)
         #expect(try await client.request("SETUP", "\(base)/demo.wmv/stream=2", [("Transport", "RTP/AVP/UDP;client_port=5000")]).status == 461,
                 "one lower transport per session")
         #expect(try await client.request("PAUSE", "\(base)/demo.wmv/").status == 455, "PAUSE while READY")
@@ -123,9 +123,10 @@ final class ServerTests {
 
     /// MS-RTSP 3.2.2 Idle-Timeout: a UDP session whose client says nothing is ended.
     @Test func silentSessionsAreEnded() async throws {
+        let impatient = try TestServer { $0.rtspSessionTimeoutSeconds = 3 }
         let ports = try await RTPReceiverPorts.bind(group: group) { _, _ in }
-        let client = try await connect()
-        let setup = try await client.request("SETUP", "\(base)/demo.wmv/stream=1",
+        let client = try await connect(to: impatient.server)
+        let setup = try await client.request("SETUP", "rtsp://127.0.0.1:\(impatient.server.rtspPort)/demo.wmv/stream=1",
                                              [("Transport", "RTP/AVP/UDP;client_port=\(ports.rtpPort)-\(ports.rtpPort + 1)")])
         #expect(setup.status == 200)
         try await client.closed.get()
