@@ -52,13 +52,20 @@ public struct OnDemandContent {
 
     /// A source from `start`; a playlist always plays from its beginning.
     public func source(from start: StartPosition?) throws -> any PacketSource {
-        if let playlist { return try SplicedSource(entries: playlist, loops: false) }
+        try play(from: start).source
+    }
+
+    /// A source from `start`, and the ASF send time of its first packet (what RTSP states in
+    /// `Range` and `RTP-Info`).
+    public func play(from start: StartPosition?) throws -> (source: any PacketSource, firstSendTime: UInt32) {
+        if let playlist { return (try SplicedSource(entries: playlist, loops: false), try first.packet(0).sendTime) }
         let packet: Int
         switch start {
         case nil: packet = 0
         case let .byteOffset(offset): packet = min(Int(offset / UInt64(first.packetSize)), first.packetCount)
         case let .time(ms): packet = try first.packetNumber(forTime: ms)
         }
-        return FileCursor(file: first, startPacket: packet)
+        let sendTime = packet < first.packetCount ? try first.packet(packet).sendTime : 0
+        return (FileCursor(file: first, startPacket: packet), sendTime)
     }
 }

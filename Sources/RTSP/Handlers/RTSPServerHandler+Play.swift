@@ -37,14 +37,7 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
         if case let .onDemand(onDemand, _) = content {
             do {
                 let milliseconds = requested.map { UInt64($0 * 1000) } ?? UInt64(position)
-                if onDemand.isSeekable, milliseconds > 0 {
-                    let number = try onDemand.first.packetNumber(forTime: milliseconds)
-                    source = FileCursor(file: onDemand.first, startPacket: number)
-                    firstSendTime = try onDemand.first.packet(number).sendTime
-                } else {
-                    source = try onDemand.source(from: nil)
-                    firstSendTime = try onDemand.first.packet(0).sendTime
-                }
+                (source, firstSendTime) = try onDemand.play(from: milliseconds > 0 ? .time(milliseconds: milliseconds) : nil)
             } catch {
                 logger.error("500: cannot play \(contentURL): \(error)")
                 return reply(500)
@@ -240,8 +233,7 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
     private func sendRTCP(to target: RTPTarget, ssrc: UInt32, carriesData: Bool, bye: Bool) {
         guard let context, let packetizer else { return }
         var b = context.channel.allocator.buffer(capacity: 80)
-        let interleaved = target.interleavedRTCP
-        if interleaved != nil { b.writeBytes([0x24, interleaved!, 0, 0]) }
+        if let channel = target.interleavedRTCP { b.writeBytes([0x24, channel, 0, 0]) }
         let wallClock = Int64(Date().timeIntervalSince1970 * 1_000_000_000)
         RTCP.writeSenderReport(ssrc: ssrc, ntp: RTCP.ntpTime(unixNanoseconds: wallClock), rtpTime: position,
                                packets: carriesData ? packetizer.packetCount : 0, octets: carriesData ? packetizer.octetCount : 0, to: &b)

@@ -98,7 +98,7 @@ public final class RTSPServerHandler: ChannelInboundHandler {
         }
     }
 
-    /// Runs `work` off the loop's request order: no request is read until `done` is called.
+    /// Holds back the requests that follow until `future` completes (a remux off the loop).
     func suspendRequests(until future: EventLoopFuture<Void>) {
         busy = true
         future.assumeIsolated().whenComplete { [self] _ in
