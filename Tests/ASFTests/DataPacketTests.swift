@@ -17,6 +17,33 @@ struct DataPacketTests {
         #expect(count > 0)
     }
 
+    /// Each payload of a packet of several rewritten as a packet of its own parses back to the
+    /// same payload, with the original's send time and duration, no padding, and is never longer
+    /// than the original.
+    @Test(arguments: Samples.all)
+    func payloadsSplitIntoSinglePayloadPackets(name: String) throws {
+        let file = try ASFFile(path: Samples.path(name))
+        var reader = file.packets()
+        var split = 0
+        while let (_, bytes) = try reader.next() {
+            let packet = try DataPacket(parsing: bytes)
+            guard packet.payloads.count > 1 else { continue }
+            var out = ByteBuffer()
+            var written: [(start: Int, length: Int, payload: Payload)] = []
+            packet.writeSinglePayloadPackets(to: &out) { written.append(($0, $1, $2)) }
+            #expect(written.map(\.payload) == packet.payloads)
+            #expect(written.last.map { $0.start + $0.length } == out.writerIndex)
+            for (start, length, payload) in written {
+                let single = try DataPacket(parsing: out.getSlice(at: start, length: length)!)
+                #expect(!single.hasMultiplePayloads && single.payloads == [payload] && single.padding.readableBytes == 0)
+                #expect(single.sendTime == packet.sendTime && single.duration == packet.duration)
+                #expect(length <= bytes.readableBytes)
+            }
+            split += written.count
+        }
+        #expect(split > 0)
+    }
+
     @Test func singlePayloadWithBytePaddingAndNoErrorCorrection() throws {
         var b = ByteBuffer()
         b.writeBytes([0x08, 0x5D, 3])                 // padding length BYTE; property flags; padding 3

@@ -24,8 +24,9 @@ final class ServerTests {
         try? group.syncShutdownGracefully()
     }
 
-    private func connect(to server: Server? = nil, interleaved: @escaping @Sendable (UInt8, ByteBuffer) -> Void = { _, _ in }) async throws -> RTSPClient {
-        try await RTSPClient.connect(host: "127.0.0.1", port: (server ?? running.server).rtspPort, group: group, interleaved: interleaved)
+    private func connect(to server: Server? = nil, interleaved: @escaping @Sendable (UInt8, ByteBuffer) -> Void = { _, _ in },
+                         answer: @escaping @Sendable (RTSPRequest) -> Int = { _ in 200 }) async throws -> RTSPClient {
+        try await RTSPClient.connect(host: "127.0.0.1", port: (server ?? running.server).rtspPort, group: group, interleaved: interleaved, answer: answer)
     }
 
     @Test func errorsAreProtocolResponses() async throws {
@@ -121,6 +122,90 @@ final class ServerTests {
         await rtxPorts.close()
     }
 
+    /// MS-RTSP 3.2.4.1, 3.2.4.2: a playlist whose second entry has other streams (audio only,
+    /// then video and audio). EndOfStream marks the end of the entry, Announce describes the next
+    /// under a new X-Playlist-Gen-Id; once the client sets up the new streams and plays, the
+    /// second entry's payloads follow, then the final EndOfStream and the BYEs.
+    @Test func entryWithOtherStreamsIsAnnounced() async throws {
+        let playlist = try Self.mixedPlaylist()
+        defer { try? FileManager.default.removeItem(at: playlist.root) }
+        let url = "rtsp://127.0.0.1:\(playlist.server.rtspPort)/mixed.wsx"
+        let requests = NIOLockedValueBox<[RTSPRequest]>([])
+        let announce = group.next().makePromise(of: RTSPRequest.self)
+        let collector = Collector(loop: group.next())
+        let client = try await connect(to: playlist.server, interleaved: { collector.interleaved($0, $1) }) { request in
+            requests.withLockedValue { $0.append(request) }
+            if request.method == "ANNOUNCE" { announce.succeed(request) }
+            return 200
+        }
+        #expect(try await client.request("DESCRIBE", url)["X-Playlist-Gen-Id"] == "1")
+        #expect(try await client.request("SETUP", "\(url)/stream=1", [("Transport", "RTP/AVP/TCP;interleaved=0-1")]).status == 200)
+        #expect(try await client.request("PLAY", "\(url)/", [("Range", "npt=0-")]).status == 200)
+
+        let next = try await announce.futureResult.get()
+        let firstEntry = try await collector.packets()
+        #expect(try Self.streams(in: firstEntry) == [1], "audio.wma has one stream")
+        let endOfEntry = try #require(requests.withLockedValue { $0.first })
+        #expect(endOfEntry.method == "SET_PARAMETER" && endOfEntry["X-Playlist-Gen-Id"] == "1")
+        #expect(String(buffer: endOfEntry.body).contains("End-Of-Playlist-Entry: true"))
+        #expect(next["X-Playlist-Gen-Id"] == "2" && next["Content-Type"] == "application/sdp" && next["Session"] == client.session)
+        let sdp = String(buffer: next.body)
+        #expect(sdp.contains("a=control:stream=1") && sdp.contains("a=control:stream=2") && sdp.contains("a=pgmpu:data:application/vnd.ms.wms-hdr.asfv1;base64,"))
+
+        for (stream, channels) in [(1, "0-1"), (2, "2-3")] {
+            let setup = try await client.request("SETUP", "\(url)/stream=\(stream)", [("Transport", "RTP/AVP/TCP;interleaved=\(channels)"), ("X-Playlist-Gen-Id", "2")])
+            #expect(setup.status == 200)
+        }
+        #expect(try await client.request("PLAY", "\(url)/", [("X-Playlist-Gen-Id", "2")]).status == 200)
+        let all = try await collector.untilBye()
+        #expect(try Self.streams(in: Array(all.dropFirst(firstEntry.count))) == [1, 2], "demo.wmv: video and audio")
+        let last = try #require(requests.withLockedValue { $0.last })
+        #expect(last.method == "SET_PARAMETER" && !String(buffer: last.body).contains("End-Of-Playlist-Entry") && last["X-Playlist-Gen-Id"] == "2")
+        #expect(try await client.request("TEARDOWN", "\(url)/").status == 200)
+        await client.close()
+    }
+
+    /// A client that refuses the Announce (ffmpeg answers 501) cannot go on: its stream ends
+    /// there, with the BYEs that make ffmpeg stop.
+    @Test func refusedAnnounceEndsTheStream() async throws {
+        let playlist = try Self.mixedPlaylist()
+        defer { try? FileManager.default.removeItem(at: playlist.root) }
+        let url = "rtsp://127.0.0.1:\(playlist.server.rtspPort)/mixed.wsx"
+        let collector = Collector(loop: group.next())
+        let client = try await connect(to: playlist.server, interleaved: { collector.interleaved($0, $1) }) { request in
+            request.method == "ANNOUNCE" ? 501 : 200
+        }
+        _ = try await client.request("DESCRIBE", url)
+        #expect(try await client.request("SETUP", "\(url)/stream=1", [("Transport", "RTP/AVP/TCP;interleaved=0-1")]).status == 200)
+        #expect(try await client.request("PLAY", "\(url)/", [("Range", "npt=0-")]).status == 200)
+        #expect(try Self.streams(in: try await collector.untilBye()) == [1])
+        await client.close()
+    }
+
+    /// A server on a media root holding audio.wma, demo.wmv and mixed.wsx playing 2 s of each;
+    /// the directory goes when the test ends.
+    static func mixedPlaylist() throws -> (server: Server, root: URL, running: TestServer) {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("asfcast-mixed-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        for name in ["audio.wma", "demo.wmv"] {
+            try FileManager.default.copyItem(atPath: TestServer.media + "/" + name, toPath: root.appendingPathComponent(name).path)
+        }
+        try """
+            <smil><seq><media src="audio.wma" clipEnd="2s"/><media src="demo.wmv" clipEnd="2s"/></seq></smil>
+            """.write(to: root.appendingPathComponent("mixed.wsx"), atomically: true, encoding: .utf8)
+        let running = try TestServer { $0.mediaRoot = root.path }
+        return (running.server, root, running)
+    }
+
+    /// The streams with payloads in RTP packets of one whole ASF packet each.
+    static func streams(in packets: [ByteBuffer]) throws -> Set<UInt8> {
+        var streams = Set<UInt8>()
+        for rtp in packets {
+            streams.formUnion(try DataPacket(parsing: rtp.getSlice(at: 16, length: rtp.readableBytes - 16)!).payloads.map(\.streamNumber))
+        }
+        return streams
+    }
+
     /// MS-RTSP 3.2.2 Idle-Timeout: a UDP session whose client says nothing is ended.
     @Test func silentSessionsAreEnded() async throws {
         let impatient = try TestServer { $0.rtspSessionTimeoutSeconds = 3 }
@@ -174,6 +259,11 @@ final class Collector: @unchecked Sendable {
 
     private var byeSeen = false
     private var expected = Int.max
+
+    /// What has arrived so far.
+    func packets() async throws -> [ByteBuffer] {
+        try await loop.submit { self.received }.get()
+    }
 
     func untilBye() async throws -> [ByteBuffer] {
         try await wait { self.byeSeen }

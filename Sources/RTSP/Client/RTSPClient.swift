@@ -15,11 +15,14 @@ public final class RTSPClient: @unchecked Sendable {
         self.inbound = inbound
     }
 
-    /// Connects; `interleaved` receives each `$` frame (channel, payload) on the channel's loop.
+    /// Connects; `interleaved` receives each `$` frame (channel, payload) on the channel's loop,
+    /// and `answer` each of the server's own requests (EndOfStream, Announce), returning the
+    /// status to reply with.
     public static func connect(host: String, port: Int, group: EventLoopGroup,
-                               interleaved: @escaping @Sendable (UInt8, ByteBuffer) -> Void = { _, _ in }) async throws -> RTSPClient {
+                               interleaved: @escaping @Sendable (UInt8, ByteBuffer) -> Void = { _, _ in },
+                               answer: @escaping @Sendable (RTSPRequest) -> Int = { _ in 200 }) async throws -> RTSPClient {
         let channel = try await ClientBootstrap(group: group).connect(host: host, port: port).get()
-        let inbound = Inbound(interleaved: interleaved)
+        let inbound = Inbound(interleaved: interleaved, answer: answer)
         try await channel.pipeline.addHandler(inbound).get()
         return RTSPClient(channel: channel, inbound: inbound)
     }
@@ -66,7 +69,6 @@ public final class RTSPClient: @unchecked Sendable {
         try? await channel.close()
     }
 
-    /// Server requests (EndOfStream) are answered with 200, as GStreamer does in effect.
     private final class Inbound: ChannelInboundHandler, @unchecked Sendable {
         typealias InboundIn = ByteBuffer
         typealias OutboundOut = ByteBuffer
@@ -74,9 +76,11 @@ public final class RTSPClient: @unchecked Sendable {
         private var pending = ByteBuffer()
         private let parser = RTSPMessageParser()
         private let interleaved: @Sendable (UInt8, ByteBuffer) -> Void
+        private let answer: @Sendable (RTSPRequest) -> Int
 
-        init(interleaved: @escaping @Sendable (UInt8, ByteBuffer) -> Void) {
+        init(interleaved: @escaping @Sendable (UInt8, ByteBuffer) -> Void, answer: @escaping @Sendable (RTSPRequest) -> Int) {
             self.interleaved = interleaved
+            self.answer = answer
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -89,7 +93,8 @@ public final class RTSPClient: @unchecked Sendable {
                         if !waiting.isEmpty { waiting.removeFirst().succeed(response) }
                     case let .request(request):
                         var b = context.channel.allocator.buffer(capacity: 64)
-                        b.writeString("RTSP/1.0 200 OK\r\nCSeq: \(request.cseq ?? "0")\r\n\r\n")
+                        let status = answer(request)
+                        b.writeString("RTSP/1.0 \(status) \(status == 200 ? "OK" : "Refused")\r\nCSeq: \(request.cseq ?? "0")\r\n\r\n")
                         context.writeAndFlush(wrapOutboundOut(b), promise: nil)
                     case let .interleaved(channel, payload):
                         interleaved(channel, payload)

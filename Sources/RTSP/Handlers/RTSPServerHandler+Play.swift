@@ -34,7 +34,14 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
         let requested = Self.rangeStart(request["Range"])
         var source: (any PacketSource)?
         var firstSendTime: UInt32 = 0
-        if case let .onDemand(onDemand, _) = content {
+        var burst: [StreamPacket] = []
+        if let (session, read) = announced {
+            // The Play after an Announce (3.2.4.2) goes on with the entry announced.
+            announced = nil
+            source = session.source
+            burst = read
+            firstSendTime = read.first?.sendTime ?? position
+        } else if case let .onDemand(onDemand, _) = content {
             do {
                 let milliseconds = requested.map { UInt64($0 * 1000) } ?? UInt64(position)
                 (source, firstSendTime) = try onDemand.play(from: milliseconds > 0 ? .time(milliseconds: milliseconds) : nil)
@@ -51,7 +58,6 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
                                                          value: server.delivery.writeBufferMarks(bitsPerSecond: content.header.fileProperties.maximumBitrate))
         }
         let now = context.eventLoop.now
-        var burst: [StreamPacket] = []
         if let source {
             // Fast Start over TCP, where the client's reading paces the burst. Over UDP a burst
             // outruns the receiver (GStreamer loses frames) and MS-RTSP ties acceleration to the
@@ -70,11 +76,8 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
         reply(200, [("Range", String(format: "npt=%.3f-", Double(firstSendTime) / 1000)), ("RTP-Info", info.joined(separator: ","))])
         logger.info("play \(contentURL) from \(firstSendTime) ms, streams \(streams.map(\.number).sorted()) over \(streams[0].transport.lower)")
         nextReport = now
-        if playback != nil {
-            scheduler.schedule(self, at: now)
-        } else {
-            sendRTP(burst, now: now)
-        }
+        sendRTP(burst, now: now)
+        if playback != nil { scheduler.schedule(self, at: now) }
     }
 
     /// The start of `npt=<start>-[<end>]` in seconds; nil for none or `now` (resume).
@@ -115,6 +118,10 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
         retransmission = nil
         packetizer = nil
         content = nil
+        playlistGenID = 0
+        entryHeader = nil
+        announced = nil
+        reselecting = false
         resend.removeAll()
         statistics = Statistics()
         position = 0
@@ -130,11 +137,13 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
         }
         due.removeAll(keepingCapacity: true)
         var nextEntry: ASFFile?
+        var ofNextEntry: [StreamPacket] = []
         let step: PlaySession.Step
         do {
             step = try session.sendDue(now: now) { output in
                 switch output {
-                case let .packet(packet): if nextEntry == nil { due.append(packet) }
+                case let .packet(packet) where nextEntry == nil: due.append(packet)
+                case let .packet(packet): ofNextEntry.append(packet)
                 case let .header(file): nextEntry = nextEntry ?? file
                 }
             }
@@ -146,10 +155,7 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
         playback = session
         sendRTP(due, now: now)
         if let nextEntry {
-            // An entry with other streams needs a new description (Announce, 3.2.4.2), which
-            // neither ffmpeg nor GStreamer takes: the stream ends before it.
-            logger.notice("next playlist entry \(nextEntry.path) has other streams: the RTSP stream ends here")
-            finishStream()
+            announce(nextEntry, playback: session, read: ofNextEntry)
             return nil
         }
         switch step {
@@ -179,17 +185,22 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
     func sendRTP(_ packets: [StreamPacket], now: NIODeadline) {
         guard let context, var packetizer, let target = streams.first?.target, !packets.isEmpty else { return }
         pieces.removeAll(keepingCapacity: true)
-        var headers = context.channel.allocator.buffer(capacity: packets.count * 24)
-        let channel: UInt8? = if case let .interleaved(rtp, _) = target { rtp } else { nil }
+        outgoing.removeAll(keepingCapacity: true)
+        var batch = context.channel.allocator.buffer(capacity: packets.reduce(0) { $0 + $1.bytes.readableBytes })
         for packet in packets {
-            guard let body = try? ASFPayload.body(of: packet.bytes) else {
+            do {
+                try ASFPayload.append(packet.bytes, rewritingInto: &batch, to: &outgoing)
+            } catch {
                 statistics.unsendable += 1
-                if statistics.unsendable == 1 { logger.error("a data packet does not parse: skipped") }
-                continue
+                if statistics.unsendable == 1 { logger.error("a data packet does not parse: skipped (\(error))") }
             }
-            packetizer.packetize(body: body.bytes, keyFrame: body.keyFrame, timestamp: body.sendTime, channel: channel,
+        }
+        var headers = context.channel.allocator.buffer(capacity: outgoing.count * 24)
+        let channel: UInt8? = if case let .interleaved(rtp, _) = target { rtp } else { nil }
+        for packet in outgoing {
+            packetizer.packetize(body: packet.bytes(in: batch), keyFrame: packet.keyFrame, timestamp: packet.sendTime, channel: channel,
                                  headers: &headers, pieces: &pieces)
-            position = body.sendTime
+            position = packet.sendTime
         }
         self.packetizer = packetizer
         switch target {
@@ -248,28 +259,75 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
         }
     }
 
-    /// The last packet was sent (MS-RTSP 3.2.4.1): EndOfStream with the next sequence numbers,
-    /// and an RTCP BYE per RTP session the description named. ffmpeg ends only on BYEs and
-    /// counts them against every media description, the retransmission one included even over
-    /// TCP where it is never set up, so the extra BYEs go on the set-up sessions.
+    /// The last packet was sent (MS-RTSP 3.2.4.1): EndOfStream, and an RTCP BYE per RTP
+    /// session the description named. ffmpeg ends only on BYEs and counts them against every
+    /// media description, the retransmission one included even over TCP where it is never set
+    /// up, so the extra BYEs go on the set-up sessions.
     func finishStream() {
-        guard let packetizer, let id = machine.sessionID else { return }
+        guard let packetizer else { return }
         stopSending()
         guard machine.endOfStream(moreEntries: false) else { return }
         admission?.release()
         admission = nil
+        sendEndOfStream(endOfEntry: false)
+        sendByes()
+        logger.info("end of stream after \(packetizer.packetCount) RTP packets")
+    }
+
+    /// The next playlist entry has other streams (3.2.4.1, 3.2.4.2): EndOfStream saying an
+    /// entry ended, then Announce with the new entry's description under a new playlist entry
+    /// identifier. The client sets up the entry's streams and plays on (the next Play resumes
+    /// `playback`, with the packets already read). Neither ffmpeg nor GStreamer implements
+    /// Announce (CLIENTS.md 3.3, 3.4); a refused Announce ends the stream there.
+    func announce(_ entry: ASFFile, playback: PlaySession, read: [StreamPacket]) {
+        guard let id = machine.sessionID else { return }
+        stopSending()
+        guard machine.endOfStream(moreEntries: true) else { return }
+        sendEndOfStream(endOfEntry: true)
+        playlistGenID += 1
+        entryHeader = entry.header
+        announced = (playback, read)
+        reselecting = true
+        let sdp = SessionDescription.make(header: entry.header, streamingHeader: entry.header.streamingHeader(dataObject: entry.dataObject),
+                                          title: (entry.path as NSString).lastPathComponent)
+        sendRequest(method: "ANNOUNCE", uri: contentURL,
+                    headers: [("Session", id), ("Content-Type", "application/sdp"), ("X-Playlist-Gen-Id", "\(playlistGenID)"),
+                              ("Cache-Control", "no-cache"), ("Supported", RTSPServerContext.supported)],
+                    body: sdp)
+        logger.info("playlist entry \(entry.path) announced with streams \(entry.header.streams.map(\.streamNumber))")
+    }
+
+    /// A response to the server's own requests: only a refused Announce matters (ffmpeg answers
+    /// 501, without CSeq): the client cannot go on to the next entry, so its stream ends.
+    func receiveResponse(_ response: RTSPResponse) {
+        guard announced != nil, !(200..<300).contains(response.status) else { return }
+        logger.notice("client refused the next playlist entry (\(response.status)): stream ended")
+        announced = nil
+        admission?.release()
+        admission = nil
+        sendByes()
+    }
+
+    /// EndOfStream (2.2.7.3) with the sequence number of each stream's next RTP packet.
+    private func sendEndOfStream(endOfEntry: Bool) {
+        guard let packetizer, let id = machine.sessionID else { return }
         let info = streams.map { "url=\(contentURL)/stream=\($0.number);seq=\(packetizer.sequence)" }.joined(separator: ",")
-        sendRequest(method: "SET_PARAMETER", uri: contentURL,
-                    headers: [("Session", id), ("Content-Type", "application/x-wms-extension-cmd"),
-                              ("X-Notice", "2101 \"End-of-Stream Reached\""), ("RTP-Info", info)],
-                    body: "Session: \(id)\r\nEOF: true\r\n")
+        var headers = [("Session", id), ("Content-Type", "application/x-wms-extension-cmd"),
+                       ("X-Notice", "2101 \"End-of-Stream Reached\""), ("RTP-Info", info)]
+        if playlistGenID != 0 { headers.append(("X-Playlist-Gen-Id", "\(playlistGenID)")) }
+        sendRequest(method: "SET_PARAMETER", uri: contentURL, headers: headers,
+                    body: "Session: \(id)\r\nEOF: true\r\n" + (endOfEntry ? "End-Of-Playlist-Entry: true\r\n" : ""))
+    }
+
+    private func sendByes() {
+        guard let packetizer else { return }
         let sessions = streams.map { ($0.target, packetizer.ssrc) } + (retransmission.map { [($0.target, retransmissionSSRC)] } ?? [])
-        let described = (content?.header.streams.filter { $0.kind == .audio || $0.kind == .video }.count ?? 0) + 1
+        guard !sessions.isEmpty else { return }
+        let described = (currentHeader?.streams.filter { $0.kind == .audio || $0.kind == .video }.count ?? 0) + 1
         for i in 0..<max(sessions.count, described) {
             let (target, ssrc) = sessions[i % sessions.count]
             sendRTCP(to: target, ssrc: ssrc, carriesData: i == 0, bye: true)
         }
-        logger.info("end of stream after \(packetizer.packetCount) RTP packets")
     }
 
     // MARK: RTCP in

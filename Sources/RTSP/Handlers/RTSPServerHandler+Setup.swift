@@ -96,12 +96,18 @@ extension RTSPServerHandler {
 
     func describe(_ request: RTSPRequest, reply: Reply) {
         let url = Self.split(request.uri).content
-        withContent(url) { content in
+        withContent(url) { [self] content in
             guard let content else { return reply(404) }
             let sdp = SessionDescription.make(header: content.header, streamingHeader: content.streamingHeader,
                                               title: (url as NSString).lastPathComponent)
-            reply(200, [("Content-Type", "application/sdp"), ("Content-Base", url + "/"), ("Cache-Control", "no-cache"),
-                        ("Supported", RTSPServerContext.supported)], body: sdp)
+            var headers = [("Content-Type", "application/sdp"), ("Content-Base", url + "/"), ("Cache-Control", "no-cache"),
+                           ("Supported", RTSPServerContext.supported)]
+            if case let .onDemand(onDemand, _) = content, onDemand.playlist != nil {
+                // A server-side playlist: its first entry's identifier (2.2.6.22).
+                playlistGenID = max(playlistGenID, 1)
+                headers.append(("X-Playlist-Gen-Id", "\(playlistGenID)"))
+            }
+            reply(200, headers, body: sdp)
         }
     }
 
@@ -114,7 +120,7 @@ extension RTSPServerHandler {
             return reply(459)
         }
         withContent(url) { [self] content in
-            guard let content else { return reply(404) }
+            guard content != nil else { return reply(404) }
             guard let transport = RTSPTransport.firstSupported(in: request["Transport"] ?? ""),
                   transport.lower == (streams.first ?? retransmission)?.transport.lower ?? transport.lower,
                   transport.lower == .tcp || endpoint != nil,
@@ -131,11 +137,15 @@ extension RTSPServerHandler {
                 ssrc = retransmissionSSRC
             } else {
                 guard let number = UInt8(control.dropFirst("stream=".count)),
-                      content.header.streams.contains(where: { $0.streamNumber == number }) else {
+                      currentHeader?.streams.contains(where: { $0.streamNumber == number }) == true else {
                     logger.notice("404: SETUP of \(control), which \(url) does not have")
                     return reply(404)
                 }
                 _ = machine.setup(newSessionID: Self.newSessionID())
+                if reselecting {
+                    reselecting = false
+                    streams.removeAll()
+                }
                 streams.removeAll { $0.number == number }
                 streams.append(SetUpStream(number: number, transport: transport, target: target))
                 if packetizer == nil {
@@ -169,7 +179,7 @@ extension RTSPServerHandler {
     /// The ASF streams the client set up; nil when that is all of them.
     public var selection: Set<UInt8>? {
         let chosen = Set(streams.map(\.number))
-        let all = Set(content?.header.streams.map(\.streamNumber) ?? [])
+        let all = Set(currentHeader?.streams.map(\.streamNumber) ?? [])
         return chosen == all ? nil : chosen
     }
 

@@ -35,6 +35,18 @@ public final class RTSPServerHandler: ChannelInboundHandler {
     var retransmission: SetUpStream?
     var packetizer: RTPPacketizer?
     let retransmissionSSRC = UInt32.random(in: 1...UInt32.max)
+    /// Server-side playlists (MS-RTSP 3.2.1 Playlist-gen-id): the current entry's identifier, 0
+    /// for a single file.
+    var playlistGenID = 0
+    /// The header of an entry announced after the first; its streams are the ones to set up.
+    var entryHeader: ASFHeader?
+    /// The playback waiting for the Play that follows an Announce, and the packets it read past
+    /// the new entry's header.
+    var announced: (playback: PlaySession, read: [StreamPacket])?
+    /// The first SETUP after an Announce replaces the streams set up for the previous entry.
+    var reselecting = false
+    /// The header whose streams the client sets up.
+    var currentHeader: ASFHeader? { entryHeader ?? content?.header }
 
     // Playing (+Play).
     var playback: PlaySession?
@@ -43,6 +55,8 @@ public final class RTSPServerHandler: ChannelInboundHandler {
     var parked = false
     var due: [StreamPacket] = []
     var pieces: [RTPPacketizer.Piece] = []
+    /// The ASF packets of the batch being sent, kept to reuse its storage.
+    var outgoing: [ASFPayload.Packet] = []
     var resend = ResendWindow()
     var nextReport = NIODeadline.uptimeNanoseconds(0)
     /// ASF send time of the last packet sent: where PLAY without a Range resumes.
@@ -82,8 +96,8 @@ public final class RTSPServerHandler: ChannelInboundHandler {
                 case let .request(request):
                     touch()
                     handle(request)
-                case .response:
-                    break  // replies to EndOfStream: their status is ignored (MS-RTSP 3.2.5.13)
+                case let .response(response):
+                    receiveResponse(response)
                 case let .interleaved(channel, payload):
                     if streams.contains(where: { $0.target.interleavedRTCP == channel }) { receiveRTCP(payload) }
                 }

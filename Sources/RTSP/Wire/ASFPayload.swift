@@ -36,11 +36,44 @@ public enum ASFPayload {
         b.writeInteger(UInt16(truncatingIfNeeded: offset))
     }
 
-    /// The ASF packet as sent: padding removed with an explicit Packet Length when that makes it
-    /// shorter, else the packet's own bytes (never longer than `a=maxps`: CLIENTS.md 3.4).
-    public static func body(of bytes: ByteBuffer) throws -> (bytes: ByteBuffer, keyFrame: Bool, sendTime: UInt32) {
+    /// An ASF packet to send: bytes of the stored packet itself, or a range of the batch buffer
+    /// it was rewritten into.
+    public struct Packet {
+        public var stored: ByteBuffer?
+        public var start: Int
+        public var length: Int
+        public var keyFrame: Bool
+        public var sendTime: UInt32
+
+        /// The packet's bytes once the batch buffer is complete (slicing earlier would make every
+        /// later write to it copy the storage).
+        public func bytes(in batch: ByteBuffer) -> ByteBuffer {
+            stored ?? batch.getSlice(at: start, length: length)!
+        }
+    }
+
+    /// The ASF packets sent for one stored packet (CLIENTS.md 3.6 rule 5): padding removed with
+    /// an explicit Packet Length (2.2.1.4), and a packet of several payloads split into one packet
+    /// per payload. ffmpeg's RTSP reader keeps its ASF demuxer's half-read packet across a seek
+    /// (PAUSE, PLAY with Range) and parses the next packet as its continuation; with a payload per
+    /// packet every frame it returns ends a packet, so a seek always resumes at a boundary. A
+    /// single-payload packet with no padding to remove goes out untouched (never above `a=maxps`).
+    public static func append(_ bytes: ByteBuffer, rewritingInto batch: inout ByteBuffer, to packets: inout [Packet]) throws {
         let packet = try DataPacket(parsing: bytes)
-        let key = packet.payloads.contains { $0.isKeyFrame && $0.startsMediaObject }
-        return (packet.withoutPadding(storedSize: bytes.readableBytes)?.bytes ?? bytes, key, packet.sendTime)
+        guard packet.payloads.count > 1 else {
+            let key = packet.payloads.contains { $0.isKeyFrame && $0.startsMediaObject }
+            guard let stripped = packet.withoutPadding(storedSize: bytes.readableBytes) else {
+                packets.append(Packet(stored: bytes, start: 0, length: bytes.readableBytes, keyFrame: key, sendTime: packet.sendTime))
+                return
+            }
+            let start = batch.writerIndex
+            stripped.write(to: &batch)
+            packets.append(Packet(stored: nil, start: start, length: batch.writerIndex - start, keyFrame: key, sendTime: packet.sendTime))
+            return
+        }
+        packet.writeSinglePayloadPackets(to: &batch) { start, length, payload in
+            packets.append(Packet(stored: nil, start: start, length: length,
+                                  keyFrame: payload.isKeyFrame && payload.startsMediaObject, sendTime: packet.sendTime))
+        }
     }
 }
