@@ -67,12 +67,23 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // MMS (MS-MMSP): TCP messages, data over TCP or UDP, resend requests.
+        .target(
+            name: "MMS",
+            dependencies: [
+                "ASF", "Streaming",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         // Configuration, listeners and wiring of the engines.
         .target(
             name: "AsfcastServer",
             dependencies: [
-                "ASF", "Streaming", "WMSP", "RTSP", "MediaImport", "CSystemd",
+                "ASF", "Streaming", "WMSP", "RTSP", "MMS", "MediaImport", "CSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -120,6 +131,14 @@ let package = Package(
             name: "RTSPTests",
             dependencies: [
                 "ASF", "RTSP", "AsfcastServer", "ServerTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "MMSTests",
+            dependencies: [
+                "ASF", "MMS", "AsfcastServer", "ServerTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

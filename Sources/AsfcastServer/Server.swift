@@ -2,6 +2,7 @@ import ASF
 import Foundation
 import Logging
 import MediaImport
+import MMS
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -25,6 +26,7 @@ public final class Server: @unchecked Sendable {
     private let logger: Logger
     /// One pacing scheduler and one RTP/RTCP socket pair per event loop, made at start.
     private var loops: [ObjectIdentifier: NIOLoopBound<LoopServices>] = [:]
+    private var mmsUDP: MMSUDPEndpoint?
     /// WMSP sessions by Client-ID.
     public let sessions = WMSPSessions()
 
@@ -74,8 +76,35 @@ public final class Server: @unchecked Sendable {
             try channel.pipeline.syncOperations.addHandler(RTSPServerHandler(server: rtspContext, scheduler: loop.scheduler, endpoint: loop.endpoint))
         }
         channels.append(try bind(rtsp, port: configuration.rtspPort, flag: "--rtsp-port", what: "RTSP"))
-        logger.info("serving \(configuration.mediaRoot): WMSP on \(configuration.bind):\(httpPort), RTSP on port \(rtspPort)")
+        channels.append(try bindMMS(delivery: delivery))
+        logger.info("serving \(configuration.mediaRoot): WMSP on \(configuration.bind):\(httpPort), RTSP on port \(rtspPort), MMS on port \(mmsPort)")
         _ = sd_notify(0, "READY=1")
+    }
+
+    /// The MMS listener, and the UDP socket on the same port number, where MMS over UDP sends
+    /// from and takes resend requests (MS-MMSP 3.2.5.11.1). With port 0 the UDP port is chosen
+    /// first and TCP takes the same number.
+    private func bindMMS(delivery: DeliveryContext) throws -> Channel {
+        for attempt in 1...8 {
+            let udp: MMSUDPEndpoint
+            do {
+                udp = try MMSUDPEndpoint.bind(host: configuration.bind, port: configuration.mmsPort, group: group, logger: logger)
+            } catch {
+                throw BindFailure(description: "cannot open UDP port \(configuration.mmsPort) for MMS over UDP: \(error); choose another with --mms-port")
+            }
+            let context = MMSServerContext(delivery: delivery, udp: udp)
+            let mms = bootstrap { channel, loop in
+                try channel.pipeline.syncOperations.addHandler(MMSServerHandler(server: context, scheduler: loop.scheduler))
+            }
+            do {
+                let listener = try bind(mms, port: udp.port, flag: "--mms-port", what: "MMS")
+                mmsUDP = udp
+                return listener
+            } catch where configuration.mmsPort == 0 && attempt < 8 {
+                udp.close()
+            }
+        }
+        throw BindFailure(description: "no port free for MMS over both TCP and UDP")
     }
 
     /// A listener whose connections get `handlers`, with the services of their loop.
@@ -141,6 +170,7 @@ public final class Server: @unchecked Sendable {
     /// The ports the listeners got (useful with port 0).
     public var httpPort: Int { channels.first.map(boundPort) ?? 0 }
     public var rtspPort: Int { channels.count > 1 ? boundPort(channels[1]) : 0 }
+    public var mmsPort: Int { channels.count > 2 ? boundPort(channels[2]) : 0 }
 
     private func boundPort(_ channel: Channel) -> Int { channel.localAddress?.port ?? 0 }
 
@@ -165,6 +195,7 @@ public final class Server: @unchecked Sendable {
 
     public func shutdown() throws {
         for channel in channels { try? channel.close().wait() }
+        mmsUDP?.close()
         for services in loops.values { try? services.eventLoop.submit { services.value.endpoint.close() }.wait() }
         try group.syncShutdownGracefully()
         try threadPool.syncShutdownGracefully()

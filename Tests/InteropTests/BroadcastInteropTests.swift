@@ -68,35 +68,12 @@ extension Interop {
 
         @Test func vlcPlaysTheBroadcast() throws {
             let server = try ServerProcess()
-            _ = try run("/usr/sbin/useradd", ["-m", "asfcast-vlc"])
-            let dir = temporaryFile("vlc-live")
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
-            defer { try? FileManager.default.removeItem(atPath: dir) }
-            let out = dir + "/live.asf"
-            let result = try run("/usr/bin/cvlc", ["-I", "dummy", "--run-time", "8", "--play-and-exit", "mmsh://\(server.url)/live",
-                                                    "--sout", "file/asf:\(out)", "vlc://quit"], user: "asfcast-vlc")
-            #expect(result.status == 0, "\(result.output)")
-            let received = try probe(out)
-            #expect(received.streams.count == 2)
-            #expect(received.duration >= 5, "\(received.duration) s")
-        }
-    }
-}
-
-extension Interop {
-    /// A plain HTTP client (no NSPlayer) gets the broadcast as bare ASF, paced.
-    @Suite
-    struct PlainHTTPBroadcastTests {
-        @Test func ffmpegOverHTTPGetsDecodableLiveContent() throws {
-            let server = try ServerProcess()
-            let out = temporaryFile("http-live.asf")
-            defer { try? FileManager.default.removeItem(atPath: out) }
-            let result = try run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-y", "-i", "http://\(server.url)/live", "-t", "5", "-c", "copy", "-f", "asf", out])
-            #expect(result.status == 0, "\(result.output)")
-            let received = try probe(out)
-            #expect(received.streams.count == 2)
-            #expect(received.duration >= 4.5)
-            #expect(try BroadcastInteropTests.decodeErrors(out).isEmpty)
+            try withVLCRecording("mmsh://\(server.url)/live", options: ["--run-time", "8"]) { result, out in
+                #expect(result.status == 0, "\(result.output)")
+                let received = try probe(out)
+                #expect(received.streams.count == 2)
+                #expect(received.duration >= 5, "\(received.duration) s")
+            }
         }
     }
 }

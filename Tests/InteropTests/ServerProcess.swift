@@ -17,17 +17,19 @@ final class ServerProcess {
     let process = Process()
     let port: Int
     let rtspPort: Int
+    let mmsPort: Int
     let log: URL
 
     init() throws {
         port = try Self.freePort()
         rtspPort = try Self.freePort()
+        mmsPort = try Self.freePort()
         log = FileManager.default.temporaryDirectory.appendingPathComponent("asfcast-server-\(port).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: Self.asfcast)
         // The shipped configuration (with its /live broadcast point), on a free loopback port.
         process.arguments = ["serve", "--config", Self.root.appendingPathComponent("config/asfcast.yaml").path,
-                             "--bind", "127.0.0.1", "--http-port", "\(port)", "--rtsp-port", "\(rtspPort)",
+                             "--bind", "127.0.0.1", "--http-port", "\(port)", "--rtsp-port", "\(rtspPort)", "--mms-port", "\(mmsPort)",
                              "--media-root", Self.root.appendingPathComponent("Media").path]
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
@@ -43,16 +45,17 @@ final class ServerProcess {
 
     var url: String { "127.0.0.1:\(port)" }
     var rtspURL: String { "127.0.0.1:\(rtspPort)" }
+    var mmsURL: String { "127.0.0.1:\(mmsPort)" }
     var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
-    /// Retries a TCP connect until the listener answers (bounded: 20 s).
+    /// Retries a TCP connect until the last listener opened (MMS) answers (bounded: 20 s).
     private func waitUntilListening() throws {
         for _ in 0..<400 {
-            if Self.connect(port: port) { return }
+            if Self.connect(port: mmsPort) { return }
             guard process.isRunning else { throw Failure("server exited: \(logText)") }
             usleep(50_000)
         }
-        throw Failure("server did not listen on \(port)")
+        throw Failure("server did not listen on \(mmsPort)")
     }
 
     static func connect(port: Int) -> Bool {
@@ -182,4 +185,17 @@ func probe(_ path: String) throws -> (streams: [[String: Any]], duration: Double
 
 func temporaryFile(_ name: String) -> String {
     FileManager.default.temporaryDirectory.appendingPathComponent("asfcast-\(UUID().uuidString)-\(name)").path
+}
+
+/// VLC remuxing `url` into an ASF file (`--sout file/asf`), run as an unprivileged user (VLC
+/// refuses root) writing into a directory it may write; the file is removed with `body`'s end.
+func withVLCRecording<T>(_ url: String, options: [String] = [], _ body: (_ result: (status: Int32, output: String), _ file: String) throws -> T) throws -> T {
+    _ = try run("/usr/sbin/useradd", ["-m", "asfcast-vlc"])
+    let dir = temporaryFile("vlc")
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let out = dir + "/vlc.asf"
+    let result = try run("/usr/bin/cvlc", ["-I", "dummy", "--play-and-exit", "--no-video-title-show"] + options + [url, "--sout", "file/asf:\(out)", "vlc://quit"],
+                         user: "asfcast-vlc")
+    return try body(result, out)
 }

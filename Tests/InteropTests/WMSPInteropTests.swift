@@ -43,21 +43,19 @@ extension Interop {
 
         @Test func vlcReceivesTheWholeFile() throws {
             let server = try ServerProcess()
-            // VLC refuses to run as root: play as an unprivileged user into a directory it may write.
-            _ = try run("/usr/sbin/useradd", ["-m", "asfcast-vlc"])
-            let dir = temporaryFile("vlc")
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
-            defer { try? FileManager.default.removeItem(atPath: dir) }
-            let out = dir + "/vlc.asf"
-            let result = try run("/usr/bin/cvlc", ["-I", "dummy", "--play-and-exit", "--no-video-title-show", "mmsh://\(server.url)/demo.wmv",
-                                                    "--sout", "file/asf:\(out)"], user: "asfcast-vlc")
-            #expect(result.status == 0, "\(result.output)")
-            let source = try Self.packets(Self.demo)
-            let received = try Self.packets(out)
-            // VLC's ASF muxer holds back the last media object of each stream when it closes.
+            try withVLCRecording("mmsh://\(server.url)/demo.wmv") { result, out in
+                #expect(result.status == 0, "\(result.output)")
+                try Self.expectWholeFile(out)
+            }
+            #expect(server.logText.contains("play ended: 220 packets"))
+        }
+
+        /// VLC's ASF muxer holds back the last media object of each stream when it closes.
+        static func expectWholeFile(_ out: String) throws {
+            let source = try packets(demo)
+            let received = try packets(out)
             #expect(received.keys == source.keys)
             #expect(source.allSatisfy { codec, count in (count - 2...count).contains(received[codec] ?? -1) }, "\(received) of \(source)")
-            #expect(server.logText.contains("play ended: 220 packets"))
         }
 
         @Test func plainHTTPClientGetsTheFileWithRanges() throws {

@@ -63,15 +63,6 @@ struct RTPTests {
         #expect(reassembled == body)
     }
 
-    @Test func theResendWindowKeepsTheLatestPacketPerSlot() {
-        var window = ResendWindow(capacity: 4)
-        for sequence in UInt16(0)..<6 { window.keep(ByteBuffer(bytes: [UInt8(sequence)]), sequence: sequence) }
-        #expect(window.datagram(5) == ByteBuffer(bytes: [5]))
-        #expect(window.datagram(1) == nil, "overwritten by 5")
-        #expect(window.datagram(2) == ByteBuffer(bytes: [2]))
-        #expect(window.datagram(9) == nil)
-    }
-
     @Test func aNACKCompoundRoundTrips() throws {
         var b = ByteBuffer()
         RTCP.writeReceiverReport(ssrc: 77, to: &b)

@@ -16,6 +16,7 @@ public final class TestServer {
         config.httpPort = 0
         config.rtspPort = 0
         config.rtpPort = 0
+        config.mmsPort = 0
         config.mediaRoot = Self.media
         configure(&config)
         var logger = Logger(label: "test")

@@ -60,28 +60,3 @@ public struct RTPPacketizer {
         } while offset < length
     }
 }
-
-/// The RTP packets recently sent over UDP, kept for NACK-driven retransmission (MS-RTSP
-/// 3.2.5.10 RTP-Resend-Queue): a fixed ring indexed by sequence number, holding slices of the
-/// datagrams already built, so keeping them costs no copy.
-public struct ResendWindow {
-    private var slots: [(sequence: UInt16, datagram: ByteBuffer)?]
-
-    public init(capacity: Int = 1024) {
-        slots = Array(repeating: nil, count: capacity)
-    }
-
-    public mutating func keep(_ datagram: ByteBuffer, sequence: UInt16) {
-        slots[Int(sequence) % slots.count] = (sequence, datagram)
-    }
-
-    /// The RTP packet sent with `sequence`, if it is still in the window.
-    public func datagram(_ sequence: UInt16) -> ByteBuffer? {
-        guard let slot = slots[Int(sequence) % slots.count], slot.sequence == sequence else { return nil }
-        return slot.datagram
-    }
-
-    public mutating func removeAll() {
-        for i in slots.indices { slots[i] = nil }
-    }
-}

@@ -224,7 +224,7 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
                 let length = piece.headerLength + piece.body.readableBytes
                 let datagram = datagrams.getSlice(at: offset, length: length)!
                 endpoint.sendRTP(datagram, to: address)
-                resend.keep(datagram, sequence: piece.sequence)
+                resend.keep(datagram, sequence: UInt32(piece.sequence))
                 offset += length
             }
             endpoint.flush()
@@ -368,7 +368,7 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
             return
         }
         for sequence in lost.prefix(128) {
-            if let datagram = resend.datagram(sequence) {
+            if let datagram = resend.datagram(UInt32(sequence)) {
                 endpoint.sendRTP(datagram, to: port)
                 statistics.retransmitted += 1
             } else {

@@ -3,33 +3,6 @@ import Foundation
 import NIOCore
 import Streaming
 
-/// What a session plays: on-demand content (a file or a playlist) or a broadcast point.
-enum Content {
-    case onDemand(OnDemandContent, point: String)
-    case broadcast(BroadcastPoint)
-
-    var header: ASFHeader {
-        switch self {
-        case let .onDemand(content, _): content.header
-        case let .broadcast(point): point.header
-        }
-    }
-
-    var streamingHeader: ByteBuffer {
-        switch self {
-        case let .onDemand(content, _): content.streamingHeader
-        case let .broadcast(point): point.streamingHeader
-        }
-    }
-
-    var pointName: String {
-        switch self {
-        case let .onDemand(_, point): point
-        case let .broadcast(point): point.name
-        }
-    }
-}
-
 /// Where one set-up RTP session's packets go.
 enum RTPTarget {
     case interleaved(rtp: UInt8, rtcp: UInt8)
@@ -70,27 +43,17 @@ extension RTSPServerHandler {
             logger.notice("404: \(url)")
             return then(nil)
         }
-        switch server.points.lookup(path.isEmpty ? "/" : path) {
-        case let .notFound(reason):
-            logger.notice("404: \(reason)")
-            then(nil)
-        case let .broadcast(point):
-            point.start()
-            content = .broadcast(point)
-            then(content)
-        case let .file(point, found):
-            let promise = context.eventLoop.makePromise(of: Void.self)
-            suspendRequests(until: promise.futureResult)
-            server.delivery.asfFile(for: found, on: context.eventLoop).assumeIsolated().whenComplete { [self] result in
-                defer { promise.succeed() }
-                do {
-                    let asf = try result.get()
-                    content = .onDemand(try OnDemandContent(path: asf, root: server.points.root(ofFile: found) ?? found, logger: logger), point: point)
-                } catch {
-                    logger.notice("404: cannot serve \(found): \(error)")
-                }
-                then(content)
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        suspendRequests(until: promise.futureResult)
+        server.delivery.content(at: path, on: context.eventLoop, logger: logger).assumeIsolated().whenComplete { [self] result in
+            defer { promise.succeed() }
+            switch result {
+            case let .success(found):
+                content = found
+            case let .failure(error):
+                logger.notice("404: \(error)")
             }
+            then(content)
         }
     }
 

@@ -1,0 +1,235 @@
+import ASF
+import NIOCore
+import Streaming
+
+extension MMSServerHandler: PacedSession, BroadcastSubscriber, ResendTarget {
+    /// StartPlaying (3.2.5.11): from the position asked for when ready (a locationId, an
+    /// asfOffset or a time), or on from where it is while streaming. On demand the loop's
+    /// scheduler paces the packets; a broadcast joins its relay at the latest key frame.
+    func startPlaying(_ request: ClientMessage.StartPlaying) {
+        guard let context, let content else { return }
+        let incarnation = UInt8(truncatingIfNeeded: request.playIncarnation)
+        func refuse(_ hr: UInt32) {
+            _ = machine.endOfStream()
+            send(.reportStartedPlaying(hr: hr, playIncarnation: request.playIncarnation, openFileID: Self.openFileID))
+        }
+        if admission == nil {
+            do {
+                admission = try server.admission.admit(point: content.pointName, bitsPerSecond: UInt64(content.header.fileProperties.maximumBitrate))
+            } catch {
+                logger.notice("StartPlaying refused: \(error)")
+                return refuse(ServerMessage.HResult.tooManySessions)
+            }
+        }
+        playIncarnation = incarnation
+        playNumber &+= 1
+        let now = context.eventLoop.now
+        if udpTarget == nil {
+            // A client may fall behind by the write buffer's high mark (the slow-client rule).
+            try? context.channel.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark,
+                                                         value: server.delivery.writeBufferMarks(bitsPerSecond: content.header.fileProperties.maximumBitrate))
+        }
+        switch content {
+        case let .onDemand(onDemand, _):
+            if playback == nil {
+                let start = Self.start(of: request, packetSize: onDemand.first.packetSize, dataOffset: onDemand.first.dataOffset)
+                do {
+                    let source = try onDemand.source(from: onDemand.isSeekable ? start : nil)
+                    // Fast Start over TCP, where the client's reading paces the burst; over UDP real time.
+                    let pacing = udpTarget == nil
+                        ? Pacing.fastStart(prerollMilliseconds: content.header.fileProperties.preroll, buffer: server.fastStartBuffer, maximumRate: server.maximumRate)
+                        : Pacing(lead: .zero, maximumRate: 1)
+                    playback = PlaySession(source: source, selection: selection, pacing: pacing, start: now)
+                } catch {
+                    logger.error("cannot play \(path): \(error)")
+                    return refuse(ServerMessage.HResult.unexpected)
+                }
+                logger.info("play \(path) from \(start.map { "\($0)" } ?? "the start") over \(udpTarget == nil ? "TCP" : "UDP")")
+            }
+            send(.reportStartedPlaying(hr: 0, playIncarnation: request.playIncarnation, openFileID: Self.openFileID))
+            playStarted = playStarted ?? now
+            scheduler.schedule(self, at: now)
+        case let .broadcast(point):
+            send(.reportStartedPlaying(hr: 0, playIncarnation: request.playIncarnation, openFileID: Self.openFileID))
+            playStarted = playStarted ?? now
+            guard relay == nil else { return }
+            let relay = point.relay(on: context.eventLoop)
+            self.relay = relay
+            let burst = relay.join(self)
+            writeData(burst)
+            logger.info("play broadcast \(point.name) over \(udpTarget == nil ? "TCP" : "UDP"), joined with \(burst.count) packets")
+        }
+    }
+
+    /// Where a StartPlaying starts (2.2.4.25): a locationId (packet number; VLC sends one with
+    /// position 0.0), else an asfOffset counted from the file's start, else the position in
+    /// seconds; 0 and 0xFFFFFFFF stand for "not given". Nil: the beginning.
+    static func start(of request: ClientMessage.StartPlaying, packetSize: Int, dataOffset: Int) -> StartPosition? {
+        if request.locationID != 0, request.locationID != .max {
+            return .byteOffset(UInt64(request.locationID) * UInt64(packetSize))
+        }
+        if request.asfOffset != 0, request.asfOffset != .max, Int(request.asfOffset) > dataOffset {
+            return .byteOffset(UInt64(Int(request.asfOffset) - dataOffset))
+        }
+        if request.position > 0, request.position < Double(UInt32.max) {
+            return .time(milliseconds: UInt64(request.position * 1000))
+        }
+        return nil
+    }
+
+    /// Stops the data; the file stays open.
+    func stopSending() {
+        if playback != nil { scheduler.cancel(self) }
+        playback = nil
+        relay?.leave(self)
+        relay = nil
+        parked = false
+    }
+
+    /// The connection's end: the data, its place in the limits, the UDP registration, and the
+    /// access log line.
+    func endSession() {
+        stopSending()
+        admission?.release()
+        admission = nil
+        server.udp?.unregister(clientID: clientID)
+        guard let started = playStarted, let context else { return }
+        playStarted = nil
+        server.accessLog.write(clientIP: context.channel.remoteAddress?.ipAddress ?? "-", uriStem: path, userAgent: player,
+                               protocolName: udpTarget == nil ? "mmst" : "mmsu",
+                               durationSeconds: Int((context.eventLoop.now - started).nanoseconds / 1_000_000_000),
+                               bytes: bytesSent, packets: packetsSent, status: 200, serverIP: context.channel.localAddress?.ipAddress ?? "-")
+    }
+
+    /// The last data packet was sent (3.2.4.1): ReportEndOfStream, and the connection stays
+    /// open until the client's CloseFile (CLIENTS.md 2.4). Over UDP the report waits a second:
+    /// VLC stops reading its UDP socket when the report arrives on TCP, and would lose the
+    /// datagrams still queued there.
+    func endOfStream() {
+        stopSending()
+        if udpTarget != nil, let context {
+            let play = playNumber
+            context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(1)) { [self] in
+                if play == playNumber { reportEndOfStream() }
+            }
+        } else {
+            reportEndOfStream()
+        }
+    }
+
+    private func reportEndOfStream() {
+        guard machine.endOfStream() else { return }
+        admission?.release()
+        admission = nil
+        send(.reportEndOfStream(hr: 0, playIncarnation: UInt32(playIncarnation)))
+        logger.info("end of stream after \(packetsSent) packets")
+    }
+
+    public func pump(now: NIODeadline) -> NIODeadline? {
+        guard let context, var session = playback else { return nil }
+        if udpTarget == nil, !context.channel.isWritable {
+            parked = true
+            return nil
+        }
+        due.removeAll(keepingCapacity: true)
+        var nextEntry: ASFFile?
+        let step: PlaySession.Step
+        do {
+            step = try session.sendDue(now: now) { output in
+                switch output {
+                case let .packet(packet) where nextEntry == nil: due.append(packet)
+                case .packet: break
+                case let .header(file): nextEntry = nextEntry ?? file
+                }
+            }
+        } catch {
+            logger.error("stream failed: \(error)")
+            context.close(promise: nil)
+            return nil
+        }
+        playback = session
+        writeData(due)
+        if let nextEntry {
+            // An entry with other streams needs StreamChange (2.2.4.12), which ffmpeg reads
+            // wrongly and VLC does not support (CLIENTS.md 2.3): the stream ends before it.
+            logger.notice("next playlist entry \(nextEntry.path) has other streams: the MMS stream ends here")
+            endOfStream()
+            return nil
+        }
+        switch step {
+        case let .wait(until):
+            return until
+        case .finished:
+            endOfStream()
+            return nil
+        }
+    }
+
+    public func receive(_ packets: [StreamPacket]) {
+        guard let context, machine.state == .streaming else { return }
+        if udpTarget == nil, !context.channel.isWritable {
+            logger.notice("client too slow for the broadcast: disconnected")
+            endSession()
+            context.close(promise: nil)
+            return
+        }
+        writeData(packets)
+    }
+
+    /// Data packets (3.2.5.11.1): the ASF packet as stored, after the 8-byte header with its
+    /// number in the file, the StartPlaying's incarnation and the sequence's low byte. Over TCP
+    /// the packet bytes go out as they are after a header buffer per batch; over UDP each
+    /// datagram is built once into one buffer per batch and kept for resend requests.
+    func writeData(_ packets: [StreamPacket]) {
+        guard let context, !packets.isEmpty else { return }
+        if let udpTarget, let udp = server.udp {
+            var batch = context.channel.allocator.buffer(capacity: packets.reduce(0) { $0 + MMSData.headerSize + $1.bytes.readableBytes })
+            for packet in packets {
+                MMSData.writeHeader(locationID: packet.locationID, playIncarnation: playIncarnation, flags: UInt8(truncatingIfNeeded: sequence),
+                                    payloadLength: packet.bytes.readableBytes, to: &batch)
+                var bytes = packet.bytes
+                batch.writeBuffer(&bytes)
+                sequence &+= 1
+            }
+            var datagrams: [ByteBuffer] = []
+            datagrams.reserveCapacity(packets.count)
+            var offset = batch.readerIndex
+            var number = sequence &- UInt32(packets.count)
+            for packet in packets {
+                let datagram = batch.getSlice(at: offset, length: MMSData.headerSize + packet.bytes.readableBytes)!
+                resend.keep(datagram, sequence: number)
+                datagrams.append(datagram)
+                offset += datagram.readableBytes
+                number &+= 1
+            }
+            udp.send(datagrams, to: udpTarget)
+        } else {
+            var headers = context.channel.allocator.buffer(capacity: packets.count * MMSData.headerSize)
+            for packet in packets {
+                MMSData.writeHeader(locationID: packet.locationID, playIncarnation: playIncarnation, flags: UInt8(truncatingIfNeeded: sequence),
+                                    payloadLength: packet.bytes.readableBytes, to: &headers)
+                sequence &+= 1
+            }
+            for (i, packet) in packets.enumerated() {
+                context.write(wrapOutboundOut(headers.getSlice(at: i * MMSData.headerSize, length: MMSData.headerSize)!), promise: nil)
+                context.write(wrapOutboundOut(packet.bytes), promise: nil)
+            }
+            context.flush()
+        }
+        packetsSent += packets.count
+        bytesSent += packets.reduce(0) { $0 + $1.bytes.readableBytes }
+    }
+
+    /// RequestPacketListResend (3.2.5.13): the Data packets named, unchanged, if still kept.
+    public func resend(_ request: ResendRequest) {
+        guard let udpTarget, request.sourceID == UInt16(truncatingIfNeeded: Self.openFileID) else {
+            logger.notice("resend request for file \(request.sourceID) ignored")
+            return
+        }
+        let copies = request.sequences.compactMap { resend.datagram($0) }
+        if copies.count < request.sequences.count {
+            logger.info("resend: \(request.sequences.count - copies.count) of \(request.sequences.count) packets no longer kept")
+        }
+        server.udp?.send(copies, to: udpTarget)
+    }
+}

@@ -1,0 +1,61 @@
+import ASF
+import Foundation
+import Logging
+import NIOCore
+
+/// What a client plays, for every engine: on-demand content (a file or a playlist) or a
+/// broadcast point.
+public enum Content {
+    case onDemand(OnDemandContent, point: String)
+    case broadcast(BroadcastPoint)
+
+    public var header: ASFHeader {
+        switch self {
+        case let .onDemand(content, _): content.header
+        case let .broadcast(point): point.header
+        }
+    }
+
+    public var streamingHeader: ByteBuffer {
+        switch self {
+        case let .onDemand(content, _): content.streamingHeader
+        case let .broadcast(point): point.streamingHeader
+        }
+    }
+
+    public var pointName: String {
+        switch self {
+        case let .onDemand(_, point): point
+        case let .broadcast(point): point.name
+        }
+    }
+
+    /// No content at a path: why, for the log.
+    public struct NotFound: Error, CustomStringConvertible {
+        public var description: String
+    }
+}
+
+extension DeliveryContext {
+    /// The content at a URL path: a broadcast point (started if it waits for a first client), or
+    /// on-demand content, remuxed off the loop first when it is not ASF. Fails with
+    /// `Content.NotFound`.
+    public func content(at path: String, on loop: EventLoop, logger: Logger) -> EventLoopFuture<Content> {
+        switch points.lookup(path.isEmpty ? "/" : path) {
+        case let .notFound(reason):
+            return loop.makeFailedFuture(Content.NotFound(description: reason))
+        case let .broadcast(point):
+            point.start()
+            return loop.makeSucceededFuture(.broadcast(point))
+        case let .file(point, found):
+            let root = points.root(ofFile: found) ?? found
+            return asfFile(for: found, on: loop).flatMapThrowing { asf in
+                do {
+                    return .onDemand(try OnDemandContent(path: asf, root: root, logger: logger), point: point)
+                } catch {
+                    throw Content.NotFound(description: "cannot serve \(found): \(error)")
+                }
+            }
+        }
+    }
+}
