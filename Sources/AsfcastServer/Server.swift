@@ -92,7 +92,8 @@ public final class Server: @unchecked Sendable {
             } catch {
                 throw BindFailure(description: "cannot open UDP port \(configuration.mmsPort) for MMS over UDP: \(error); choose another with --mms-port")
             }
-            let context = MMSServerContext(delivery: delivery, udp: udp)
+            let context = MMSServerContext(delivery: delivery, udp: udp,
+                                           idleTimeout: .milliseconds(Int64(configuration.mmsIdleTimeoutSeconds * 1000)))
             let mms = bootstrap { channel, loop in
                 try channel.pipeline.syncOperations.addHandler(MMSServerHandler(server: context, scheduler: loop.scheduler))
             }

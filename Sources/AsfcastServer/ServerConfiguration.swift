@@ -17,6 +17,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// MS-RTSP 3.2.2 Idle-Timeout: an RTSP session with no request (over UDP, no RTCP either)
     /// for this long is ended.
     public var rtspSessionTimeoutSeconds = 60.0
+    public var mmsIdleTimeoutSeconds = 60.0
     /// Fast Start: seconds sent ahead beyond the preroll, and the fastest rate as a multiple of real time.
     public var fastStartBufferSeconds = 2.0
     public var fastStartMaximumRate = 5.0
@@ -115,6 +116,9 @@ public struct ServerConfiguration: Sendable, Equatable {
             case "rtsp_session_timeout_seconds":
                 guard let v = value.float, v >= 10, v <= 3600 else { throw fail("seconds between 10 (MS-RTSP 3.2.2) and 3600") }
                 config.rtspSessionTimeoutSeconds = v
+            case "mms_idle_timeout_seconds":
+                guard let v = value.float, v >= 10, v <= 3600 else { throw fail("seconds between 10 and 3600") }
+                config.mmsIdleTimeoutSeconds = v
             case "rtp_port":
                 guard let p = value.int, p == 0 || (1024...65000).contains(p), p % 2 == 0 else { throw fail("an even port number (1024-65000), or 0 for any") }
                 config.rtpPort = p

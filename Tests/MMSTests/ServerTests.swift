@@ -102,6 +102,66 @@ final class ServerTests {
         await client.close()
     }
 
+    /// 3.2.4.1, 3.2.4.2: a playlist whose second entry has other streams (audio only, then
+    /// video and audio): ReportEndOfStream with hr 1, ReportStreamChange, the new header over
+    /// TCP; after the client's StreamSwitch and StartPlaying the second entry's packets follow,
+    /// then the final ReportEndOfStream.
+    @Test func entryWithOtherStreamsIsAStreamChange() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("asfcast-mms-mixed-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        for name in ["audio.wma", "demo.wmv"] {
+            try FileManager.default.copyItem(atPath: TestServer.media + "/" + name, toPath: root.appendingPathComponent(name).path)
+        }
+        try #"<smil><seq><media src="audio.wma" clipEnd="2s"/><media src="demo.wmv" clipEnd="2s"/></seq></smil>"#
+            .write(to: root.appendingPathComponent("mixed.wsx"), atomically: true, encoding: .utf8)
+        let playlist = try TestServer {
+            $0.mediaRoot = root.path
+            $0.fastStartBufferSeconds = 30
+            $0.fastStartMaximumRate = 100
+        }
+        let packets = NIOLockedValueBox<[MMSData]>([])
+        let client = try await MMSClient.connect(host: "127.0.0.1", port: playlist.server.mmsPort, group: group) { packet in
+            packets.withLockedValue { $0.append(packet) }
+        }
+        let (report, first) = try await client.open("mixed.wsx")
+        #expect(report.attributes == ServerMessage.ReportOpenFile.playlist)
+        #expect(try ASFHeader(parsing: first).streams.map(\.streamNumber) == [1])
+        _ = try await client.request(.streamSwitch([StreamSwitchEntry(destination: 1)]))
+        let header = client.expectHeader(playIncarnation: 0xFF)
+        _ = try await client.request(.startPlaying(.init()))
+        #expect(try await client.next().get() == .reportEndOfStream(hr: 1, playIncarnation: 4))
+        guard case let .reportStreamChange(packetSize, headerSize, _) = try await client.next().get() else {
+            Issue.record("no ReportStreamChange")
+            return
+        }
+        let second = try await header.get()
+        #expect(packetSize == 3200 && Int(headerSize) == second.readableBytes)
+        #expect(try ASFHeader(parsing: second).streams.map(\.streamNumber) == [1, 2])
+        let firstEntry = packets.withLockedValue { $0 }
+        _ = try await client.request(.streamSwitch([StreamSwitchEntry(destination: 1), StreamSwitchEntry(destination: 2)]))
+        #expect(try await client.request(.startPlaying(.init(playIncarnation: 5))) == .reportStartedPlaying(hr: 0, playIncarnation: 5, openFileID: 1))
+        #expect(try await client.next().get() == .reportEndOfStream(hr: 0, playIncarnation: 5))
+        let secondEntry = packets.withLockedValue { Array($0.dropFirst(firstEntry.count)) }
+        var streams: [Set<UInt8>] = [[], []]
+        for (i, entry) in [firstEntry, secondEntry].enumerated() {
+            for packet in entry { streams[i].formUnion(try DataPacket(parsing: packet.payload).streamNumbers) }
+        }
+        #expect(streams == [[1], [1, 2]])
+        #expect(secondEntry.allSatisfy { $0.playIncarnation == 5 })
+        await client.close()
+    }
+
+    /// 3.2.6: a connection that is not playing gets a Ping at half the idle timeout and, left
+    /// unanswered, is closed at the timeout.
+    @Test func silentConnectionsArePingedThenClosed() async throws {
+        let impatient = try TestServer { $0.mmsIdleTimeoutSeconds = 2 }
+        let client = try await MMSClient.connect(host: "127.0.0.1", port: impatient.server.mmsPort, group: group, answerPings: false)
+        _ = try await client.request(.connect(playIncarnation: 0, subscriberName: "NSPlayer/7.0"))
+        #expect(try await client.next().get() == .ping)
+        try await client.closed.get()
+    }
+
     /// 2.2.5, 3.2.5.13: over UDP, Data packets set aside as lost come back, byte for byte, when
     /// the client names their sequence numbers in a RequestPacketListResend.
     @Test func resendRequestsRecoverDroppedPackets() async throws {

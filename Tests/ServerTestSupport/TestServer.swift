@@ -20,7 +20,7 @@ public final class TestServer {
         config.mediaRoot = Self.media
         configure(&config)
         var logger = Logger(label: "test")
-        logger.logLevel = .critical
+        logger.logLevel = ProcessInfo.processInfo.environment["ASFCAST_TEST_LOG"] == nil ? .critical : .debug
         server = Server(configuration: config, logger: logger, threads: threads)
         try server.start()
     }

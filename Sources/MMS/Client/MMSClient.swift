@@ -20,9 +20,10 @@ public final class MMSClient: @unchecked Sendable {
     }
 
     /// Connects; with `udp` set, Data packets come to a local UDP port instead (`funnelName`).
-    public static func connect(host: String, port: Int, group: EventLoopGroup, udp: Bool = false,
+    /// Without `answerPings`, Pings are reported like any other message and left unanswered.
+    public static func connect(host: String, port: Int, group: EventLoopGroup, udp: Bool = false, answerPings: Bool = true,
                                data: @escaping @Sendable (MMSData) -> Void = { _ in }) async throws -> MMSClient {
-        let inbound = Inbound(data: data)
+        let inbound = Inbound(data: data, answerPings: answerPings)
         let channel = try await ClientBootstrap(group: group).connect(host: host, port: port).get()
         try await channel.pipeline.addHandler(inbound).get()
         var datagrams: Channel?
@@ -60,7 +61,7 @@ public final class MMSClient: @unchecked Sendable {
         return try await next.get()
     }
 
-    /// The server's next report (Pings are answered and not counted).
+    /// The server's next report (Pings, when answered, are not counted).
     public func next() -> EventLoopFuture<ServerMessage> {
         let promise = channel.eventLoop.makePromise(of: ServerMessage.self)
         let inbound = inbound
@@ -75,12 +76,19 @@ public final class MMSClient: @unchecked Sendable {
         guard case .reportConnectedFunnel = try await request(.connectFunnel(funnelName: funnelName)) else { throw Refused(what: "funnel") }
         guard case let .reportOpenFile(report) = try await request(.openFile(playIncarnation: 1, fileName: path, token: ByteBuffer())),
               report.hr == 0 else { throw Refused(what: "OpenFile \(path)") }
-        let header = channel.eventLoop.makePromise(of: ByteBuffer.self)
-        let inbound = inbound
-        channel.eventLoop.execute { inbound.header = (header, ByteBuffer()) }
+        let header = expectHeader(playIncarnation: 2)
         guard case let .reportReadBlock(hr, _) = try await request(.readBlock(openFileID: report.openFileID, playIncarnation: 2)),
               hr == 0 else { throw Refused(what: "ReadBlock") }
-        return (report, try await header.futureResult.get())
+        return (report, try await header.get())
+    }
+
+    /// The next ASF header the server sends in Data packets of `playIncarnation`: the
+    /// ReadBlock's, or 0xFF after a StreamChange over TCP (3.2.4.2). Call before it can arrive.
+    public func expectHeader(playIncarnation: UInt8) -> EventLoopFuture<ByteBuffer> {
+        let header = channel.eventLoop.makePromise(of: ByteBuffer.self)
+        let inbound = inbound
+        channel.eventLoop.execute { inbound.header = (header, playIncarnation, ByteBuffer()) }
+        return header.futureResult
     }
 
     /// Asks for Data packets again by sequence number (2.2.5), from the UDP port.
@@ -112,11 +120,13 @@ public final class MMSClient: @unchecked Sendable {
         private let parser = MMSMessageParser(maximumLength: 1 << 16)
         private var reports: [ServerMessage] = []
         private var waiting: [EventLoopPromise<ServerMessage>] = []
-        var header: (promise: EventLoopPromise<ByteBuffer>, bytes: ByteBuffer)?
+        var header: (promise: EventLoopPromise<ByteBuffer>, playIncarnation: UInt8, bytes: ByteBuffer)?
         private let data: @Sendable (MMSData) -> Void
+        private let answerPings: Bool
 
-        init(data: @escaping @Sendable (MMSData) -> Void) {
+        init(data: @escaping @Sendable (MMSData) -> Void, answerPings: Bool) {
             self.data = data
+            self.answerPings = answerPings
         }
 
         func wait(_ promise: EventLoopPromise<ServerMessage>) {
@@ -131,7 +141,7 @@ public final class MMSClient: @unchecked Sendable {
                     if pending.getInteger(at: pending.readerIndex + 4, endianness: .little, as: UInt32.self) == MMSMessage.sessionID {
                         guard let message = try parser.parse(&pending) else { break }
                         let report = try ServerMessage(message)
-                        if case .ping = report {
+                        if case .ping = report, answerPings {
                             context.writeAndFlush(wrapOutboundOut(ClientMessage.pong.message.bytes()), promise: nil)
                         } else if waiting.isEmpty {
                             reports.append(report)
@@ -151,14 +161,14 @@ public final class MMSClient: @unchecked Sendable {
 
         /// Header pieces complete `header`; the rest goes to `data`.
         func deliver(_ packet: MMSData) {
-            if var (promise, bytes) = header, packet.flags & MMSData.headerPiece != 0 {
+            if var (promise, incarnation, bytes) = header, packet.playIncarnation == incarnation {
                 var payload = packet.payload
                 bytes.writeBuffer(&payload)
                 if packet.flags == MMSData.lastHeaderPiece {
                     header = nil
                     promise.succeed(bytes)
                 } else {
-                    header = (promise, bytes)
+                    header = (promise, incarnation, bytes)
                 }
             } else {
                 data(packet)

@@ -29,6 +29,15 @@ extension MMSServerHandler: PacedSession, BroadcastSubscriber, ResendTarget {
             try? context.channel.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark,
                                                          value: server.delivery.writeBufferMarks(bitsPerSecond: content.header.fileProperties.maximumBitrate))
         }
+        if let (session, read) = held {
+            // The StartPlaying after a StreamChange goes on with the new entry (3.1.4.4).
+            held = nil
+            playback = session
+            send(.reportStartedPlaying(hr: 0, playIncarnation: request.playIncarnation, openFileID: Self.openFileID))
+            writeData(read)
+            scheduler.schedule(self, at: now)
+            return
+        }
         switch content {
         case let .onDemand(onDemand, _):
             if playback == nil {
@@ -117,6 +126,28 @@ extension MMSServerHandler: PacedSession, BroadcastSubscriber, ResendTarget {
         }
     }
 
+    /// The next playlist entry has other streams (3.2.4.1, 3.2.4.2): ReportEndOfStream with hr 1,
+    /// ReportStreamChange, then over TCP the new header at once (incarnation 0xFF); over UDP the
+    /// client asks for it with ReadBlock. The client selects the entry's streams and sends
+    /// StartPlaying, which resumes `playback`. libmms follows this; ffmpeg and VLC do not
+    /// (CLIENTS.md 2.3) and end there.
+    func changeStream(to next: ASFFile, playback: PlaySession, read: [StreamPacket]) {
+        stopSending()
+        let header = next.header
+        entry = (header, header.streamingHeader(dataObject: next.dataObject))
+        held = (playback, read)
+        selection = nil
+        send(.reportEndOfStream(hr: 1, playIncarnation: UInt32(playIncarnation)))
+        send(.reportStreamChange(packetSize: header.fileProperties.maximumPacketSize, headerSize: UInt32(entry!.streamingHeader.readableBytes),
+                                 bitRate: header.fileProperties.maximumBitrate))
+        if udpTarget == nil {
+            sendHeader(playIncarnation: 0xFF)
+        } else {
+            _ = machine.endOfStream()
+        }
+        logger.info("playlist entry \(next.path) with streams \(header.streams.map(\.streamNumber)): stream change")
+    }
+
     private func reportEndOfStream() {
         guard machine.endOfStream() else { return }
         admission?.release()
@@ -133,12 +164,13 @@ extension MMSServerHandler: PacedSession, BroadcastSubscriber, ResendTarget {
         }
         due.removeAll(keepingCapacity: true)
         var nextEntry: ASFFile?
+        var ofNextEntry: [StreamPacket] = []
         let step: PlaySession.Step
         do {
             step = try session.sendDue(now: now) { output in
                 switch output {
                 case let .packet(packet) where nextEntry == nil: due.append(packet)
-                case .packet: break
+                case let .packet(packet): ofNextEntry.append(packet)
                 case let .header(file): nextEntry = nextEntry ?? file
                 }
             }
@@ -150,10 +182,7 @@ extension MMSServerHandler: PacedSession, BroadcastSubscriber, ResendTarget {
         playback = session
         writeData(due)
         if let nextEntry {
-            // An entry with other streams needs StreamChange (2.2.4.12), which ffmpeg reads
-            // wrongly and VLC does not support (CLIENTS.md 2.3): the stream ends before it.
-            logger.notice("next playlist entry \(nextEntry.path) has other streams: the MMS stream ends here")
-            endOfStream()
+            changeStream(to: nextEntry, playback: session, read: ofNextEntry)
             return nil
         }
         switch step {

@@ -24,6 +24,8 @@ public final class MMSServerHandler: ChannelInboundHandler {
     /// TcpMessageHeader `seq` of the next message sent (2.2.3).
     private var messageSequence: UInt16 = 0
     private var lastMessage = NIODeadline.now()
+    /// Whether a Ping went out since the client's last message.
+    private var pinged = false
     private var keepAlive: Scheduled<Void>?
 
     /// nCubs of ReportFunnelInfo: names this client in resend requests (2.2.4.6).
@@ -38,6 +40,14 @@ public final class MMSServerHandler: ChannelInboundHandler {
 
     // The content (OpenFile) and its playing (+Play).
     var content: Content?
+    /// The header and streaming header of a playlist entry with other streams than the first
+    /// (StreamChange, 3.2.4.2).
+    var entry: (header: ASFHeader, streamingHeader: ByteBuffer)?
+    /// The playback held from a StreamChange until the client's StartPlaying, with the packets
+    /// it read past the new entry's header.
+    var held: (playback: PlaySession, read: [StreamPacket])?
+    var currentHeader: ASFHeader? { entry?.header ?? content?.header }
+    var currentStreamingHeader: ByteBuffer? { entry?.streamingHeader ?? content?.streamingHeader }
     var path = ""
     public var selection: Set<UInt8>?
     var playback: PlaySession?
@@ -69,20 +79,24 @@ public final class MMSServerHandler: ChannelInboundHandler {
         scheduleKeepAlive()
     }
 
-    /// KeepAlive and Idle-Timeout (3.2.6): a Ping at half the timeout, the connection closed at
-    /// the timeout; a streaming session lives as long as its connection.
-    private func scheduleKeepAlive() {
+    /// KeepAlive and Idle-Timeout (3.2.6): half the timeout after the client's last message a
+    /// Ping, and at the timeout, still without a message, the end of the connection; a
+    /// streaming session lives as long as its connection.
+    private func scheduleKeepAlive(in delay: TimeAmount? = nil) {
         guard let context else { return }
         let half = TimeAmount.nanoseconds(server.idleTimeout.nanoseconds / 2)
-        keepAlive = context.eventLoop.assumeIsolated().scheduleTask(in: half) { [self] in
+        keepAlive = context.eventLoop.assumeIsolated().scheduleTask(in: delay ?? half) { [self] in
             guard let context = self.context else { return }
             let idle = context.eventLoop.now - lastMessage
-            if machine.state != .streaming, idle >= server.idleTimeout {
+            if machine.state == .streaming || idle < half { return scheduleKeepAlive(in: max(.milliseconds(1), half - idle)) }
+            if !pinged {
+                pinged = true
+                send(.ping)
+            } else if idle >= server.idleTimeout {
                 logger.notice("no message for \(idle.nanoseconds / 1_000_000_000) s: connection closed")
                 return context.close(promise: nil)
             }
-            if machine.state != .streaming, idle >= half { send(.ping) }
-            scheduleKeepAlive()
+            scheduleKeepAlive(in: max(.milliseconds(1), server.idleTimeout - idle))
         }
     }
 
@@ -103,6 +117,7 @@ public final class MMSServerHandler: ChannelInboundHandler {
         do {
             while !busy, machine.state != .closed, let message = try parser.parse(&pending) {
                 lastMessage = context.eventLoop.now
+                pinged = false
                 handle(message)
             }
             pending.discardReadBytes()
@@ -157,7 +172,7 @@ public final class MMSServerHandler: ChannelInboundHandler {
         case let .openFile(incarnation, name, _):
             openFile(name, playIncarnation: incarnation)
         case let .readBlock(_, incarnation):
-            sendHeader(playIncarnation: incarnation)
+            readBlock(playIncarnation: incarnation)
         case let .streamSwitch(entries):
             switchStreams(entries)
         case let .startPlaying(request):
@@ -223,6 +238,8 @@ public final class MMSServerHandler: ChannelInboundHandler {
             switch result {
             case let .success(found):
                 content = found
+                entry = nil
+                held = nil
                 selection = nil
                 machine.fileOpened()
                 send(.reportOpenFile(Self.report(found, playIncarnation: playIncarnation)))
@@ -252,15 +269,19 @@ public final class MMSServerHandler: ChannelInboundHandler {
         return report
     }
 
-    /// ReadBlock (3.2.5.8): ReportReadBlock, then the header in Data packets of at most a
-    /// packet's size, all but the last flagged 0x04 (ffmpeg needs it: CLIENTS.md 2.3).
-    private func sendHeader(playIncarnation: UInt32) {
-        guard let context, let content else { return }
+    /// ReadBlock (3.2.5.8): ReportReadBlock, then the header.
+    private func readBlock(playIncarnation: UInt32) {
         send(.reportReadBlock(hr: 0, playIncarnation: playIncarnation))
-        let header = content.streamingHeader
-        var b = context.channel.allocator.buffer(capacity: header.readableBytes + 64)
-        MMSData.headerPackets(header, playIncarnation: UInt8(truncatingIfNeeded: playIncarnation),
-                              pieceSize: Int(max(512, content.header.fileProperties.maximumPacketSize)), to: &b)
+        sendHeader(playIncarnation: UInt8(truncatingIfNeeded: playIncarnation))
+    }
+
+    /// The current entry's header in Data packets of at most a packet's size, all but the last
+    /// flagged 0x04 (3.2.5.8.1; ffmpeg needs the flag: CLIENTS.md 2.3).
+    func sendHeader(playIncarnation: UInt8) {
+        guard let context, let header = currentHeader, let streamingHeader = currentStreamingHeader else { return }
+        var b = context.channel.allocator.buffer(capacity: streamingHeader.readableBytes + 64)
+        MMSData.headerPackets(streamingHeader, playIncarnation: playIncarnation,
+                              pieceSize: Int(max(512, header.fileProperties.maximumPacketSize)), to: &b)
         if let udpTarget, let udp = server.udp {
             var datagrams: [ByteBuffer] = []
             while let piece = try? MMSData.parse(&b) {
@@ -280,8 +301,8 @@ public final class MMSServerHandler: ChannelInboundHandler {
     /// StreamSwitch (3.2.5.10): the destinations not thinned to nothing; a stream added while
     /// streaming starts at its next key frame.
     private func switchStreams(_ entries: [StreamSwitchEntry]) {
-        guard let content else { return }
-        let available = Set(content.header.streams.map(\.streamNumber))
+        guard let header = currentHeader else { return }
+        let available = Set(header.streams.map(\.streamNumber))
         let chosen = StreamSwitchEntry.selection(entries).intersection(available)
         guard !chosen.isEmpty else {
             logger.notice("StreamSwitch selects none of \(available.sorted()): refused")
