@@ -119,7 +119,7 @@ let package = Package(
         .testTarget(
             name: "WMSPTests",
             dependencies: [
-                "ASF", "WMSP", "AsfcastServer", "ServerTestSupport",
+                "ASF", "WMSP", "AsfcastServer", "ServerTestSupport", "Streaming",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -130,7 +130,7 @@ let package = Package(
         .testTarget(
             name: "RTSPTests",
             dependencies: [
-                "ASF", "RTSP", "AsfcastServer", "ServerTestSupport",
+                "ASF", "RTSP", "AsfcastServer", "ServerTestSupport", "Streaming",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -138,7 +138,7 @@ let package = Package(
         .testTarget(
             name: "MMSTests",
             dependencies: [
-                "ASF", "MMS", "AsfcastServer", "ServerTestSupport",
+                "ASF", "MMS", "AsfcastServer", "ServerTestSupport", "Streaming",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

@@ -130,10 +130,10 @@ public final class Server: @unchecked Sendable {
         for point in configuration.points {
             switch point.source {
             case let .directory(directory):
-                result.append(PublishingPoint(name: point.name, path: point.path, kind: .onDemand(directory: directory)))
+                result.append(PublishingPoint(name: point.name, path: point.path, kind: .onDemand(directory: directory), users: point.users))
             case let .file(file):
                 let path = file.hasPrefix("/") ? file : configuration.mediaRoot + "/" + file
-                result.append(PublishingPoint(name: point.name, path: point.path, kind: .onDemandFile(path: path)))
+                result.append(PublishingPoint(name: point.name, path: point.path, kind: .onDemandFile(path: path), users: point.users))
             case let .broadcast(files, startImmediately):
                 let entries: [SplicedSource.Entry]
                 do {
@@ -152,7 +152,7 @@ public final class Server: @unchecked Sendable {
                 // Every loop keeps the recent packets, so that a late joiner on any loop starts at once.
                 for loop in group.makeIterator() { _ = live.relay(on: loop) }
                 if startImmediately { live.start() }
-                result.append(PublishingPoint(name: point.name, path: point.path, kind: .broadcast(live)))
+                result.append(PublishingPoint(name: point.name, path: point.path, kind: .broadcast(live), users: point.users))
             }
         }
         return result

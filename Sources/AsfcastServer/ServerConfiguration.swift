@@ -49,10 +49,14 @@ public struct ServerConfiguration: Sendable, Equatable {
         public var source: Source
         public var maximumPlayers: Int?
         public var maximumBandwidthKbps: Int?
+        /// User names and passwords that may play it; empty: anyone.
+        public var users: [String: String]
 
-        public init(name: String, path: String, source: Source, maximumPlayers: Int? = nil, maximumBandwidthKbps: Int? = nil) {
+        public init(name: String, path: String, source: Source, maximumPlayers: Int? = nil, maximumBandwidthKbps: Int? = nil,
+                    users: [String: String] = [:]) {
             self.name = name
             self.path = path
+            self.users = users
             self.source = source
             self.maximumPlayers = maximumPlayers
             self.maximumBandwidthKbps = maximumBandwidthKbps
@@ -159,7 +163,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     private static func point(_ node: Node, file: String) throws -> Point {
         guard let mapping = node.mapping else { throw Failure(description: "\(file):\(line(node)): a point must be a mapping") }
         var name: String?, path: String?, directory: String?, single: String?, broadcast: [String]?, start = "immediately"
-        var players: Int?, kbps: Int?
+        var players: Int?, kbps: Int?, users: [String: String] = [:]
         for (keyNode, value) in mapping {
             let key = keyNode.string ?? ""
             func text() throws -> String {
@@ -189,6 +193,14 @@ public struct ServerConfiguration: Sendable, Equatable {
             case "max_bandwidth_kbps":
                 guard let v = value.int, v >= 0 else { throw Failure(description: "\(file):\(line(value)): 'max_bandwidth_kbps' must be kbit/s (0: no limit)") }
                 kbps = v == 0 ? nil : v
+            case "users":
+                guard let entries = value.mapping else { throw Failure(description: "\(file):\(line(value)): 'users' maps user names to passwords") }
+                for (user, password) in entries {
+                    guard let u = user.string, !u.isEmpty, !u.contains(":"), let p = password.string else {
+                        throw Failure(description: "\(file):\(line(user)): a user name (without ':') and a password")
+                    }
+                    users[u] = p
+                }
             case "start":
                 start = try text()
                 guard ["immediately", "first_client"].contains(start) else {
@@ -206,7 +218,8 @@ public struct ServerConfiguration: Sendable, Equatable {
         case let (nil, nil, files?) where !files.isEmpty: source = .broadcast(files, startImmediately: start == "immediately")
         default: throw Failure(description: "\(file):\(line(node)): a point needs one of 'directory', 'file' or 'broadcast'")
         }
-        return Point(name: name ?? String(path.dropFirst()), path: path, source: source, maximumPlayers: players, maximumBandwidthKbps: kbps)
+        return Point(name: name ?? String(path.dropFirst()), path: path, source: source, maximumPlayers: players, maximumBandwidthKbps: kbps,
+                     users: users)
     }
 
     private static func line(_ node: Node) -> Int { node.mark?.line ?? 0 }

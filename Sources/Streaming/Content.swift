@@ -34,13 +34,22 @@ public enum Content {
     public struct NotFound: Error, CustomStringConvertible {
         public var description: String
     }
+
+    /// The point needs credentials that were not given, or not right.
+    public struct Unauthorized: Error, CustomStringConvertible {
+        public var description: String
+    }
 }
 
 extension DeliveryContext {
     /// The content at a URL path: a broadcast point (started if it waits for a first client), or
     /// on-demand content, remuxed off the loop first when it is not ASF. Fails with
+    /// `Content.Unauthorized` when the point's users do not include `credentials`, or with
     /// `Content.NotFound`.
-    public func content(at path: String, on loop: EventLoop, logger: Logger) -> EventLoopFuture<Content> {
+    public func content(at path: String, credentials: Credentials?, on loop: EventLoop, logger: Logger) -> EventLoopFuture<Content> {
+        guard points.allows(path, credentials) else {
+            return loop.makeFailedFuture(Content.Unauthorized(description: credentials.map { "user \($0.user) refused" } ?? "no credentials"))
+        }
         switch points.lookup(path.isEmpty ? "/" : path) {
         case let .notFound(reason):
             return loop.makeFailedFuture(Content.NotFound(description: reason))

@@ -29,11 +29,14 @@ public struct PublishingPoint: Sendable, Equatable {
     /// URL path prefix, "/" for the default point.
     public var path: String
     public var kind: Kind
+    /// User names and their passwords; empty: anyone may play.
+    public var users: [String: String]
 
-    public init(name: String, path: String, kind: Kind) {
+    public init(name: String, path: String, kind: Kind, users: [String: String] = [:]) {
         self.name = name
         self.path = path.hasSuffix("/") ? path : path + "/"
         self.kind = kind
+        self.users = users
     }
 }
 
@@ -72,30 +75,53 @@ public struct PublishingPoints: Sendable {
     }
 
     public func lookup(_ requestPath: String) -> ContentLookup {
+        let (point, normalized): (PublishingPoint, String)
+        switch match(requestPath) {
+        case let .success(found): (point, normalized) = found
+        case let .failure(notFound): return .notFound(reason: notFound.reason)
+        }
+        switch point.kind {
+        case let .broadcast(live):
+            guard normalized + "/" == point.path else { return .notFound(reason: "nothing below a broadcast point") }
+            return .broadcast(live)
+        case let .onDemandFile(path):
+            guard normalized + "/" == point.path else { return .notFound(reason: "nothing below a file's point") }
+            guard let real = realpathString(path) else { return .notFound(reason: "the point's file is missing") }
+            return .file(point: point.name, path: real)
+        case let .onDemand(directory):
+            let relative = String(normalized.dropFirst(point.path.count - 1)).drop { $0 == "/" }
+            guard !relative.isEmpty else { return .notFound(reason: "no file named") }
+            return Self.resolve(directory: directory, relative: String(relative), point: point.name)
+        }
+    }
+
+    /// Whether `credentials` may play `requestPath`: a point without users is open to anyone,
+    /// one with users needs one of them (RFC 2617 basic credentials). A path no point serves is
+    /// allowed here and not found later.
+    public func allows(_ requestPath: String, _ credentials: Credentials?) -> Bool {
+        guard case let .success((point, _)) = match(requestPath), !point.users.isEmpty else { return true }
+        guard let credentials, let password = point.users[credentials.user] else { return false }
+        return password == credentials.password
+    }
+
+    private struct NoMatch: Error {
+        var reason: String
+    }
+
+    /// The point serving `requestPath`, longest path first, and the path normalized.
+    private func match(_ requestPath: String) -> Result<(PublishingPoint, String), NoMatch> {
         let pathOnly = requestPath.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-        guard let decoded = pathOnly.removingPercentEncoding else { return .notFound(reason: "bad percent-encoding") }
+        guard let decoded = pathOnly.removingPercentEncoding else { return .failure(NoMatch(reason: "bad percent-encoding")) }
         guard decoded.hasPrefix("/"), !decoded.contains("\0"), !decoded.contains("\\") else {
-            return .notFound(reason: "not an absolute URL path")
+            return .failure(NoMatch(reason: "not an absolute URL path"))
         }
         let components = decoded.split(separator: "/")
-        guard !components.contains(where: { $0 == ".." || $0 == "." }) else { return .notFound(reason: "dot segment") }
+        guard !components.contains(where: { $0 == ".." || $0 == "." }) else { return .failure(NoMatch(reason: "dot segment")) }
         let normalized = "/" + components.joined(separator: "/")
-        for point in points where (normalized + "/").hasPrefix(point.path) {
-            switch point.kind {
-            case let .broadcast(live):
-                guard normalized + "/" == point.path else { return .notFound(reason: "nothing below a broadcast point") }
-                return .broadcast(live)
-            case let .onDemandFile(path):
-                guard normalized + "/" == point.path else { return .notFound(reason: "nothing below a file's point") }
-                guard let real = realpathString(path) else { return .notFound(reason: "the point's file is missing") }
-                return .file(point: point.name, path: real)
-            case let .onDemand(directory):
-                let relative = String(normalized.dropFirst(point.path.count - 1)).drop { $0 == "/" }
-                guard !relative.isEmpty else { return .notFound(reason: "no file named") }
-                return Self.resolve(directory: directory, relative: String(relative), point: point.name)
-            }
+        guard let point = points.first(where: { (normalized + "/").hasPrefix($0.path) }) else {
+            return .failure(NoMatch(reason: "no publishing point"))
         }
-        return .notFound(reason: "no publishing point")
+        return .success((point, normalized))
     }
 
     /// The file's real path, if it is a regular file inside `directory` once links are resolved.

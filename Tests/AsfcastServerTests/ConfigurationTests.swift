@@ -25,18 +25,22 @@ struct ConfigurationTests {
             broadcast: [a.wmv, b.wmv]
             start: first_client
             max_players: 5
+            users:
+              alice: secret
         """
         let c = try ServerConfiguration.parse(yaml, file: "p.yaml")
         #expect(c.maximumPlayers == 100)
         #expect(c.points == [
             .init(name: "clips", path: "/clips", source: .directory("/srv/clips"), maximumBandwidthKbps: 2000),
-            .init(name: "tv", path: "/tv", source: .broadcast(["a.wmv", "b.wmv"], startImmediately: false), maximumPlayers: 5),
+            .init(name: "tv", path: "/tv", source: .broadcast(["a.wmv", "b.wmv"], startImmediately: false), maximumPlayers: 5,
+                  users: ["alice": "secret"]),
         ])
         let noSource = #expect(throws: ServerConfiguration.Failure.self) { try ServerConfiguration.parse("points:\n  - path: /x\n", file: "p.yaml") }
         #expect(noSource?.description == "p.yaml:2: a point needs one of 'directory', 'file' or 'broadcast'")
         let single = try ServerConfiguration.parse("points:\n  - path: /show\n    file: playlist.wsx\n", file: "p.yaml")
         #expect(single.points == [.init(name: "show", path: "/show", source: .file("playlist.wsx"))])
         #expect(throws: ServerConfiguration.Failure.self) { try ServerConfiguration.parse("points:\n  - path: x\n    directory: d\n", file: "p.yaml") }
+        #expect(throws: ServerConfiguration.Failure.self) { try ServerConfiguration.parse("points:\n  - path: /x\n    directory: d\n    users: [a]\n", file: "p.yaml") }
     }
 
     @Test func emptyFileMeansDefaults() throws {

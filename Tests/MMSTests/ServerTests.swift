@@ -5,6 +5,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ServerTestSupport
+import Streaming
 import Testing
 @testable import MMS
 
@@ -20,6 +21,7 @@ final class ServerTests {
         running = try TestServer {
             $0.fastStartBufferSeconds = 30
             $0.fastStartMaximumRate = 100
+            $0.addPrivatePoint()
         }
     }
 
@@ -29,6 +31,23 @@ final class ServerTests {
 
     private func connect(udp: Bool = false, data: @escaping @Sendable (MMSData) -> Void = { _ in }) async throws -> MMSClient {
         try await MMSClient.connect(host: "127.0.0.1", port: running.server.mmsPort, group: group, udp: udp, data: data)
+    }
+
+    /// 2.2.4.21, 3.2.5.6: a point with users refuses an OpenFile without a user's basic
+    /// credentials in tokenData with hr "access denied", and opens it with them.
+    @Test func privatePointsNeedCredentials() async throws {
+        let client = try await connect()
+        _ = try await client.request(.connect(playIncarnation: 0, subscriberName: "NSPlayer/7.0"))
+        _ = try await client.request(.connectFunnel(funnelName: client.funnelName))
+        func open(_ token: String) async throws -> UInt32? {
+            guard case let .reportOpenFile(report) = try await client.request(.openFile(playIncarnation: 1, fileName: "private/demo.wmv",
+                                                                                        token: ByteBuffer(string: token))) else { return nil }
+            return report.hr
+        }
+        #expect(try await open("") == ServerMessage.HResult.accessDenied)
+        #expect(try await open(String(Credentials(user: "alice", password: "guess").basic.dropFirst(6)) + "\0") == ServerMessage.HResult.accessDenied)
+        #expect(try await open(String(Credentials(user: "alice", password: "secret").basic.dropFirst(6)) + "\0") == 0)
+        await client.close()
     }
 
     /// MS-MMSP 3.2.5.6 to 3.2.5.11.1: ReportOpenFile describes the file, the header arrives

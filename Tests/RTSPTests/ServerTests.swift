@@ -5,6 +5,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ServerTestSupport
+import Streaming
 import Testing
 @testable import RTSP
 
@@ -17,7 +18,7 @@ final class ServerTests {
     var base: String { "rtsp://127.0.0.1:\(running.server.rtspPort)" }
 
     init() throws {
-        running = try TestServer()
+        running = try TestServer { $0.addPrivatePoint() }
     }
 
     deinit {
@@ -56,6 +57,20 @@ final class ServerTests {
         let other = try await connect()
         #expect(try await other.request("OPTIONS", "\(base)/demo.wmv").status == 200)
         await other.close()
+    }
+
+    /// A point with users: DESCRIBE and SETUP get 401 with a Basic challenge (RFC 2326
+    /// 11.4.1) until the request carries a user's credentials.
+    @Test func privatePointsNeedCredentials() async throws {
+        let client = try await connect()
+        let refused = try await client.request("DESCRIBE", "\(base)/private/demo.wmv")
+        #expect(refused.status == 401 && refused["WWW-Authenticate"] == #"Basic realm="asfcast""#)
+        #expect(try await client.request("SETUP", "\(base)/private/demo.wmv/stream=1", [("Transport", "RTP/AVP/TCP;interleaved=0-1")]).status == 401)
+        let wrong = Credentials(user: "mallory", password: "secret").basic
+        #expect(try await client.request("DESCRIBE", "\(base)/private/demo.wmv", [("Authorization", wrong)]).status == 401)
+        let alice = Credentials(user: "alice", password: "secret").basic
+        #expect(try await client.request("DESCRIBE", "\(base)/private/demo.wmv", [("Authorization", alice)]).status == 200)
+        await client.close()
     }
 
     /// MS-RTSP 3.2.5.6: a client that sets up one video stream of a multi-bitrate file (and

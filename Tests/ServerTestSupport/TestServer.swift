@@ -29,3 +29,10 @@ public final class TestServer {
         try? server.shutdown()
     }
 }
+
+extension ServerConfiguration {
+    /// Adds `/private`, serving Media/ to the user alice (password "secret") only.
+    public mutating func addPrivatePoint() {
+        points.append(Point(name: "private", path: "/private", source: .directory(TestServer.media), users: ["alice": "secret"]))
+    }
+}

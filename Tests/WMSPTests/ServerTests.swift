@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOHTTP1
+import Streaming
 import Testing
 @testable import WMSP
 
@@ -18,7 +19,21 @@ final class ServerTests: ServerSuite {
         fixture = try InProcessServer { config in
             config.fastStartBufferSeconds = 60
             config.fastStartMaximumRate = 100
+            config.addPrivatePoint()
         }
+    }
+
+    /// A point with users: 401 with a Basic challenge without credentials or with wrong ones,
+    /// the content with a user's.
+    @Test func privatePointsNeedCredentials() async throws {
+        let pragma = ["no-cache,rate=1.000000,stream-time=0,stream-offset=0:0,request-context=1,max-duration=0"]
+        let anonymous = try await client.describe("/private/demo.wmv")
+        #expect(anonymous.head.status == .unauthorized && anonymous.head.headers["WWW-Authenticate"] == [#"Basic realm="asfcast""#])
+        let wrong = try await client.request("/private/demo.wmv", pragmas: pragma, headers: [("Authorization", Credentials(user: "alice", password: "guess").basic)])
+        #expect(wrong.head.status == .unauthorized)
+        let alice = try await client.request("/private/demo.wmv", pragmas: pragma, headers: [("Authorization", Credentials(user: "alice", password: "secret").basic)])
+        #expect(alice.head.status == .ok && alice.frames.first?.type == Frame.header)
+        #expect(try await client.describe("/demo.wmv").head.status == .ok, "the default point stays open")
     }
 
     @Test func describeSendsTheASFHeaderInOneFrame() async throws {

@@ -169,8 +169,8 @@ public final class MMSServerHandler: ChannelInboundHandler {
             send(.reportFunnelInfo(clientID: clientID))
         case let .connectFunnel(name):
             connectFunnel(name)
-        case let .openFile(incarnation, name, _):
-            openFile(name, playIncarnation: incarnation)
+        case let .openFile(incarnation, name, token):
+            openFile(name, credentials: Credentials(basic: String(buffer: token)), playIncarnation: incarnation)
         case let .readBlock(_, incarnation):
             readBlock(playIncarnation: incarnation)
         case let .streamSwitch(entries):
@@ -225,17 +225,21 @@ public final class MMSServerHandler: ChannelInboundHandler {
     }
 
     /// OpenFile (3.2.5.6): the path relative to the server root; unknown content gets hr
-    /// "file not found".
-    private func openFile(_ name: String, playIncarnation: UInt32) {
+    /// "file not found", a point whose users the tokenData's basic credentials are not,
+    /// "access denied".
+    private func openFile(_ name: String, credentials: Credentials?, playIncarnation: UInt32) {
         guard let context else { return }
         let bare = String(name.prefix { $0 != "?" })
         path = "/" + (bare.removingPercentEncoding ?? bare).drop { $0 == "/" }
         stopSending()
         let promise = context.eventLoop.makePromise(of: Void.self)
         suspendMessages(until: promise.futureResult)
-        server.delivery.content(at: path, on: context.eventLoop, logger: logger).assumeIsolated().whenComplete { [self] result in
+        server.delivery.content(at: path, credentials: credentials, on: context.eventLoop, logger: logger).assumeIsolated().whenComplete { [self] result in
             defer { promise.succeed() }
             switch result {
+            case let .failure(error as Content.Unauthorized):
+                logger.notice("open \(path): \(error)")
+                send(.reportOpenFile(.init(hr: ServerMessage.HResult.accessDenied, playIncarnation: playIncarnation)))
             case let .success(found):
                 content = found
                 entry = nil

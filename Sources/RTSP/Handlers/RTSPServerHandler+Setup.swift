@@ -35,7 +35,8 @@ extension RTSPServerHandler {
 
     /// Opens the content `url` names, then runs `then` (with nil when there is none, after
     /// logging why). Other formats are remuxed off the loop first; requests wait meanwhile.
-    func withContent(_ url: String, then: @escaping (Content?) -> Void) {
+    /// A point with users answers 401 for `request` without one of them (RFC 2326 11.4.1).
+    func withContent(_ url: String, for request: RTSPRequest, reply: Reply, then: @escaping (Content?) -> Void) {
         guard let context else { return }
         if let content { return then(content) }
         contentURL = url
@@ -45,9 +46,14 @@ extension RTSPServerHandler {
         }
         let promise = context.eventLoop.makePromise(of: Void.self)
         suspendRequests(until: promise.futureResult)
-        server.delivery.content(at: path, on: context.eventLoop, logger: logger).assumeIsolated().whenComplete { [self] result in
+        let credentials = request["Authorization"].flatMap(Credentials.init(basic:))
+        server.delivery.content(at: path, credentials: credentials, on: context.eventLoop, logger: logger).assumeIsolated().whenComplete { [self] result in
             defer { promise.succeed() }
             switch result {
+            case let .failure(error as Content.Unauthorized):
+                logger.notice("401: \(error)")
+                contentURL = ""
+                return reply(401, [("WWW-Authenticate", #"Basic realm="asfcast""#)])
             case let .success(found):
                 content = found
             case let .failure(error):
@@ -59,7 +65,7 @@ extension RTSPServerHandler {
 
     func describe(_ request: RTSPRequest, reply: Reply) {
         let url = Self.split(request.uri).content
-        withContent(url) { [self] content in
+        withContent(url, for: request, reply: reply) { [self] content in
             guard let content else { return reply(404) }
             let sdp = SessionDescription.make(header: content.header, streamingHeader: content.streamingHeader,
                                               title: (url as NSString).lastPathComponent)
@@ -82,7 +88,7 @@ extension RTSPServerHandler {
             logger.notice("459: SETUP of \(request.uri), which names no stream")
             return reply(459)
         }
-        withContent(url) { [self] content in
+        withContent(url, for: request, reply: reply) { [self] content in
             guard content != nil else { return reply(404) }
             guard let transport = RTSPTransport.firstSupported(in: request["Transport"] ?? ""),
                   transport.lower == (streams.first ?? retransmission)?.transport.lower ?? transport.lower,

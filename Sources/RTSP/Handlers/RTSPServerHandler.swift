@@ -227,6 +227,7 @@ public final class RTSPServerHandler: ChannelInboundHandler {
         switch status {
         case 200: "OK"
         case 400: "Bad Request"
+        case 401: "Unauthorized"
         case 404: "Not Found"
         case 413: "Request Entity Too Large"
         case 415: "Unsupported Media Type"

@@ -158,6 +158,10 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
         userAgent = request.userAgent
         let path: String
         let pointName: String
+        guard server.points.allows(request.path, request.credentials) else {
+            logger.notice("401: \(request.credentials.map { "user \($0.user) refused" } ?? "no credentials")")
+            return sendError(.unauthorized, "credentials required", context: context, headers: [("WWW-Authenticate", #"Basic realm="asfcast""#)])
+        }
         switch server.points.lookup(request.path) {
         case let .notFound(reason):
             logger.notice("404: \(reason)")
@@ -249,10 +253,10 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: pipelined ? .http1_1 : .http1_0, status: status, headers: headers))), promise: nil)
     }
 
-    func sendError(_ status: HTTPResponseStatus, _ reason: String, context: ChannelHandlerContext) {
+    func sendError(_ status: HTTPResponseStatus, _ reason: String, context: ChannelHandlerContext, headers extra: [(String, String)] = []) {
         var body = context.channel.allocator.buffer(capacity: reason.utf8.count + 1)
         body.writeString(reason + "\n")
-        var headers = HTTPHeaders()
+        var headers = HTTPHeaders(extra)
         headers.add(name: "Content-Type", value: "text/plain")
         headers.add(name: "Content-Length", value: "\(body.readableBytes)")
         headers.add(name: "Connection", value: "close")

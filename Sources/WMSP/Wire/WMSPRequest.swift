@@ -35,6 +35,8 @@ public struct WMSPRequest: Sendable, Equatable {
     public var pragma: Pragma
     public var range: String?
     public var contentType: String?
+    /// Basic credentials from `Authorization` (RFC 2617).
+    public var credentials: Credentials?
 
     public init(head: HTTPRequestHead) {
         method = head.method
@@ -43,6 +45,7 @@ public struct WMSPRequest: Sendable, Equatable {
         pragma = Pragma(headerValues: head.headers["Pragma"])
         range = head.headers["Range"].first
         contentType = head.headers["Content-Type"].first
+        credentials = head.headers["Authorization"].first.flatMap(Credentials.init(basic:))
         // MS-WMSP 2.2.1.8: Windows Media players say NSPlayer, servers NSServer.
         let speaksWMSP = head.headers["User-Agent"].contains { $0.hasPrefix("NSPlayer/") || $0.hasPrefix("NSServer/") }
         let p = pragma
