@@ -134,6 +134,8 @@ public final class Server: @unchecked Sendable {
             case let .file(file):
                 let path = file.hasPrefix("/") ? file : configuration.mediaRoot + "/" + file
                 result.append(PublishingPoint(name: point.name, path: point.path, kind: .onDemandFile(path: path), users: point.users))
+            case let .redirect(target):
+                result.append(PublishingPoint(name: point.name, path: point.path, kind: .redirect(target)))
             case let .broadcast(files, startImmediately):
                 let entries: [SplicedSource.Entry]
                 do {

@@ -42,6 +42,8 @@ public struct ServerConfiguration: Sendable, Equatable {
             case file(String)
             /// Broadcast: these files (relative to the media root), one after another, in a loop.
             case broadcast([String], startImmediately: Bool)
+            /// Elsewhere: a URL, or `//host[:port]` for the same path on another server.
+            case redirect(String)
         }
 
         public var name: String
@@ -162,7 +164,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// or `broadcast` (a file, playlist or list of them) with `start: immediately | first_client`.
     private static func point(_ node: Node, file: String) throws -> Point {
         guard let mapping = node.mapping else { throw Failure(description: "\(file):\(line(node)): a point must be a mapping") }
-        var name: String?, path: String?, directory: String?, single: String?, broadcast: [String]?, start = "immediately"
+        var name: String?, path: String?, directory: String?, single: String?, broadcast: [String]?, redirect: String?, start = "immediately"
         var players: Int?, kbps: Int?, users: [String: String] = [:]
         for (keyNode, value) in mapping {
             let key = keyNode.string ?? ""
@@ -178,6 +180,7 @@ public struct ServerConfiguration: Sendable, Equatable {
                 path = p
             case "directory": directory = try text()
             case "file": single = try text()
+            case "redirect": redirect = try text()
             case "broadcast":
                 if let list = value.sequence {
                     broadcast = try list.map { item in
@@ -212,11 +215,12 @@ public struct ServerConfiguration: Sendable, Equatable {
         }
         guard let path else { throw Failure(description: "\(file):\(line(node)): a point needs a 'path'") }
         let source: Point.Source
-        switch (directory, single, broadcast) {
-        case let (directory?, nil, nil): source = .directory(directory)
-        case let (nil, single?, nil): source = .file(single)
-        case let (nil, nil, files?) where !files.isEmpty: source = .broadcast(files, startImmediately: start == "immediately")
-        default: throw Failure(description: "\(file):\(line(node)): a point needs one of 'directory', 'file' or 'broadcast'")
+        switch (directory, single, broadcast, redirect) {
+        case let (directory?, nil, nil, nil): source = .directory(directory)
+        case let (nil, single?, nil, nil): source = .file(single)
+        case let (nil, nil, files?, nil) where !files.isEmpty: source = .broadcast(files, startImmediately: start == "immediately")
+        case let (nil, nil, nil, target?): source = .redirect(target)
+        default: throw Failure(description: "\(file):\(line(node)): a point needs one of 'directory', 'file', 'broadcast' or 'redirect'")
         }
         return Point(name: name ?? String(path.dropFirst()), path: path, source: source, maximumPlayers: players, maximumBandwidthKbps: kbps,
                      users: users)

@@ -35,6 +35,12 @@ public enum Content {
         public var description: String
     }
 
+    /// The point sends its clients elsewhere.
+    public struct Moved: Error, CustomStringConvertible {
+        public var redirect: Redirect
+        public var description: String { "redirected to \(redirect.target)" }
+    }
+
     /// The point needs credentials that were not given, or not right.
     public struct Unauthorized: Error, CustomStringConvertible {
         public var description: String
@@ -44,8 +50,8 @@ public enum Content {
 extension DeliveryContext {
     /// The content at a URL path: a broadcast point (started if it waits for a first client), or
     /// on-demand content, remuxed off the loop first when it is not ASF. Fails with
-    /// `Content.Unauthorized` when the point's users do not include `credentials`, or with
-    /// `Content.NotFound`.
+    /// `Content.Unauthorized` when the point's users do not include `credentials`, with
+    /// `Content.Moved` for a redirecting point, or with `Content.NotFound`.
     public func content(at path: String, credentials: Credentials?, on loop: EventLoop, logger: Logger) -> EventLoopFuture<Content> {
         guard points.allows(path, credentials) else {
             return loop.makeFailedFuture(Content.Unauthorized(description: credentials.map { "user \($0.user) refused" } ?? "no credentials"))
@@ -53,6 +59,8 @@ extension DeliveryContext {
         switch points.lookup(path.isEmpty ? "/" : path) {
         case let .notFound(reason):
             return loop.makeFailedFuture(Content.NotFound(description: reason))
+        case let .redirect(redirect):
+            return loop.makeFailedFuture(Content.Moved(redirect: redirect))
         case let .broadcast(point):
             point.start()
             return loop.makeSucceededFuture(.broadcast(point))

@@ -14,11 +14,15 @@ public struct PublishingPoint: Sendable, Equatable {
         case onDemandFile(path: String)
         /// Serves one live stream shared by every client.
         case broadcast(BroadcastPoint)
+        /// Sends clients elsewhere: a URL, or `//host[:port]` for the same path on another
+        /// server in the protocol each client speaks.
+        case redirect(String)
 
         public static func == (a: Kind, b: Kind) -> Bool {
             switch (a, b) {
             case let (.onDemand(x), .onDemand(y)): return x == y
             case let (.onDemandFile(x), .onDemandFile(y)): return x == y
+            case let (.redirect(x), .redirect(y)): return x == y
             case let (.broadcast(x), .broadcast(y)): return x === y
             default: return false
             }
@@ -47,6 +51,22 @@ public enum ContentLookup: Sendable {
     case broadcast(BroadcastPoint)
     /// Nothing: unknown point, missing file, or a path that tries to leave its point's directory.
     case notFound(reason: String)
+    /// Elsewhere.
+    case redirect(Redirect)
+}
+
+/// Where a redirecting point sends a request.
+public struct Redirect: Sendable, Equatable {
+    /// The point's target: a URL, or `//host[:port]`.
+    public var target: String
+    /// The request's path (for `//host`), or what follows the point's path (for a URL).
+    public var path: String
+
+    /// The URL for a client of `scheme` (`mms`, `rtsp`, `http`).
+    public func location(scheme: String) -> String {
+        if target.hasPrefix("//") { return scheme + ":" + target + path }
+        return target.hasSuffix("/") || path.isEmpty ? target + path : target + "/" + path
+    }
 }
 
 /// Maps request paths to content, longest path prefix first. Paths never escape a point's
@@ -67,7 +87,7 @@ public struct PublishingPoints: Sendable {
             case let .onDemandFile(file):
                 // A playlist point's entries resolve within the playlist's own directory.
                 if realpathString(file) == path { return (path as NSString).deletingLastPathComponent }
-            case .broadcast:
+            case .broadcast, .redirect:
                 break
             }
         }
@@ -92,6 +112,9 @@ public struct PublishingPoints: Sendable {
             let relative = String(normalized.dropFirst(point.path.count - 1)).drop { $0 == "/" }
             guard !relative.isEmpty else { return .notFound(reason: "no file named") }
             return Self.resolve(directory: directory, relative: String(relative), point: point.name)
+        case let .redirect(target):
+            let relative = String(normalized.dropFirst(point.path.count - 1)).drop { $0 == "/" }
+            return .redirect(Redirect(target: target, path: target.hasPrefix("//") ? normalized : String(relative)))
         }
     }
 

@@ -36,7 +36,9 @@ struct ConfigurationTests {
                   users: ["alice": "secret"]),
         ])
         let noSource = #expect(throws: ServerConfiguration.Failure.self) { try ServerConfiguration.parse("points:\n  - path: /x\n", file: "p.yaml") }
-        #expect(noSource?.description == "p.yaml:2: a point needs one of 'directory', 'file' or 'broadcast'")
+        #expect(noSource?.description == "p.yaml:2: a point needs one of 'directory', 'file', 'broadcast' or 'redirect'")
+        let moved = try ServerConfiguration.parse("points:\n  - path: /old\n    redirect: //media2.example.com\n", file: "p.yaml")
+        #expect(moved.points == [.init(name: "old", path: "/old", source: .redirect("//media2.example.com"))])
         let single = try ServerConfiguration.parse("points:\n  - path: /show\n    file: playlist.wsx\n", file: "p.yaml")
         #expect(single.points == [.init(name: "show", path: "/show", source: .file("playlist.wsx"))])
         #expect(throws: ServerConfiguration.Failure.self) { try ServerConfiguration.parse("points:\n  - path: x\n    directory: d\n", file: "p.yaml") }

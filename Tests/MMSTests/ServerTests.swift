@@ -21,7 +21,7 @@ final class ServerTests {
         running = try TestServer {
             $0.fastStartBufferSeconds = 30
             $0.fastStartMaximumRate = 100
-            $0.addPrivatePoint()
+            $0.addPrivateAndMovedPoints()
         }
     }
 
@@ -48,6 +48,17 @@ final class ServerTests {
         #expect(try await open(String(Credentials(user: "alice", password: "guess").basic.dropFirst(6)) + "\0") == ServerMessage.HResult.accessDenied)
         #expect(try await open(String(Credentials(user: "alice", password: "secret").basic.dropFirst(6)) + "\0") == 0)
         await client.close()
+    }
+
+    /// 2.2.4.9, 3.2.5.6: OpenFile of a redirecting point gets ReportRedirect, then the server
+    /// closes the connection.
+    @Test func redirectingPointsSendReportRedirect() async throws {
+        let client = try await connect()
+        _ = try await client.request(.connect(playIncarnation: 0, subscriberName: "NSPlayer/7.0"))
+        _ = try await client.request(.connectFunnel(funnelName: client.funnelName))
+        let reply = try await client.request(.openFile(playIncarnation: 1, fileName: "moved/demo.wmv", token: ByteBuffer()))
+        #expect(reply == .reportRedirect(location: "mms://media2.example.com/moved/demo.wmv"))
+        try await client.closed.get()
     }
 
     /// MS-MMSP 3.2.5.6 to 3.2.5.11.1: ReportOpenFile describes the file, the header arrives

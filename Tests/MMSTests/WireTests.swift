@@ -44,6 +44,7 @@ struct WireTests {
         .reportStartedPlaying(hr: 0, playIncarnation: 4, openFileID: 1),
         .reportEndOfStream(hr: 0, playIncarnation: 4),
         .reportStreamChange(packetSize: 3200, headerSize: 809, bitRate: 265_000),
+        .reportRedirect(location: "mmst://media2.example.com/demo.wmv"),
         .ping,
     ]
 

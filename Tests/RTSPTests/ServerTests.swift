@@ -18,7 +18,7 @@ final class ServerTests {
     var base: String { "rtsp://127.0.0.1:\(running.server.rtspPort)" }
 
     init() throws {
-        running = try TestServer { $0.addPrivatePoint() }
+        running = try TestServer { $0.addPrivateAndMovedPoints() }
     }
 
     deinit {
@@ -60,7 +60,7 @@ final class ServerTests {
     }
 
     /// A point with users: DESCRIBE and SETUP get 401 with a Basic challenge (RFC 2326
-    /// 11.4.1) until the request carries a user's credentials.
+    /// 11.4.1) until the request carries a user's credentials. A redirecting point: 302.
     @Test func privatePointsNeedCredentials() async throws {
         let client = try await connect()
         let refused = try await client.request("DESCRIBE", "\(base)/private/demo.wmv")
@@ -71,6 +71,10 @@ final class ServerTests {
         let alice = Credentials(user: "alice", password: "secret").basic
         #expect(try await client.request("DESCRIBE", "\(base)/private/demo.wmv", [("Authorization", alice)]).status == 200)
         await client.close()
+        let other = try await connect()
+        let moved = try await other.request("DESCRIBE", "\(base)/moved/demo.wmv")
+        #expect(moved.status == 302 && moved["Location"] == "rtsp://media2.example.com/moved/demo.wmv")
+        await other.close()
     }
 
     /// MS-RTSP 3.2.5.6: a client that sets up one video stream of a multi-bitrate file (and

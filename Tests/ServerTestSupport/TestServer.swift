@@ -31,8 +31,10 @@ public final class TestServer {
 }
 
 extension ServerConfiguration {
-    /// Adds `/private`, serving Media/ to the user alice (password "secret") only.
-    public mutating func addPrivatePoint() {
+    /// Adds `/private`, serving Media/ to the user alice (password "secret") only, and
+    /// `/moved`, redirecting to the same path on media2.example.com.
+    public mutating func addPrivateAndMovedPoints() {
         points.append(Point(name: "private", path: "/private", source: .directory(TestServer.media), users: ["alice": "secret"]))
+        points.append(Point(name: "moved", path: "/moved", source: .redirect("//media2.example.com")))
     }
 }

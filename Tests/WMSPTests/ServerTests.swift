@@ -19,12 +19,12 @@ final class ServerTests: ServerSuite {
         fixture = try InProcessServer { config in
             config.fastStartBufferSeconds = 60
             config.fastStartMaximumRate = 100
-            config.addPrivatePoint()
+            config.addPrivateAndMovedPoints()
         }
     }
 
     /// A point with users: 401 with a Basic challenge without credentials or with wrong ones,
-    /// the content with a user's.
+    /// the content with a user's. A redirecting point: 302 to the other server.
     @Test func privatePointsNeedCredentials() async throws {
         let pragma = ["no-cache,rate=1.000000,stream-time=0,stream-offset=0:0,request-context=1,max-duration=0"]
         let anonymous = try await client.describe("/private/demo.wmv")
@@ -34,6 +34,8 @@ final class ServerTests: ServerSuite {
         let alice = try await client.request("/private/demo.wmv", pragmas: pragma, headers: [("Authorization", Credentials(user: "alice", password: "secret").basic)])
         #expect(alice.head.status == .ok && alice.frames.first?.type == Frame.header)
         #expect(try await client.describe("/demo.wmv").head.status == .ok, "the default point stays open")
+        let moved = try await client.describe("/moved/demo.wmv")
+        #expect(moved.head.status == .found && moved.head.headers["Location"] == ["http://media2.example.com/moved/demo.wmv"])
     }
 
     @Test func describeSendsTheASFHeaderInOneFrame() async throws {

@@ -237,6 +237,12 @@ public final class MMSServerHandler: ChannelInboundHandler {
         server.delivery.content(at: path, credentials: credentials, on: context.eventLoop, logger: logger).assumeIsolated().whenComplete { [self] result in
             defer { promise.succeed() }
             switch result {
+            case let .failure(moved as Content.Moved):
+                // ReportRedirect, then the session ends (3.2.5.6).
+                let location = moved.redirect.location(scheme: "mms")
+                logger.info("open \(path): redirected to \(location)")
+                send(.reportRedirect(location: location))
+                context.close(promise: nil)
             case let .failure(error as Content.Unauthorized):
                 logger.notice("open \(path): \(error)")
                 send(.reportOpenFile(.init(hr: ServerMessage.HResult.accessDenied, playIncarnation: playIncarnation)))

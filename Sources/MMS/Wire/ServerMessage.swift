@@ -23,6 +23,8 @@ public enum ServerMessage: Equatable, Sendable {
     case reportEndOfStream(hr: UInt32, playIncarnation: UInt32)
     /// 2.2.4.12: the next playlist entry has its own header.
     case reportStreamChange(packetSize: UInt32, headerSize: UInt32, bitRate: UInt32)
+    /// 2.2.4.9: play `location` instead (an mms, mmsu or mmst URL).
+    case reportRedirect(location: String)
     /// 2.2.4.1.
     case ping
     /// Any other MID (for the client's tolerance).
@@ -70,6 +72,7 @@ public enum ServerMessage: Equatable, Sendable {
         static let reportEndOfStream: UInt32 = 0x0004_001E
         static let reportStreamChange: UInt32 = 0x0004_0020
         static let reportStreamSwitch: UInt32 = 0x0004_0021
+        static let reportRedirect: UInt32 = 0x0004_0022
     }
 
     /// HRESULTs the server reports (MS-ERREF 2.1).
@@ -135,6 +138,10 @@ public enum ServerMessage: Equatable, Sendable {
         case let .reportStreamChange(packetSize, headerSize, bitRate):
             mid = MID.reportStreamChange
             b.writeMultipleIntegers(UInt32(0), UInt32(0xFF), packetSize, headerSize, bitRate, UInt32(0), endianness: .little)
+        case let .reportRedirect(location):
+            mid = MID.reportRedirect
+            b.writeMultipleIntegers(UInt32(0), UInt16(1), UInt16((location.utf16.count + 1) * 2), endianness: .little)
+            b.writeUTF16String(location)
         case .ping:
             mid = MID.ping
             b.writeMultipleIntegers(UInt32(0), UInt32(0), endianness: .little)
@@ -172,6 +179,10 @@ public enum ServerMessage: Equatable, Sendable {
         case MID.reportStartedPlaying: self = .reportStartedPlaying(hr: try u32(0), playIncarnation: try u32(4), openFileID: try u32(8))
         case MID.reportEndOfStream: self = .reportEndOfStream(hr: try u32(0), playIncarnation: try u32(4))
         case MID.reportStreamChange: self = .reportStreamChange(packetSize: try u32(8), headerSize: try u32(12), bitRate: try u32(16))
+        case MID.reportRedirect:
+            var location = b
+            location.moveReaderIndex(forwardBy: min(b.readableBytes, 8))
+            self = .reportRedirect(location: location.readUTF16String())
         case MID.ping: self = .ping
         default: self = .other(mid: message.mid)
         }

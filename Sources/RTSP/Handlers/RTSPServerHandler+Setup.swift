@@ -50,6 +50,11 @@ extension RTSPServerHandler {
         server.delivery.content(at: path, credentials: credentials, on: context.eventLoop, logger: logger).assumeIsolated().whenComplete { [self] result in
             defer { promise.succeed() }
             switch result {
+            case let .failure(moved as Content.Moved):
+                let location = moved.redirect.location(scheme: "rtsp")
+                logger.info("302: \(location)")
+                contentURL = ""
+                return reply(302, [("Location", location)])
             case let .failure(error as Content.Unauthorized):
                 logger.notice("401: \(error)")
                 contentURL = ""

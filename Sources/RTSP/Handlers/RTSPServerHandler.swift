@@ -226,6 +226,7 @@ public final class RTSPServerHandler: ChannelInboundHandler {
     static func reason(_ status: Int) -> String {
         switch status {
         case 200: "OK"
+        case 302: "Moved Temporarily"
         case 400: "Bad Request"
         case 401: "Unauthorized"
         case 404: "Not Found"

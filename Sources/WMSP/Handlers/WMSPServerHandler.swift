@@ -168,6 +168,10 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
             return sendError(.notFound, "not found", context: context)
         case let .broadcast(point):
             return broadcast(point, request: request, context: context)
+        case let .redirect(redirect):
+            let location = redirect.location(scheme: "http")
+            logger.info("302: \(location)")
+            return sendError(.found, "moved to \(location)", context: context, headers: [("Location", location)])
         case let .file(point, found):
             path = found
             pointName = point
