@@ -76,6 +76,22 @@ public struct PlaySession {
         case finished
     }
 
+    /// The packets due at `now`, appended to `due`, for an engine that cannot splice a next
+    /// entry with other streams into its stream: such an entry's file is returned, and the
+    /// packets due after its header go to `ofNextEntry` (the engine announces the entry first).
+    public mutating func collectDue(now: NIODeadline, into due: inout [StreamPacket],
+                                    ofNextEntry: inout [StreamPacket]) throws -> (step: Step, nextEntry: ASFFile?) {
+        var nextEntry: ASFFile?
+        let step = try sendDue(now: now) { output in
+            switch output {
+            case let .packet(packet) where nextEntry == nil: due.append(packet)
+            case let .packet(packet): ofNextEntry.append(packet)
+            case let .header(file): nextEntry = nextEntry ?? file
+            }
+        }
+        return (step, nextEntry)
+    }
+
     /// Hands every item due at `now` to `send`, then says what next.
     public mutating func sendDue(now: NIODeadline, _ send: (Output) -> Void) throws -> Step {
         while true {

@@ -163,17 +163,10 @@ extension MMSServerHandler: PacedSession, BroadcastSubscriber, ResendTarget {
             return nil
         }
         due.removeAll(keepingCapacity: true)
-        var nextEntry: ASFFile?
         var ofNextEntry: [StreamPacket] = []
-        let step: PlaySession.Step
+        let (step, nextEntry): (PlaySession.Step, ASFFile?)
         do {
-            step = try session.sendDue(now: now) { output in
-                switch output {
-                case let .packet(packet) where nextEntry == nil: due.append(packet)
-                case let .packet(packet): ofNextEntry.append(packet)
-                case let .header(file): nextEntry = nextEntry ?? file
-                }
-            }
+            (step, nextEntry) = try session.collectDue(now: now, into: &due, ofNextEntry: &ofNextEntry)
         } catch {
             logger.error("stream failed: \(error)")
             context.close(promise: nil)
