@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // The ASF container: objects, header, data packets, index, stream filter, file I/O. Pure Swift.
@@ -78,6 +79,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // `asfcast load`: many simulated players per process, with the engines' clients.
+        .target(
+            name: "LoadTest",
+            dependencies: [
+                "ASF", "WMSP", "RTSP", "MMS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         // Configuration, listeners and wiring of the engines.
         .target(
@@ -94,7 +107,7 @@ let package = Package(
         .executableTarget(
             name: "asfcast",
             dependencies: [
-                "ASF", "MediaImport", "AsfcastServer",
+                "ASF", "MediaImport", "AsfcastServer", "LoadTest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -139,6 +152,14 @@ let package = Package(
             name: "MMSTests",
             dependencies: [
                 "ASF", "MMS", "AsfcastServer", "ServerTestSupport", "Streaming",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "LoadTestTests",
+            dependencies: [
+                "LoadTest", "ServerTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

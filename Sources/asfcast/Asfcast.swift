@@ -1,10 +1,10 @@
 import ArgumentParser
 
 @main
-struct Asfcast: ParsableCommand {
+struct Asfcast: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "asfcast",
         abstract: "A streaming media server for ASF (Windows Media) content.",
-        subcommands: [Serve.self, Probe.self, Import.self]
+        subcommands: [Serve.self, Probe.self, Import.self, Load.self]
     )
 }

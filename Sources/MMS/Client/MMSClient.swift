@@ -5,7 +5,7 @@ import NIOPosix
 /// connection, the server's reports in order, Pings answered, and Data packets (over TCP, or
 /// on a UDP port of its own) handed to `data` on the channel's loop.
 public final class MMSClient: @unchecked Sendable {
-    private let channel: Channel
+    public let channel: Channel
     private let inbound: Inbound
     /// The UDP socket Data packets arrive on, for a UDP funnel.
     public let udp: Channel?

@@ -4,7 +4,7 @@ import NIOPosix
 /// The client side of the RTSP engine, for tests and `asfcast load`: requests with CSeq and
 /// Session on one connection, their responses in order, and RTP/RTCP that arrives interleaved.
 public final class RTSPClient: @unchecked Sendable {
-    private let channel: Channel
+    public let channel: Channel
     private let inbound: Inbound
     private var cseq = 0
     /// Set from the first response that carries a `Session`.

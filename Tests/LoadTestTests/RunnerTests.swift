@@ -1,0 +1,63 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import ServerTestSupport
+import Testing
+@testable import LoadTest
+
+/// `asfcast load` against the server in-process: every protocol's player plays, and the result
+/// adds up; a bad target is reported by cause.
+@Suite(.serialized)
+final class RunnerTests {
+    let running: TestServer
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+
+    init() throws {
+        running = try TestServer()
+    }
+
+    deinit {
+        try? group.syncShutdownGracefully()
+    }
+
+    @Test(arguments: LoadPlan.Player.allCases)
+    func tenPlayersOfAFileHoldItsRate(player: LoadPlan.Player) async throws {
+        let server = running.server
+        let url: String
+        switch player {
+        case .wmsp: url = "mmsh://127.0.0.1:\(server.httpPort)/demo.wmv"
+        case .rtspTCP, .rtspUDP: url = "rtsp://127.0.0.1:\(server.rtspPort)/demo.wmv"
+        case .mmst, .mmsu: url = "mms://127.0.0.1:\(server.mmsPort)/demo.wmv"
+        }
+        let plan = LoadPlan(urls: [URL(string: url)!], player: player, clients: 10, connectRate: 50, duration: .seconds(3))
+        let result = await LoadRunner(plan: plan, group: group).run()
+        #expect(result.records.count == 10)
+        #expect(result.failures.isEmpty, "\(result.failures)")
+        #expect(result.passed, "\(result.summary)")
+        #expect(result.records.allSatisfy { $0.packets > 10 && $0.late == 0 && $0.timeToFirstPacket != nil && $0.contentBitsPerSecond != nil })
+        #expect(result.csv.split(separator: "\n").count == 11)
+        #expect(result.html.contains("<svg") && !result.html.contains("<script"))
+        #expect(try JSONEncoder().encode(result.json).count > 0)
+    }
+
+    @Test func badTargetsFailByCause() async throws {
+        let missing = LoadPlan(urls: [URL(string: "mmsh://127.0.0.1:\(running.server.httpPort)/missing.wmv")!], player: .wmsp,
+                               clients: 3, connectRate: 100, duration: .seconds(5))
+        let notFound = await LoadRunner(plan: missing, group: group).run()
+        #expect(notFound.failures.map(\.cause) == ["HTTP 404"] && !notFound.passed)
+        let port = try ServerSocket.freePort()
+        let refused = LoadPlan(urls: [URL(string: "mmst://127.0.0.1:\(port)/demo.wmv")!], player: .mmst, clients: 3, connectRate: 100,
+                               duration: .seconds(5))
+        #expect(await LoadRunner(plan: refused, group: group).run().failures.map(\.cause) == ["connection refused"])
+    }
+}
+
+/// A port nothing listens on: bound, then closed.
+enum ServerSocket {
+    static func freePort() throws -> Int {
+        let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).wait()
+        let port = channel.localAddress!.port!
+        try channel.close().wait()
+        return port
+    }
+}
