@@ -10,7 +10,7 @@ TEST_PACKAGES := $(BUILD_PACKAGES) ffmpeg vlc-bin vlc-plugin-base gstreamer1.0-t
 	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
 	gstreamer1.0-plugins-ugly gstreamer1.0-libav python3
 
-.PHONY: build release run test deps deps-test media clean
+.PHONY: build release run test bench deps deps-test media clean
 
 # Installs the Debian packages in $(1) that are missing.
 define apt_install
@@ -40,6 +40,10 @@ run: release
 test: deps-test
 	$(SWIFT) build $(BUILD_FLAGS)
 	$(SWIFT) test $(BUILD_FLAGS)
+
+# The load-test ramp per protocol and against VLC's MMSH broadcast; writes BENCHMARKS.md.
+bench: deps-test release
+	Benchmarks/bench.sh
 
 # Regenerates the sample content (needs ffmpeg).
 media: deps-test build

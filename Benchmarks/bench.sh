@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# `make bench`: the server on loopback with a ~400 kbit/s broadcast point and an on-demand file,
+# driven by `asfcast load` per protocol with a rising number of sessions until fewer than 99 % of
+# them hold 95 % of the rate; then VLC's own MMSH broadcast of the same file, ramped the same way
+# with the WMSP player. Server CPU (from /proc), RSS and the load tool's figures go to BENCHMARKS.md.
+#
+# Environment: STEPS (session counts), PROTOCOLS (of wmsp rtsp-tcp rtsp-udp mmst mmsu),
+# HOLD (seconds measured after the last session started), RATE (sessions started per second),
+# ON_DEMAND (sessions for the on-demand step, 0 to skip), VLC (0 to skip the peer).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+STEPS=${STEPS:-"500 1000 2000 5000 10000 15000 19000"}
+PROTOCOLS=${PROTOCOLS:-"wmsp rtsp-tcp rtsp-udp mmst"}
+HOLD=${HOLD:-20}
+RATE=${RATE:-1000}
+ON_DEMAND=${ON_DEMAND:-5000}
+VLC=${VLC:-1}
+bin=$PWD/.build/release/asfcast
+work=$(mktemp -d)
+chmod 755 "$work"
+server=""
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
+ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+# About 400 kbit/s of WMV2 and WMA2, 60 s, looped by the broadcast point.
+mkdir -p "$work/media"
+ffmpeg -nostdin -v error -y -f lavfi -i "testsrc=size=640x360:rate=25" -f lavfi -i "sine=frequency=440:sample_rate=44100" -t 60 \
+    -c:v wmv2 -b:v 330k -g 25 -c:a wmav2 -b:a 64k -ac 2 "$work/raw.wmv"
+"$bin" import "$work/raw.wmv" "$work/media/bench.wmv" >/dev/null
+kbps=$("$bin" probe "$work/media/bench.wmv" | awk '/bit rate/ {print $3}')
+cat > "$work/bench.yaml" <<YAML
+bind: 127.0.0.1
+media_root: $work/media
+http_port: 18080
+rtsp_port: 18554
+mms_port: 18755
+log_level: warning
+points:
+  - name: live
+    path: /live
+    broadcast: bench.wmv
+YAML
+
+start_server() {
+    "$bin" serve --config "$work/bench.yaml" > "$work/server.log" 2>&1 &
+    server=$!
+    for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/18755) 2>/dev/null && return; sleep 0.1; done
+    echo "server did not start: $(cat "$work/server.log")" >&2; exit 1
+}
+stop_server() { kill "$server"; wait "$server" 2>/dev/null || true; server=""; }
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+url_for() {  # protocol, path
+    case $1 in
+        wmsp) echo "mmsh://127.0.0.1:18080$2" ;;
+        rtsp-*) echo "rtsp://127.0.0.1:18554$2" ;;
+        mmst | mmsu) echo "mms://127.0.0.1:18755$2" ;;
+    esac
+}
+
+# One step: $1 label, $2 protocol, $3 URL, $4 sessions, $5 pid to measure. Prints a table row;
+# returns 1 when the step did not pass.
+step() {
+    local label=$1 proto=$2 url=$3 n=$4 pid=$5 duration status=0
+    duration=$(( n / RATE + HOLD ))
+    local c0 t0 c1 t1 rss
+    c0=$(ticks "$pid"); t0=$(date +%s.%N)
+    "$bin" load "$url" --protocol "$proto" --clients "$n" --connect-rate "$RATE" --duration "$duration" \
+        --json "$work/$label-$n.json" > "$work/$label-$n.txt" 2>/dev/null || status=$?
+    c1=$(ticks "$pid"); t1=$(date +%s.%N); rss=$(rss_kib "$pid")
+    python3 - "$work/$label-$n.json" "$n" "$c0" "$c1" "$t0" "$t1" "$rss" "$(getconf CLK_TCK)" "$RATE" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1])); n = int(sys.argv[2])
+c0, c1, t0, t1, rss, hz = int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6]), int(sys.argv[7]), int(sys.argv[8])
+cpu = (c1 - c0) / hz / (t1 - t0) * 100
+# The aggregate rate once every session has started (the Fast Start bursts of late joiners past).
+held = [s["bitsPerSecond"] for s in j["timeline"] if s["seconds"] >= n / float(sys.argv[9]) + 2]
+mbps = (sum(held) / len(held) if held else j["peakBitsPerSecond"]) / 1e6
+per_gbps = cpu / (mbps / 1000) if mbps > 0 else 0
+fp = j["firstPacketMilliseconds"]
+print(f"| {n} | {j['sessionsHoldingRate']} | {cpu:.0f} % | {rss / 1024:.0f} MiB ({rss * 1024 / n / 1024:.1f} KiB) | {mbps:.0f} | "
+      f"{fp.get('p50', 0):.0f} / {fp.get('p99', 0):.0f} | {j['latePackets']} | {per_gbps:.0f} % | {'pass' if j['passed'] else 'FAIL'} |")
+PY
+    return "$status"
+}
+
+header="| sessions | holding the rate | server CPU | server RSS (per session) | Mbit/s held | first packet p50 / p99 ms | late packets | CPU per Gbit/s | |
+|---|---|---|---|---|---|---|---|---|"
+report="$work/BENCHMARKS.md"
+{
+    echo "# Benchmarks"
+    echo
+    echo "Made by \`make bench\` (Benchmarks/bench.sh) on $(date -u +%Y-%m-%d): $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)),"
+    echo "$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, Linux $(uname -r). Server and \`asfcast load\` share the machine, on loopback."
+    echo "Content: a ${kbps} kbit/s WMV2 + WMA2 file, 60 s; the broadcast point loops it. Sessions start at $RATE per second; each step"
+    echo "lasts until $HOLD s after the last one started. CPU is the server's over the whole step (user + system, % of one core),"
+    echo "RSS its resident memory at the end; Mbit/s is the aggregate received once all sessions had started. A step passes when 99 % of the sessions"
+    echo "received at least 95 % of the content's rate; the ramp stops at the first that does not."
+} > "$report"
+
+for proto in $PROTOCOLS; do
+    start_server
+    { echo; echo "## Broadcast over $proto"; echo; echo "$header"; } >> "$report"
+    for n in $STEPS; do
+        step "asfcast-$proto" "$proto" "$(url_for "$proto" /live)" "$n" "$server" >> "$report" || break
+    done
+    stop_server
+done
+
+if [ "$ON_DEMAND" -gt 0 ]; then
+    start_server
+    { echo; echo "## On demand over wmsp (every session at its own position in one file)"; echo; echo "$header"; } >> "$report"
+    step asfcast-ondemand wmsp "$(url_for wmsp /bench.wmv)" "$ON_DEMAND" "$server" >> "$report" || true
+    stop_server
+fi
+
+if [ "$VLC" = 1 ]; then
+    id asfcast-vlc >/dev/null 2>&1 || useradd -m asfcast-vlc
+    runuser -u asfcast-vlc -- cvlc -I dummy --loop "$work/media/bench.wmv" --sout '#std{access=mmsh,mux=asfh,dst=127.0.0.1:18090}' \
+        > "$work/vlc.log" 2>&1 &
+    vlc_pid=$(pgrep -n -u asfcast-vlc vlc || true)
+    sleep 2
+    vlc_pid=$(pgrep -n -u asfcast-vlc vlc)
+    { echo; echo "## Peer: VLC $(dpkg-query -W -f='${Version}' vlc-bin 2>/dev/null) MMSH broadcast (\`--sout '#std{access=mmsh,mux=asfh}'\`), WMSP players"; echo; echo "$header"; } >> "$report"
+    for n in $STEPS; do
+        step vlc wmsp "mmsh://127.0.0.1:18090/" "$n" "$vlc_pid" >> "$report" || break
+    done
+    kill "$vlc_pid" 2>/dev/null || true
+fi
+
+cp "$report" BENCHMARKS.md
+cat BENCHMARKS.md
