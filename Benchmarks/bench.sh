@@ -116,10 +116,10 @@ fi
 
 if [ "$VLC" = 1 ]; then
     id asfcast-vlc >/dev/null 2>&1 || useradd -m asfcast-vlc
-    runuser -u asfcast-vlc -- cvlc -I dummy --loop "$work/media/bench.wmv" --sout '#std{access=mmsh,mux=asfh,dst=127.0.0.1:18090}' \
-        > "$work/vlc.log" 2>&1 &
-    vlc_pid=$(pgrep -n -u asfcast-vlc vlc || true)
-    sleep 2
+    # As many open files as the server gets (runuser starts from the user's default soft limit).
+    runuser -u asfcast-vlc -- sh -c "ulimit -n $(ulimit -n); exec cvlc -I dummy --loop '$work/media/bench.wmv' \
+        --sout '#std{access=mmsh,mux=asfh,dst=127.0.0.1:18090}'" > "$work/vlc.log" 2>&1 &
+    for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/18090) 2>/dev/null && break; sleep 0.1; done
     vlc_pid=$(pgrep -n -u asfcast-vlc vlc)
     { echo; echo "## Peer: VLC $(dpkg-query -W -f='${Version}' vlc-bin 2>/dev/null) MMSH broadcast (\`--sout '#std{access=mmsh,mux=asfh}'\`), WMSP players"; echo; echo "$header"; } >> "$report"
     for n in $STEPS; do
@@ -127,6 +127,27 @@ if [ "$VLC" = 1 ]; then
     done
     kill "$vlc_pid" 2>/dev/null || true
 fi
+
+# Side by side: the most sessions each held over WMSP broadcast, and CPU per Gbit/s at the
+# session counts both held.
+python3 - "$report" >> "$report" <<'PY'
+import re, sys
+tables, name = {}, None
+for line in open(sys.argv[1]):
+    if line.startswith("## "): name = line
+    m = re.match(r"\| (\d+) \| (\d+) \| (\d+) % \|.*\| (\d+) % \| (pass|FAIL) \|", line)
+    if m and name: tables.setdefault(name, []).append((int(m[1]), int(m[2]), int(m[4]), m[5] == "pass"))
+ours = next((v for k, v in tables.items() if "Broadcast over wmsp" in k), [])
+vlc = next((v for k, v in tables.items() if "Peer: VLC" in k), [])
+if ours and vlc:
+    held = lambda rows: max([r[0] for r in rows if r[3]], default=0)
+    print("\n## Side by side: WMSP broadcast, Asfcast and VLC\n")
+    print(f"- Sessions held (largest passing step): Asfcast {held(ours)}, VLC {held(vlc)}: ratio {held(ours) / max(1, held(vlc)):.2f}.")
+    for n, _, cpu, ok in ours:
+        peer = next((r for r in vlc if r[0] == n and r[3]), None)
+        if ok and peer and peer[2] > 0:
+            print(f"- At {n} sessions, server CPU per Gbit/s: Asfcast {cpu} %, VLC {peer[2]} %: ratio {cpu / peer[2]:.2f}.")
+PY
 
 cp "$report" BENCHMARKS.md
 cat BENCHMARKS.md

@@ -61,7 +61,8 @@ public final class MMSServerHandler: ChannelInboundHandler {
     var playNumber = 0
     /// The Sequence variable (3.2.1): AFFlags is its low byte, resend requests name it whole.
     var sequence: UInt32 = 0
-    var resend = ResendWindow()
+    /// The last 256 Data packets over UDP, for resend requests (3.2.5.13).
+    var resend = ResendWindow(capacity: 256)
     var bytesSent = 0
     var packetsSent = 0
     var playStarted: NIODeadline?

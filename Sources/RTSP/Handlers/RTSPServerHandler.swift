@@ -57,7 +57,8 @@ public final class RTSPServerHandler: ChannelInboundHandler {
     var pieces: [RTPPacketizer.Piece] = []
     /// The ASF packets of the batch being sent, kept to reuse its storage.
     var outgoing: [ASFPayload.Packet] = []
-    var resend = ResendWindow()
+    /// The last 256 RTP packets over UDP: seconds of a stream, for NACKs (MS-RTSP 3.2.5.10).
+    var resend = ResendWindow(capacity: 256)
     var nextReport = NIODeadline.uptimeNanoseconds(0)
     /// ASF send time of the last packet sent: where PLAY without a Range resumes.
     var position: UInt32 = 0
