@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MediaImport
 import MMS
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -27,6 +28,7 @@ public final class Server: @unchecked Sendable {
     /// One pacing scheduler and one RTP/RTCP socket pair per event loop, made at start.
     private var loops: [ObjectIdentifier: NIOLoopBound<LoopServices>] = [:]
     private var mmsUDP: MMSUDPEndpoint?
+    private let stopped = ConditionLock(value: false)
     /// WMSP sessions by Client-ID.
     public let sessions = WMSPSessions()
 
@@ -191,15 +193,21 @@ public final class Server: @unchecked Sendable {
         }
     }
 
-    /// Blocks until the listeners close.
+    /// Blocks until `shutdown()` has finished. (Waiting on the listeners' close futures would
+    /// race the loops' shutdown: a future's callback cannot run once its loop has stopped.)
     public func wait() throws {
-        for channel in channels { try channel.closeFuture.wait() }
+        stopped.lock(whenValue: true)
+        stopped.unlock()
     }
 
     public func shutdown() throws {
         for channel in channels { try? channel.close().wait() }
         mmsUDP?.close()
         for services in loops.values { try? services.eventLoop.submit { services.value.endpoint.close() }.wait() }
+        defer {
+            stopped.lock()
+            stopped.unlock(withValue: true)
+        }
         try group.syncShutdownGracefully()
         try threadPool.syncShutdownGracefully()
     }
