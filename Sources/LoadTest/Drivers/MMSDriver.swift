@@ -25,34 +25,31 @@ struct MMSDriver: LoadDriver {
         guard case .reportStreamSwitch(0) = try await client.request(.streamSwitch(streams.map { StreamSwitchEntry(destination: UInt16($0)) })) else {
             throw LoadFailure("StreamSwitch refused")
         }
-        guard case .reportStartedPlaying(0, _, _) = try await client.request(.startPlaying(.init())) else { throw LoadFailure("StartPlaying refused") }
         if udp, let clientID = client.clientID, let address = client.channel.remoteAddress {
             requests.send = { missing in
                 session.update { $0.resendRequests += missing.count }
                 Task { try? await client.requestResend(ResendRequest(clientID: clientID, sourceID: 1, sequences: missing), to: address) }
             }
         }
+        guard case .reportStartedPlaying(0, _, _) = try await client.request(.startPlaying(.init())) else { throw LoadFailure("StartPlaying refused") }
+        // Until the end of the content (hr 0); hr 1 is the end of a playlist entry only.
         while true {
-            switch try await client.next().get() {
-            case .reportEndOfStream(0, _): return
-            case .reportEndOfStream, .reportStreamChange: continue
-            default: continue
-            }
+            if case .reportEndOfStream(0, _) = try await client.next().get() { return }
         }
     }
 
-    /// Over UDP: the 8-bit sequences skipped between two packets, asked for once.
+    /// Over UDP: the Data packets skipped between two that arrived, asked for once by their
+    /// 32-bit sequence numbers (2.2.5), rebuilt from the 8 bits AFFlags carries.
     private final class ResendRequests: @unchecked Sendable {
         var send: (([UInt32]) -> Void)?
-        private var last: UInt8?
-        private var base: UInt32 = 0
+        private var latest: UInt32?
 
         func note(_ flags: UInt8) {
-            defer { last = flags }
-            guard let last, let send else { return }
-            let step = Int(flags &- last)
-            guard step > 1, step < 33 else { return }
-            send((1..<step).map { base &+ UInt32(last &+ UInt8($0)) })
+            guard let latest else { latest = UInt32(flags); return }
+            let step = UInt32(flags &- UInt8(truncatingIfNeeded: latest))
+            guard step > 0, step < 128 else { return }  // a step back: a resent packet
+            self.latest = latest &+ step
+            if step > 1, step <= 33 { send?((1..<step).map { latest &+ $0 }) }
         }
     }
 }

@@ -46,10 +46,13 @@ public final class MMSUDPEndpoint: Sendable {
         _ = sessions.withLockedValue { $0.removeValue(forKey: clientID) }
     }
 
-    /// Sends Data packets, each a datagram, in one flush.
+    /// Sends Data packets, each a datagram, in one flush; from another loop, in one hop.
     public func send(_ datagrams: [ByteBuffer], to address: SocketAddress) {
-        for d in datagrams { channel.write(AddressedEnvelope(remoteAddress: address, data: d), promise: nil) }
-        channel.flush()
+        let channel = channel
+        channel.eventLoop.execute {
+            for d in datagrams { channel.write(AddressedEnvelope(remoteAddress: address, data: d), promise: nil) }
+            channel.flush()
+        }
     }
 
     public func close() {

@@ -294,14 +294,10 @@ public final class MMSServerHandler: ChannelInboundHandler {
         MMSData.headerPackets(streamingHeader, playIncarnation: playIncarnation,
                               pieceSize: Int(max(512, header.fileProperties.maximumPacketSize)), to: &b)
         if let udpTarget, let udp = server.udp {
+            // A datagram per Data packet: each is as long as its PacketSize field says.
             var datagrams: [ByteBuffer] = []
-            while let piece = try? MMSData.parse(&b) {
-                var d = context.channel.allocator.buffer(capacity: piece.payload.readableBytes + MMSData.headerSize)
-                MMSData.writeHeader(locationID: piece.locationID, playIncarnation: piece.playIncarnation, flags: piece.flags,
-                                    payloadLength: piece.payload.readableBytes, to: &d)
-                var payload = piece.payload
-                d.writeBuffer(&payload)
-                datagrams.append(d)
+            while let size = b.getInteger(at: b.readerIndex + 6, endianness: .little, as: UInt16.self) {
+                datagrams.append(b.readSlice(length: Int(size))!)
             }
             udp.send(datagrams, to: udpTarget)
         } else {

@@ -156,46 +156,33 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
         logger[metadataKey: "path"] = "\(request.path)"
         requestPath = String(request.path.prefix { $0 != "?" })
         userAgent = request.userAgent
-        let path: String
-        let pointName: String
-        guard server.points.allows(request.path, request.credentials) else {
-            logger.notice("401: \(request.credentials.map { "user \($0.user) refused" } ?? "no credentials")")
-            return sendError(.unauthorized, "credentials required", context: context, headers: [("WWW-Authenticate", #"Basic realm="asfcast""#)])
-        }
-        switch server.points.lookup(request.path) {
-        case let .notFound(reason):
-            logger.notice("404: \(reason)")
-            return sendError(.notFound, "not found", context: context)
-        case let .broadcast(point):
-            return broadcast(point, request: request, context: context)
-        case let .redirect(redirect):
-            let location = redirect.location(scheme: "http")
-            logger.info("302: \(location)")
-            return sendError(.found, "moved to \(location)", context: context, headers: [("Location", location)])
-        case let .file(point, found):
-            path = found
-            pointName = point
-        }
-        // Another format is remuxed into ASF once, off the event loop, then served from the cache.
-        server.delivery.asfFile(for: path, on: context.eventLoop).assumeIsolated().whenComplete { [self] result in
-            switch result {
-            case let .success(asf):
-                serve(path: asf, pointName: pointName, request: request, version: version, context: context)
-            case let .failure(error):
-                logger.notice("cannot import: \(error)")
-                sendError(.unsupportedMediaType, "\(error)", context: context)
+        // The point's content: a broadcast, or on-demand content (another format remuxed into
+        // ASF once, off the event loop, then served from the cache).
+        server.delivery.content(at: request.path, credentials: request.credentials, on: context.eventLoop, logger: logger)
+            .assumeIsolated().whenComplete { [self] result in
+                switch result {
+                case let .success(.broadcast(point)):
+                    broadcast(point, request: request, context: context)
+                case let .success(.onDemand(content, pointName)):
+                    serve(content, pointName: pointName, request: request, version: version, context: context)
+                case let .failure(error as Content.Unauthorized):
+                    logger.notice("401: \(error)")
+                    sendError(.unauthorized, "credentials required", context: context, headers: [("WWW-Authenticate", #"Basic realm="asfcast""#)])
+                case let .failure(moved as Content.Moved):
+                    let location = moved.redirect.location(scheme: "http")
+                    logger.info("302: \(location)")
+                    sendError(.found, "moved to \(location)", context: context, headers: [("Location", location)])
+                case let .failure(error as Content.NotFound):
+                    logger.notice("404: \(error)")
+                    sendError(.notFound, "not found", context: context)
+                case let .failure(error):
+                    logger.notice("cannot import: \(error)")
+                    sendError(.unsupportedMediaType, "\(error)", context: context)
+                }
             }
-        }
     }
 
-    private func serve(path: String, pointName: String, request: WMSPRequest, version: HTTPVersion, context: ChannelHandlerContext) {
-        let content: OnDemandContent
-        do {
-            content = try OnDemandContent(path: path, root: server.points.root(ofFile: path) ?? path, logger: logger)
-        } catch {
-            logger.notice("cannot serve: \(error)")
-            return sendError(.notFound, "not ASF content", context: context)
-        }
+    private func serve(_ content: OnDemandContent, pointName: String, request: WMSPRequest, version: HTTPVersion, context: ChannelHandlerContext) {
         switch request.kind {
         case .download:
             guard content.playlist == nil else { return sendError(.notFound, "a playlist is played, not downloaded", context: context) }
