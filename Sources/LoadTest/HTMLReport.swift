@@ -1,8 +1,8 @@
 import Foundation
 
 /// `--report`: one self-contained HTML page (inline SVG and CSS, no scripts or fonts fetched)
-/// with the summary, sessions and aggregate bit rate over time, and the time-to-first-packet
-/// distribution.
+/// with the summary, sessions and aggregate bit rate over time, and the distributions of the
+/// time to first packet and of the profile's actions to their data.
 extension LoadResult {
     public var html: String {
         let times = timeline.map(\.seconds)
@@ -13,6 +13,7 @@ extension LoadResult {
         ], unit: "")
         let rate = lineChart(title: "Aggregate bit rate", x: times, series: [("Mbit/s", "#0969da", timeline.map { $0.bitsPerSecond / 1e6 })], unit: " Mbit/s")
         let ttfp = barChart(title: "Time to first data packet", bars: firstPackets.distribution(buckets: 30))
+        let actions = plan.profile == .play ? "" : barChart(title: "From each \(actionName.one) to its data", bars: actionLatencies.distribution(buckets: 30))
         return """
         <!DOCTYPE html>
         <html><head><meta charset="utf-8"><title>asfcast load: \(escape(plan.player.rawValue))</title>
@@ -23,6 +24,7 @@ extension LoadResult {
         \(sessions)
         \(rate)
         \(ttfp)
+        \(actions)
         </body></html>
 
         """

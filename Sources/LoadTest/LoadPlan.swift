@@ -5,7 +5,31 @@ import NIOCore
 /// connect, for how long, and what counts as a pass.
 public struct LoadPlan: Sendable {
     public enum Player: String, Sendable, CaseIterable {
-        case wmsp, rtspTCP = "rtsp-tcp", rtspUDP = "rtsp-udp", mmst, mmsu
+        case wmsp, wmspPipelined = "wmsp-pipelined", rtspTCP = "rtsp-tcp", rtspUDP = "rtsp-udp", mmst, mmsu
+        /// A plain HTTP download of the ASF stream, as a player that does not speak WMSP gets it.
+        case http
+    }
+
+    /// What each player does, after Windows Media Load Simulator's client profiles.
+    public enum Profile: String, Sendable, CaseIterable {
+        /// Plays to the content's end or the test's.
+        case play
+        /// Every interval, seeks to a random position (on-demand content only).
+        case seek
+        /// Plays for an interval, closes, and opens again.
+        case openClose = "openclose"
+        /// Every interval, switches to the next of the content's alternative streams (its video
+        /// bit rates, or its audio streams).
+        case switchStreams = "switch"
+
+        /// The players that can run it against this server (nil: all).
+        public var players: [Player]? {
+            switch self {
+            case .play, .openClose: nil
+            case .seek: [.wmsp, .wmspPipelined, .rtspTCP, .rtspUDP, .mmst, .mmsu, .http]
+            case .switchStreams: [.wmsp, .wmspPipelined, .mmst, .mmsu]
+            }
+        }
     }
 
     public var urls: [URL]
@@ -14,6 +38,9 @@ public struct LoadPlan: Sendable {
     /// Sessions started per second.
     public var connectRate: Double
     public var duration: TimeAmount
+    public var profile = Profile.play
+    /// Between a profile's actions (seeks, reopenings, switches).
+    public var interval: TimeAmount = .seconds(10)
     /// How late a packet may arrive after its send time (relative to the session's first).
     public var tolerance: TimeAmount = .milliseconds(500)
     /// The test stops once this many sessions have failed.
@@ -32,8 +59,8 @@ public struct LoadPlan: Sendable {
         self.errorLimit = errorLimit ?? max(1, clients / 10)
     }
 
-    /// The protocol a URL's scheme implies (`mmsh`/`http` WMSP, `rtsp` over TCP, `mms`/`mmst`
-    /// TCP, `mmsu` UDP).
+    /// The protocol a URL's scheme implies: `mmsh` and `http` WMSP (as Windows Media players
+    /// use them), `rtsp` over TCP, `mms`/`mmst` TCP, `mmsu` UDP.
     public static func player(for url: URL) -> Player? {
         switch url.scheme?.lowercased() {
         case "mmsh", "http": .wmsp
@@ -45,16 +72,12 @@ public struct LoadPlan: Sendable {
     }
 }
 
-/// How one protocol's player plays a URL for one session, until the content ends (returns),
-/// it fails (throws), or the session's connections are closed.
-protocol LoadDriver: Sendable {
-    func play(_ url: URL, session: LoadSession, group: EventLoopGroup) async throws
-}
-
 extension LoadPlan.Player {
     var driver: LoadDriver {
         switch self {
-        case .wmsp: WMSPDriver()
+        case .wmsp: WMSPDriver(pipelined: false)
+        case .wmspPipelined: WMSPDriver(pipelined: true)
+        case .http: HTTPDriver()
         case .rtspTCP: RTSPDriver(udp: false)
         case .rtspUDP: RTSPDriver(udp: true)
         case .mmst: MMSDriver(udp: false)

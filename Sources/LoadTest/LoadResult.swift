@@ -62,6 +62,19 @@ public struct LoadResult: Sendable {
 
     var connectTimes: LatencyHistogram { LatencyHistogram(records.compactMap(\.connectTime)) }
     var firstPackets: LatencyHistogram { LatencyHistogram(records.compactMap(\.timeToFirstPacket)) }
+    /// From each seek, reopening or switch to the first data it asked for.
+    var actionLatencies: LatencyHistogram { LatencyHistogram(records.flatMap(\.actionLatencies)) }
+    var actions: Int { records.reduce(0) { $0 + $1.actions } }
+
+    /// What the profile's actions are called in the summary: singular and plural.
+    var actionName: (one: String, many: String) {
+        switch plan.profile {
+        case .play: ("action", "actions")
+        case .seek: ("seek", "seeks")
+        case .openClose: ("reopening", "reopenings")
+        case .switchStreams: ("switch", "switches")
+        }
+    }
 
     public var peakBitsPerSecond: Double { timeline.map(\.bitsPerSecond).max() ?? 0 }
     public var peakPlaying: Int { timeline.map(\.playing).max() ?? 0 }
@@ -74,7 +87,7 @@ public struct LoadResult: Sendable {
             return name.padding(toLength: 22, withPad: " ", startingAt: 0) + v.map { $0.leftPadded(10) }.joined()
         }
         var lines = [
-            "\(plan.player.rawValue) \(plan.urls.map(\.absoluteString).joined(separator: " ")): \(records.count) sessions in \(decimal(seconds, 1)) s",
+            "\(plan.player.rawValue) \(plan.profile.rawValue) \(plan.urls.map(\.absoluteString).joined(separator: " ")): \(records.count) sessions in \(decimal(seconds, 1)) s",
             "  holding \(Int(plan.rateFraction * 100)) % of the rate: \(sessionsHoldingRate) of \(plan.clients) (pass needs \(decimal(plan.sessionsFraction * 100, 1)) %): \(passed ? "PASS" : "FAIL")",
             "  peak: \(peakPlaying) playing, \(decimal(peakBitsPerSecond / 1e6, 1)) Mbit/s",
             "  packets \(packets), late \(late), missing \(records.reduce(0) { $0 + $1.gaps }), resend requests \(records.reduce(0) { $0 + $1.resendRequests })",
@@ -82,13 +95,17 @@ public struct LoadResult: Sendable {
             "  " + row("connect", connectTimes),
             "  " + row("first data packet", firstPackets),
         ]
+        if plan.profile != .play {
+            lines.insert("  \(actionName.many) \(actions), answered \(actionLatencies.count)", at: 4)
+            lines.append("  " + row("\(actionName.one) to data", actionLatencies))
+        }
         for (cause, count) in failures { lines.append("  failed: \(count) × \(cause)") }
         return lines.joined(separator: "\n")
     }
 
     /// One CSV row per session.
     public var csv: String {
-        var rows = ["session,outcome,connect_ms,first_packet_ms,packets,bytes,late,missing,resend_requests,content_bps,received_bps,rate_ratio"]
+        var rows = ["session,outcome,connect_ms,first_packet_ms,packets,bytes,late,missing,resend_requests,content_bps,received_bps,rate_ratio,actions,action_p50_ms"]
         for (i, r) in records.enumerated() {
             let outcome: String
             switch r.outcome {
@@ -96,9 +113,11 @@ public struct LoadResult: Sendable {
             default: outcome = "\(r.outcome)"
             }
             let ms = { (t: TimeAmount?) in t.map { decimal(Double($0.nanoseconds) / 1e6, 1) } ?? "" }
-            rows.append([String(i), outcome, ms(r.connectTime), ms(r.timeToFirstPacket), String(r.packets), String(r.bytes), String(r.late),
-                         String(r.gaps), String(r.resendRequests), r.contentBitsPerSecond.map(String.init) ?? "",
-                         decimal(r.bitsPerSecond(at: ended), 0), r.rateRatio(at: ended).map { decimal($0, 3) } ?? ""].joined(separator: ","))
+            let counts = [r.packets, r.bytes, r.late, r.gaps, r.resendRequests].map(String.init)
+            let rates = [r.contentBitsPerSecond.map(String.init) ?? "", decimal(r.bitsPerSecond(at: ended), 0),
+                         r.rateRatio(at: ended).map { decimal($0, 3) } ?? ""]
+            let actions = [String(r.actions), LatencyHistogram(r.actionLatencies).milliseconds(atPercentile: 50).map { decimal($0, 1) } ?? ""]
+            rows.append(([String(i), outcome, ms(r.connectTime), ms(r.timeToFirstPacket)] + counts + rates + actions).joined(separator: ","))
         }
         return rows.joined(separator: "\n") + "\n"
     }
@@ -106,6 +125,7 @@ public struct LoadResult: Sendable {
     /// The summary for machines.
     public struct Summary: Codable {
         public var protocolName: String
+        public var profile: String
         public var urls: [String]
         public var clients: Int
         public var seconds: Double
@@ -119,6 +139,9 @@ public struct LoadResult: Sendable {
         public var resendRequests: Int
         public var connectMilliseconds: [String: Double]
         public var firstPacketMilliseconds: [String: Double]
+        /// The profile's seeks, reopenings or switches, and from each to its data.
+        public var actions: Int
+        public var actionMilliseconds: [String: Double]
         public var failures: [String: Int]
         public var timeline: [LoadSample]
     }
@@ -129,11 +152,12 @@ public struct LoadResult: Sendable {
             for (name, p) in [("p50", 50.0), ("p90", 90), ("p99", 99), ("p99.9", 99.9), ("max", 100)] { result[name] = h.milliseconds(atPercentile: p) }
             return result
         }
-        return Summary(protocolName: plan.player.rawValue, urls: plan.urls.map(\.absoluteString), clients: plan.clients, seconds: seconds,
+        return Summary(protocolName: plan.player.rawValue, profile: plan.profile.rawValue, urls: plan.urls.map(\.absoluteString), clients: plan.clients, seconds: seconds,
                        sessionsHoldingRate: sessionsHoldingRate, passed: passed, peakPlaying: peakPlaying, peakBitsPerSecond: peakBitsPerSecond,
                        packets: records.reduce(0) { $0 + $1.packets }, latePackets: records.reduce(0) { $0 + $1.late },
                        missingPackets: records.reduce(0) { $0 + $1.gaps }, resendRequests: records.reduce(0) { $0 + $1.resendRequests },
                        connectMilliseconds: percentiles(connectTimes), firstPacketMilliseconds: percentiles(firstPackets),
+                       actions: actions, actionMilliseconds: percentiles(actionLatencies),
                        failures: Dictionary(uniqueKeysWithValues: failures.map { ($0.cause, $0.count) }), timeline: timeline)
     }
 }

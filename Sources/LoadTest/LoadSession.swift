@@ -23,6 +23,18 @@ public final class LoadSession: Sendable {
         state.withLockedValue { $0.record.packet(sendTime: sendTime, sequence: sequence, modulus: modulus, bytes: bytes, at: now) }
     }
 
+    /// The profile asks for a seek, a reopening or a switch (`SessionRecord.actionAsked`).
+    func actionAsked(restartsPlay: Bool) {
+        let now = NIODeadline.now()
+        state.withLockedValue { $0.record.actionAsked(at: now, restartsPlay: restartsPlay) }
+    }
+
+    /// The stream a switch asked for arrived.
+    func actionAnswered() {
+        let now = NIODeadline.now()
+        state.withLockedValue { $0.record.actionAnswered(at: now) }
+    }
+
     /// A connection of this session, closed when the test stops it (at once if it already has).
     func own(_ channel: Channel) {
         let stopping = state.withLockedValue { s in

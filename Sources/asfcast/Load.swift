@@ -14,7 +14,7 @@ struct Load: AsyncParsableCommand {
             rate (seconds of content per second of play), 2 on bad arguments.
             """)
 
-    @Argument(help: "URLs to play: mmsh:// or http:// (WMSP), rtsp://, mms:// or mmst:// (MMS over TCP), mmsu://.")
+    @Argument(help: "URLs to play: mmsh:// or http:// (WMSP), rtsp://, mms:// or mmst:// (MMS over TCP), mmsu://; --protocol http for plain HTTP.")
     var urls: [String]
 
     @Option(help: "Number of sessions.")
@@ -26,11 +26,17 @@ struct Load: AsyncParsableCommand {
     @Option(help: "How long the test runs, in seconds (or with s, m, h).")
     var duration = "60"
 
-    @Option(name: .customLong("protocol"), help: "wmsp, rtsp-tcp, rtsp-udp, mmst or mmsu; by default the URLs' scheme decides.")
+    @Option(name: .customLong("protocol"), help: "\(LoadPlan.Player.allCases.map(\.rawValue).joined(separator: ", ")); by default the URLs' scheme decides.")
     var protocolName: String?
 
-    @Option(help: "What each player does: play (the only profile so far).")
+    @Option(help: """
+        What each player does: play (to the end), seek (to a random position every --interval), openclose (plays \
+        --interval, closes, opens again), switch (to the content's next video bit rate, or audio stream, every --interval).
+        """)
     var profile = "play"
+
+    @Option(help: "Seconds between a profile's seeks, reopenings or switches.")
+    var interval = 10.0
 
     @Option(name: .customLong("tolerance-ms"), help: "How late a packet may arrive after its send time before it counts as late.")
     var toleranceMilliseconds = 500
@@ -64,10 +70,18 @@ struct Load: AsyncParsableCommand {
             }
             return p
         }) ?? parsed.first.flatMap(LoadPlan.player(for:)) else { throw ValidationError("cannot tell the protocol from \(urls.first ?? "no URL"): give --protocol") }
-        guard profile == "play" else { throw ValidationError("profile \(profile) is not implemented yet; play is") }
+        guard let chosen = LoadPlan.Profile(rawValue: profile) else {
+            throw ValidationError("unknown profile \(profile): one of \(LoadPlan.Profile.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if let players = chosen.players, !players.contains(player) {
+            throw ValidationError("profile \(profile) runs over \(players.map(\.rawValue).joined(separator: ", ")), not \(player.rawValue)")
+        }
+        guard interval > 0 else { throw ValidationError("--interval must be positive") }
         guard clients > 0, connectRate > 0 else { throw ValidationError("--clients and --connect-rate must be positive") }
         var plan = LoadPlan(urls: parsed, player: player, clients: clients, connectRate: connectRate,
                             duration: try Self.seconds(duration), errorLimit: errorLimit)
+        plan.profile = chosen
+        plan.interval = .nanoseconds(Int64(interval * 1e9))
         plan.tolerance = .milliseconds(Int64(toleranceMilliseconds))
         plan.sessionsFraction = passSessions
         plan.rateFraction = passRate

@@ -64,3 +64,44 @@ struct AccountingTests {
         #expect(LatencyHistogram([]).milliseconds(atPercentile: 50) == nil)
     }
 }
+
+/// Profiles' actions: a seek or reopening starts a new stretch of play, answered by its first
+/// packet; a switch is answered when the driver sees the new stream.
+struct ActionAccountingTests {
+    static func at(_ milliseconds: Int64) -> NIODeadline { AccountingTests.at(milliseconds) }
+
+    @Test func aSeekStartsANewStretchAndIsAnsweredByItsFirstPacket() {
+        var r = SessionRecord(started: Self.at(0))
+        r.packet(sendTime: 1000, sequence: 10, bytes: 10, at: Self.at(0))
+        r.packet(sendTime: 2000, sequence: 11, bytes: 10, at: Self.at(1_000))
+        r.actionAsked(at: Self.at(1_000), restartsPlay: true)
+        // The seek went back to 0.5 s of content: 300 ms later it plays from there, on time
+        // relative to its own first packet, and the sequence's jump is no gap.
+        r.packet(sendTime: 500, sequence: 3, bytes: 10, at: Self.at(1_300))
+        r.packet(sendTime: 1500, sequence: 4, bytes: 10, at: Self.at(2_300))
+        #expect(r.actions == 1 && r.actionLatencies == [.milliseconds(300)])
+        #expect(r.late == 0 && r.gaps == 0)
+        // 1 s of content in 1 s of play per stretch; the 300 ms waiting are the seek's, not play.
+        #expect(r.rateRatio(at: Self.at(2_300)) == 1)
+    }
+
+    @Test func aSwitchIsAnsweredWhenTheNewStreamArrives() {
+        var r = SessionRecord(started: Self.at(0))
+        r.packet(sendTime: 1000, sequence: 0, bytes: 10, at: Self.at(0))
+        r.actionAsked(at: Self.at(500), restartsPlay: false)
+        r.packet(sendTime: 1600, sequence: 1, bytes: 10, at: Self.at(600))
+        #expect(r.actionLatencies.isEmpty, "packets of the old stream do not answer it")
+        r.actionAnswered(at: Self.at(900))
+        r.actionAnswered(at: Self.at(950))
+        #expect(r.actions == 1 && r.actionLatencies == [.milliseconds(400)])
+    }
+
+    @Test func aSessionThatFinishedIsMeasuredToItsLastPacket() {
+        var r = SessionRecord(started: Self.at(0))
+        r.packet(sendTime: 0, sequence: nil, bytes: 10, at: Self.at(0))
+        r.packet(sendTime: 2000, sequence: nil, bytes: 10, at: Self.at(2_000))
+        // The end's report comes a second after the last packet (MMS over UDP waits for it).
+        r.end(.finished, at: Self.at(3_000))
+        #expect(r.rateRatio(at: Self.at(3_000)) == 1)
+    }
+}

@@ -30,7 +30,7 @@ final class RunnerTests {
         let server = running.server
         let url: String
         switch player {
-        case .wmsp: url = "mmsh://127.0.0.1:\(server.httpPort)/multibitrate.wmv"
+        case .wmsp, .wmspPipelined, .http: url = "mmsh://127.0.0.1:\(server.httpPort)/multibitrate.wmv"
         case .rtspTCP, .rtspUDP: url = "rtsp://127.0.0.1:\(server.rtspPort)/multibitrate.wmv"
         case .mmst, .mmsu: url = "mms://127.0.0.1:\(server.mmsPort)/multibitrate.wmv"
         }

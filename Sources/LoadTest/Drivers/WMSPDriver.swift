@@ -1,93 +1,244 @@
 import ASF
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import WMSP
 
-/// A Windows Media HTTP player (MS-WMSP 2.2.2.6 Play, non-pipelined): one GET whose response
-/// is the header and the $D frames, read as they come.
+/// A Windows Media HTTP player (MS-WMSP).
+///
+/// Non-pipelined: each Play (2.2.2.6) is a GET on a connection of its own whose response is the
+/// header and the $D frames; a seek is a new Play with the session's client-id and a stream-time,
+/// a switch a SelectStream (2.2.2.9) POST on another connection. Pipelined (3.2): every request
+/// goes on one kept-open HTTP/1.1 connection; a seek is Stop then Play, and a SelectStream ends
+/// the data response and carries the data on in its own.
 struct WMSPDriver: LoadDriver {
-    func play(_ url: URL, session: LoadSession, group: EventLoopGroup) async throws {
+    var pipelined: Bool
+
+    func open(_ url: URL, session: LoadSession, group: EventLoopGroup) async throws -> LoadPlayback {
+        let playback = WMSPPlayback(url: url, session: session, group: group, pipelined: pipelined)
+        try await playback.start()
+        return playback
+    }
+}
+
+final class WMSPPlayback: LoadPlayback, @unchecked Sendable {
+    let url: URL
+    let session: LoadSession
+    let group: EventLoopGroup
+    let pipelined: Bool
+    private let endedPromise: EventLoopPromise<Void>
+    private let headerPromise: EventLoopPromise<ASFHeader>
+    private let state = NIOLockedValueBox<(connection: (Channel, WMSPFrameReader)?, clientID: UInt32?, header: ASFHeader?,
+                                           alternatives: StreamAlternatives?)>((nil, nil, nil, nil))
+    let guid = UUID().uuidString
+
+    init(url: URL, session: LoadSession, group: EventLoopGroup, pipelined: Bool) {
+        self.url = url
+        self.session = session
+        self.group = group
+        self.pipelined = pipelined
+        let loop = group.next()
+        endedPromise = loop.makePromise()
+        headerPromise = loop.makePromise()
+    }
+
+    var ended: EventLoopFuture<Void> { endedPromise.futureResult }
+    private var path: String { url.path.isEmpty ? "/" : url.path + (url.query.map { "?" + $0 } ?? "") }
+
+    var duration: Double? {
+        guard let header = state.withLockedValue({ $0.header }), !header.fileProperties.flags.contains(.broadcast) else { return nil }
+        return Double(header.fileProperties.durationMilliseconds) / 1000
+    }
+
+    /// The first Play: connected, answered, and the header received.
+    func start() async throws {
+        try await play(from: 0)
+        let header = try await headerPromise.futureResult.get()
+        session.update { $0.contentBitsPerSecond = header.fileProperties.maximumBitrate }
+    }
+
+    func seek(to seconds: Double) async throws {
+        if pipelined, let (channel, reader) = state.withLockedValue({ $0.connection }) {
+            // 3.2.5.10 then 3.2.5.6: the data of the response after the Stop's reply counts.
+            try await channel.eventLoop.submit { reader.countFrom = reader.responses + 2 }.get()
+            try await send(on: channel, pragmas: ["xStopStrm=1"], method: .POST)
+        }
+        try await play(from: UInt64(seconds * 1000))
+    }
+
+    func switchStreams() async throws {
+        let header = try await headerPromise.futureResult.get()
+        let (target, selection) = try state.withLockedValue { s -> (UInt8, Set<UInt8>) in
+            var alternatives = try s.alternatives ?? StreamAlternatives(header) ?? { throw LoadFailure("nothing to switch between") }()
+            let target = alternatives.next()
+            s.alternatives = alternatives
+            return (target, alternatives.selection)
+        }
+        let entries = header.streams.map { "ffff:\(String($0.streamNumber, radix: 16)):\(selection.contains($0.streamNumber) ? 0 : 2)" }
+        let pragmas = ["stream-switch-count=\(entries.count)", "stream-switch-entry=\(entries.joined(separator: " "))"]
+        guard let (channel, reader) = state.withLockedValue({ $0.connection }) else { throw LoadFailure("not playing") }
+        try await channel.eventLoop.submit { reader.awaiting = target }.get()
+        if pipelined {
+            try await send(on: channel, pragmas: pragmas)
+        } else {
+            let id = state.withLockedValue { $0.clientID }
+            var client = WMSPClient(group: group, host: url.host ?? "127.0.0.1", port: url.port ?? 80)
+            client.userAgent = Self.userAgent
+            let reply = try await client.request(path, pragmas: pragmas + (id.map { ["client-id=\($0)"] } ?? []), method: .POST)
+            guard reply.head.status == .ok else { throw LoadFailure("SelectStream: HTTP \(reply.head.status.code)") }
+        }
+    }
+
+    func close() async {
+        let channel = state.withLockedValue { s in
+            defer { s.connection = nil }
+            return s.connection?.0
+        }
+        try? await channel?.close()
+        endedPromise.fail(LoadFailure("closed"))
+    }
+
+    /// A Play from `milliseconds` (2.2.2.6): on the kept-open connection when pipelined, else on
+    /// a new one that replaces the current, for a new session (our server does not let a Play
+    /// take over a session that is streaming).
+    private func play(from milliseconds: UInt64) async throws {
+        var pragmas = ["no-cache,rate=1.000000,stream-time=\(milliseconds),stream-offset=4294967295:4294967295,request-context=2,max-duration=0",
+                       "xPlayStrm=1", "xClientGUID={\(guid)}"]
+        let (existing, header, selection) = state.withLockedValue { ($0.connection, $0.header, $0.alternatives?.selection) }
+        if let selection, let header {
+            let entries = header.streams.map { "ffff:\(String($0.streamNumber, radix: 16)):\(selection.contains($0.streamNumber) ? 0 : 2)" }
+            pragmas += ["stream-switch-count=\(entries.count)", "stream-switch-entry=\(entries.joined(separator: " "))"]
+        }
+        if pipelined, let (channel, _) = existing {
+            return try await send(on: channel, pragmas: pragmas + ["version11-enabled=1"])
+        }
+        let reader = WMSPFrameReader(playback: self)
         let host = url.host ?? "127.0.0.1", port = url.port ?? 80
-        let done = group.next().makePromise(of: Void.self)
-        defer { done.fail(LoadFailure("ended")) }  // a no-op once completed
-        let handler = FrameReader(session: session, done: done)
         let channel = try await ClientBootstrap(group: group)
             .connectTimeout(.seconds(10))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(handler)
+                    try channel.pipeline.syncOperations.addHandler(reader)
                 }
             }
             .connect(host: host, port: port).get()
         session.update { $0.connected(at: .now()) }
         session.own(channel)
-        let path = url.path.isEmpty ? "/" : url.path + (url.query.map { "?" + $0 } ?? "")
-        var headers = HTTPHeaders([("Host", "\(host):\(port)"), ("User-Agent", "NSPlayer/12.0.7601.17514"), ("Accept", "*/*")])
-        for pragma in ["no-cache,rate=1.000000,stream-time=0,stream-offset=0:0,request-context=2,max-duration=0",
-                       "xPlayStrm=1", "xClientGUID={\(UUID().uuidString)}"] { headers.add(name: "Pragma", value: pragma) }
-        headers.add(name: "Connection", value: "Close")
-        channel.write(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_0, method: .GET, uri: path, headers: headers)), promise: nil)
-        try await channel.writeAndFlush(HTTPClientRequestPart.end(nil)).get()
-        try await done.futureResult.get()
+        state.withLockedValue { $0.connection = (channel, reader) }
+        if let (old, oldReader) = existing {
+            try? await old.eventLoop.submit { oldReader.countFrom = .max }.get()
+            try? await old.close()
+        }
+        try await send(on: channel, pragmas: pipelined ? pragmas + ["version11-enabled=1"] : pragmas)
     }
 
-    /// The response: its status, then frames; $E ends the content, the connection's close
-    /// ends the session.
-    private final class FrameReader: ChannelInboundHandler, @unchecked Sendable {
-        typealias InboundIn = HTTPClientResponsePart
-        let session: LoadSession
-        let done: EventLoopPromise<Void>
-        var parser = FrameParser()
-        var failure: LoadFailure?
-        var finished = false
+    static let userAgent = "NSPlayer/12.0.7601.17514"
 
-        init(session: LoadSession, done: EventLoopPromise<Void>) {
-            self.session = session
-            self.done = done
-        }
+    private func send(on channel: Channel, pragmas: [String], method: HTTPMethod = .GET) async throws {
+        let host = url.host ?? "127.0.0.1", port = url.port ?? 80
+        var headers = HTTPHeaders([("Host", "\(host):\(port)"), ("User-Agent", Self.userAgent), ("Accept", "*/*")])
+        for pragma in pragmas { headers.add(name: "Pragma", value: pragma) }
+        headers.add(name: "Connection", value: pipelined ? "Keep-Alive" : "Close")
+        if method == .POST { headers.add(name: "Content-Length", value: "0") }
+        let head = HTTPRequestHead(version: pipelined ? .http1_1 : .http1_0, method: method, uri: path, headers: headers)
+        channel.write(HTTPClientRequestPart.head(head), promise: nil)
+        try await channel.writeAndFlush(HTTPClientRequestPart.end(nil)).get()
+    }
 
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            switch unwrapInboundIn(data) {
-            case let .head(head):
-                if head.status != .ok { failure = LoadFailure("HTTP \(head.status.code)") }
-            case let .body(bytes):
-                guard failure == nil else { return }
-                parser.append(bytes)
-                do {
-                    while let frame = try parser.next() {
-                        switch frame.type {
-                        case Frame.header:
-                            if let header = try? ASFHeader(parsing: frame.payload) {
-                                session.update { $0.contentBitsPerSecond = header.fileProperties.maximumBitrate }
-                            }
-                        case Frame.data:
-                            let sendTime = (try? DataPacket.sendTime(of: frame.payload)) ?? 0
-                            session.packet(sendTime: sendTime, sequence: frame.locationID, bytes: frame.payload.readableBytes)
-                        case Frame.endOfStream:
-                            finished = true
-                        default:
-                            break
-                        }
-                    }
-                } catch {
-                    failure = LoadFailure("malformed frames")
-                    context.close(promise: nil)
-                }
-            case .end:
-                break
+    // From the readers, on their loops.
+
+    func received(clientID: UInt32) {
+        state.withLockedValue { $0.clientID = clientID }
+    }
+
+    func received(header: ASFHeader) {
+        state.withLockedValue { $0.header = $0.header ?? header }
+        headerPromise.succeed(header)
+    }
+
+    func finished() {
+        endedPromise.succeed()
+    }
+
+    func failed(_ failure: LoadFailure) {
+        headerPromise.fail(failure)
+        endedPromise.fail(failure)
+    }
+}
+
+/// One connection's responses: their heads, then frames; only the $D frames of the responses
+/// from `countFrom` on count for the session.
+final class WMSPFrameReader: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPClientResponsePart
+    private let playback: WMSPPlayback
+    private var parser = FrameParser()
+    /// Responses begun on this connection.
+    var responses = 0
+    /// The first response whose data counts; `.max` once the connection is replaced.
+    var countFrom = 1
+    /// The stream a switch waits for.
+    var awaiting: UInt8?
+    private var failure: LoadFailure?
+
+    init(playback: WMSPPlayback) {
+        self.playback = playback
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case let .head(head):
+            responses += 1
+            parser = FrameParser()
+            guard head.status == .ok else {
+                failure = LoadFailure("HTTP \(head.status.code)")
+                context.close(promise: nil)
+                return
             }
+            if countFrom != .max, let id = Pragma(headerValues: head.headers["Pragma"]).number("client-id").flatMap({ UInt32(exactly: $0) }) {
+                playback.received(clientID: id)
+            }
+        case let .body(bytes):
+            parser.append(bytes)
+            do {
+                while let frame = try parser.next() { receive(frame) }
+            } catch {
+                failure = LoadFailure("malformed frames")
+                context.close(promise: nil)
+            }
+        case .end:
+            break
         }
+    }
 
-        func channelInactive(context: ChannelHandlerContext) {
-            if let failure { done.fail(failure) } else if finished { done.succeed() } else { done.fail(LoadFailure("connection closed")) }
+    private func receive(_ frame: ReceivedFrame) {
+        switch frame.type {
+        case Frame.header:
+            if let header = try? ASFHeader(parsing: frame.payload) { playback.received(header: header) }
+        case Frame.data where responses >= countFrom:
+            let sendTime = (try? DataPacket.sendTime(of: frame.payload)) ?? 0
+            // AFFlags counts the $D frames sent (2.2.3.1.2); LocationId skips the packets a selection leaves out.
+            playback.session.packet(sendTime: sendTime, sequence: UInt32(frame.afFlags), modulus: 256, bytes: frame.payload.readableBytes)
+            if let target = awaiting, let packet = try? DataPacket(parsing: frame.payload), packet.streamNumbers.contains(target) {
+                awaiting = nil
+                playback.session.actionAnswered()
+            }
+        case Frame.endOfStream where responses >= countFrom:
+            playback.finished()
+        default:
+            break
         }
+    }
 
-        func errorCaught(context: ChannelHandlerContext, error: Error) {
-            failure = failure ?? LoadFailure("\(error)")
-            context.close(promise: nil)
-        }
+    func channelInactive(context: ChannelHandlerContext) {
+        guard countFrom != .max else { return }
+        playback.failed(failure ?? LoadFailure("connection closed"))
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        failure = failure ?? LoadFailure("\(error)")
+        context.close(promise: nil)
     }
 }

@@ -1,0 +1,105 @@
+import ASF
+import Foundation
+import NIOCore
+
+/// How one protocol's player opens a URL for a session.
+protocol LoadDriver: Sendable {
+    /// Connects and starts playing every stream from the start; the packets go to `session`.
+    func open(_ url: URL, session: LoadSession, group: EventLoopGroup) async throws -> LoadPlayback
+}
+
+/// One session's playback, which its profile drives.
+protocol LoadPlayback: Sendable {
+    /// The content's length in seconds; nil for a broadcast.
+    var duration: Double? { get }
+    /// Succeeds at the content's end; fails when the playback cannot go on (its connection
+    /// closed, an error).
+    var ended: EventLoopFuture<Void> { get }
+    /// Plays on from `seconds` into the content. Packets sent before do not count.
+    func seek(to seconds: Double) async throws
+    /// Switches to the content's next alternative stream; the session's pending action is
+    /// answered by the first payload of that stream.
+    func switchStreams() async throws
+    func close() async
+}
+
+extension LoadPlayback {
+    /// Waits `interval` while playing: true when it passed, false when the content ended first.
+    func plays(for interval: TimeAmount) async throws -> Bool {
+        let loop = ended.eventLoop
+        let result = loop.makePromise(of: Bool.self)
+        let timer = loop.scheduleTask(in: interval) { result.succeed(true) }
+        ended.whenComplete { outcome in
+            timer.cancel()
+            result.completeWith(outcome.map { false })
+        }
+        return try await result.futureResult.get()
+    }
+}
+
+/// The streams a switch profile goes through: the content's video streams (its bit rates) when
+/// it has several, else its audio streams; the other streams stay selected.
+struct StreamAlternatives: Sendable {
+    let all: [UInt8]
+    let alternatives: [UInt8]
+    private(set) var current = 0
+
+    /// Nil when there are no two streams of one kind to switch between.
+    init?(_ header: ASFHeader) {
+        all = header.streams.map(\.streamNumber)
+        let video = header.streams.filter { $0.kind == .video }.map(\.streamNumber)
+        let audio = header.streams.filter { $0.kind == .audio }.map(\.streamNumber)
+        guard let alternatives = [video, audio].first(where: { $0.count > 1 }) else { return nil }
+        self.alternatives = alternatives
+    }
+
+    /// Moves to the next alternative; returns it.
+    mutating func next() -> UInt8 {
+        current = (current + 1) % alternatives.count
+        return alternatives[current]
+    }
+
+    /// Every stream that is not an alternative, and the current alternative.
+    var selection: Set<UInt8> { Set(all.filter { !alternatives.contains($0) } + [alternatives[current]]) }
+}
+
+extension LoadPlan.Profile {
+    /// Runs this profile for one session until its content ends (returns), it fails (throws), or
+    /// the test stops it (its connections close).
+    func run(_ driver: LoadDriver, url: URL, session: LoadSession, group: EventLoopGroup, interval: TimeAmount) async throws {
+        switch self {
+        case .play:
+            try await driver.open(url, session: session, group: group).ended.get()
+        case .seek:
+            let playback = try await driver.open(url, session: session, group: group)
+            guard let duration = playback.duration else {
+                await playback.close()
+                throw LoadFailure("not seekable (a broadcast)")
+            }
+            let span = max(1, duration - Double(interval.nanoseconds) / 1e9)
+            while try await playback.plays(for: interval) {
+                session.actionAsked(restartsPlay: true)
+                try await playback.seek(to: Double.random(in: 0..<span))
+            }
+        case .openClose:
+            // An opening lasts the interval: content that ends sooner (a download) is not reopened before.
+            while true {
+                let opened = NIODeadline.now()
+                let playback = try await driver.open(url, session: session, group: group)
+                let cutShort = !(try await playback.plays(for: interval))
+                await playback.close()
+                if cutShort, case let rest = opened + interval - .now(), rest > .zero { try await Task.sleep(nanoseconds: UInt64(rest.nanoseconds)) }
+                guard !session.isStopping else { return }
+                session.actionAsked(restartsPlay: true)
+            }
+        case .switchStreams:
+            let playback = try await driver.open(url, session: session, group: group)
+            // Down to one alternative first; the timed switches start an interval later.
+            try await playback.switchStreams()
+            while try await playback.plays(for: interval) {
+                session.actionAsked(restartsPlay: false)
+                try await playback.switchStreams()
+            }
+        }
+    }
+}
