@@ -152,7 +152,8 @@ public final class Server: @unchecked Sendable {
                 let home = homes.next() ?? group.next()
                 let bound = loops[ObjectIdentifier(home)]!
                 let live = BroadcastPoint(name: point.name, source: try SplicedSource(entries: entries, loops: true),
-                                          home: try home.submit { bound.value.scheduler }.wait(), logger: logger)
+                                          home: try home.submit { bound.value.scheduler }.wait(),
+                                          batchInterval: .milliseconds(Int64(configuration.broadcastBatchMilliseconds)), logger: logger)
                 // Every loop keeps the recent packets, so that a late joiner on any loop starts at once.
                 for loop in group.makeIterator() { _ = live.relay(on: loop) }
                 if startImmediately { live.start() }

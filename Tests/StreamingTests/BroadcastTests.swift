@@ -59,7 +59,7 @@ struct BroadcastTests {
         var selection: Set<UInt8>?
         var packets: [StreamPacket] = []
         init(selection: Set<UInt8>? = nil) { self.selection = selection }
-        func receive(_ packets: [StreamPacket]) { self.packets += packets }
+        func receive(_ batch: BroadcastBatch) { packets += batch.packets }
     }
 
     @Test func lateJoinerStartsAtTheLatestKeyFrameAndEarlyJoinerWaitsForOne() throws {
@@ -93,5 +93,54 @@ struct BroadcastTests {
         relay.deliver(try (0..<30).map { _ in try Self.packet(&source) })
         #expect(!audio.packets.isEmpty)
         for packet in audio.packets { #expect(try DataPacket(parsing: packet.bytes).streamNumbers == [2]) }
+    }
+
+    /// Sessions take turns: with 3 turns, each session gets the packets of 3 deliveries at once,
+    /// every packet exactly once and in order; sessions in different groups write on different
+    /// deliveries; those of one group and selection share one batch, framed once.
+    @Test func sessionsTakeTurnsAndShareTheirGroupsBatch() throws {
+        let loop = EmbeddedEventLoop()
+        let demo = try Self.file("demo.wmv")
+        var source = try SplicedSource(entries: [.init(file: demo)], loops: true)
+        let relay = BroadcastRelay(eventLoop: loop, packetSize: demo.packetSize, videoStreams: [1], turns: 3)
+        relay.deliver([try Self.packet(&source)])  // the file's first packet: a clean point
+        final class Counter: BroadcastSubscriber {
+            var selection: Set<UInt8>? { nil }
+            var batches: [BroadcastBatch] = []
+            var packets: [StreamPacket] = []
+            func receive(_ batch: BroadcastBatch) {
+                batches.append(batch)
+                packets += batch.packets
+            }
+        }
+        let members = (0..<6).map { _ in Counter() }
+        for member in members { #expect(!relay.join(member).isEmpty) }
+        var sent: [StreamPacket] = []
+        var writers: [Set<Int>] = []
+        for _ in 0..<9 {
+            let delivery = try (0..<2).map { _ in try Self.packet(&source) }
+            sent += delivery
+            let before = members.map(\.batches.count)
+            relay.deliver(delivery)
+            writers.append(Set(members.indices.filter { members[$0].batches.count > before[$0] }))
+        }
+        for (i, member) in members.enumerated() {
+            // The deliveries since its group's last turn are still to come: at most two.
+            let received = member.packets.map(\.locationID)
+            #expect(received == Array(sent.map(\.locationID).prefix(received.count)) && received.count >= sent.count - 4,
+                    "session \(i): every packet delivered since it joined, once, in order")
+            #expect(member.batches.count == 3, "a write per 3 deliveries")
+        }
+        #expect(writers.allSatisfy { $0.count == 2 }, "two of six sessions per delivery: \(writers)")
+        // Members 0 and 3 share a group: the same batches, and a framing built once.
+        #expect(zip(members[0].batches, members[3].batches).allSatisfy { $0 === $1 })
+        var builds = 0
+        for member in [members[0], members[3]] {
+            _ = member.batches[1].framed(for: Counter.self, variant: 7) { _ in
+                builds += 1
+                return ByteBuffer()
+            }
+        }
+        #expect(builds == 1)
     }
 }

@@ -187,44 +187,65 @@ extension MMSServerHandler: PacedSession, BroadcastSubscriber, ResendTarget {
         }
     }
 
-    public func receive(_ packets: [StreamPacket]) {
-        guard let context, machine.state == .streaming else { return }
+    /// The batch's Data packets are built once for every session on this loop at the same
+    /// playIncarnation and sequence phase (the only fields that differ between them).
+    public func receive(_ batch: BroadcastBatch) {
+        guard let context, machine.state == .streaming, !batch.packets.isEmpty else { return }
         if udpTarget == nil, !context.channel.isWritable {
             logger.notice("client too slow for the broadcast: disconnected")
             endSession()
             context.close(promise: nil)
             return
         }
-        writeData(packets)
+        let first = sequence
+        let data = batch.framed(for: MMSServerHandler.self, variant: Int(playIncarnation) << 8 | Int(first & 0xFF)) { packets in
+            dataPackets(packets, firstSequence: first, allocator: context.channel.allocator)
+        }
+        if udpTarget != nil {
+            sendDatagrams(data, of: batch.packets)
+        } else {
+            context.writeAndFlush(wrapOutboundOut(data), promise: nil)
+            sequence &+= UInt32(batch.packets.count)
+        }
+        packetsSent += batch.packets.count
+        bytesSent += data.readableBytes - batch.packets.count * MMSData.headerSize
     }
 
-    /// Data packets (3.2.5.11.1): the ASF packet as stored, after the 8-byte header with its
-    /// number in the file, the StartPlaying's incarnation and the sequence's low byte. Over TCP
-    /// the packet bytes go out as they are after a header buffer per batch; over UDP each
-    /// datagram is built once into one buffer per batch and kept for resend requests.
+    /// Data packets (3.2.5.11.1) in one buffer: the ASF packet as stored, after the 8-byte header
+    /// with its number in the file, the StartPlaying's incarnation and the sequence's low byte.
+    func dataPackets(_ packets: [StreamPacket], firstSequence: UInt32, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var out = allocator.buffer(capacity: packets.reduce(0) { $0 + MMSData.headerSize + $1.bytes.readableBytes })
+        for (i, packet) in packets.enumerated() {
+            MMSData.writeHeader(locationID: packet.locationID, playIncarnation: playIncarnation,
+                                flags: UInt8(truncatingIfNeeded: firstSequence &+ UInt32(i)), payloadLength: packet.bytes.readableBytes, to: &out)
+            var bytes = packet.bytes
+            out.writeBuffer(&bytes)
+        }
+        return out
+    }
+
+    /// Over UDP, one datagram per Data packet of `data`, each kept for resend requests.
+    private func sendDatagrams(_ data: ByteBuffer, of packets: [StreamPacket]) {
+        guard let udpTarget, let udp = server.udp else { return }
+        var datagrams: [ByteBuffer] = []
+        datagrams.reserveCapacity(packets.count)
+        var offset = data.readerIndex
+        for packet in packets {
+            let datagram = data.getSlice(at: offset, length: MMSData.headerSize + packet.bytes.readableBytes)!
+            resend.keep(datagram, sequence: sequence)
+            datagrams.append(datagram)
+            offset += datagram.readableBytes
+            sequence &+= 1
+        }
+        udp.send(datagrams, to: udpTarget)
+    }
+
+    /// The packets of an on-demand session. Over TCP the packet bytes go out as they are after a
+    /// header buffer per batch; over UDP the datagrams are built into one buffer per batch.
     func writeData(_ packets: [StreamPacket]) {
         guard let context, !packets.isEmpty else { return }
-        if let udpTarget, let udp = server.udp {
-            var batch = context.channel.allocator.buffer(capacity: packets.reduce(0) { $0 + MMSData.headerSize + $1.bytes.readableBytes })
-            for packet in packets {
-                MMSData.writeHeader(locationID: packet.locationID, playIncarnation: playIncarnation, flags: UInt8(truncatingIfNeeded: sequence),
-                                    payloadLength: packet.bytes.readableBytes, to: &batch)
-                var bytes = packet.bytes
-                batch.writeBuffer(&bytes)
-                sequence &+= 1
-            }
-            var datagrams: [ByteBuffer] = []
-            datagrams.reserveCapacity(packets.count)
-            var offset = batch.readerIndex
-            var number = sequence &- UInt32(packets.count)
-            for packet in packets {
-                let datagram = batch.getSlice(at: offset, length: MMSData.headerSize + packet.bytes.readableBytes)!
-                resend.keep(datagram, sequence: number)
-                datagrams.append(datagram)
-                offset += datagram.readableBytes
-                number &+= 1
-            }
-            udp.send(datagrams, to: udpTarget)
+        if udpTarget != nil {
+            sendDatagrams(dataPackets(packets, firstSequence: sequence, allocator: context.channel.allocator), of: packets)
         } else {
             var headers = context.channel.allocator.buffer(capacity: packets.count * MMSData.headerSize)
             for packet in packets {

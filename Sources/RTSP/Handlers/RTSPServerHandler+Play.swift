@@ -160,7 +160,7 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
         }
     }
 
-    public func receive(_ packets: [StreamPacket]) {
+    public func receive(_ batch: BroadcastBatch) {
         guard let context, machine.state == .playing else { return }
         if streams.first?.transport.lower == .tcp, !context.channel.isWritable {
             logger.notice("client too slow for the broadcast: disconnected")
@@ -168,7 +168,7 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
             context.close(promise: nil)
             return
         }
-        sendRTP(packets, now: context.eventLoop.now)
+        sendRTP(batch.packets, now: context.eventLoop.now)
     }
 
     /// The packets as RTP on the first set-up stream's RTP session: every ASF packet exactly

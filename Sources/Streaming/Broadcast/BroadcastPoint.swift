@@ -13,6 +13,12 @@ public final class BroadcastPoint: PacedSession, @unchecked Sendable {
     /// Header Object plus the Data Object start, as MS-WMSP and MS-MMSP send it.
     public let streamingHeader: ByteBuffer
     public let packetSize: Int
+    /// How often each client gets the packets: in one write, those that fall due before its
+    /// next (sent up to this much early, never late), so a session costs a write per interval,
+    /// not per packet. The relays' groups take turns within the interval (`BroadcastRelay`).
+    public let batchInterval: TimeAmount
+    /// Turns per batch interval: the point delivers ahead by the interval, once per turn.
+    private let turns: Int
     private let home: PacingScheduler
     private let logger: Logger
     private let videoStreams: Set<UInt8>
@@ -27,8 +33,10 @@ public final class BroadcastPoint: PacedSession, @unchecked Sendable {
 
     /// - Parameter source: what the point plays; files and playlists come as a looped
     ///   `SplicedSource`, and live ingest will come as its own source.
-    public init(name: String, source: any PacketSource, home: PacingScheduler, logger: Logger) {
+    public init(name: String, source: any PacketSource, home: PacingScheduler, batchInterval: TimeAmount = .zero, logger: Logger) {
         self.name = name
+        self.batchInterval = batchInterval
+        turns = batchInterval > .zero ? 5 : 1
         self.source = source
         header = source.file.header.broadcast()
         packetSize = source.file.packetSize
@@ -56,7 +64,7 @@ public final class BroadcastPoint: PacedSession, @unchecked Sendable {
     public func relay(on loop: EventLoop) -> BroadcastRelay {
         relays.withLockedValue { relays in
             if let relay = relays[ObjectIdentifier(loop)] { return relay }
-            let relay = BroadcastRelay(eventLoop: loop, packetSize: packetSize, videoStreams: videoStreams)
+            let relay = BroadcastRelay(eventLoop: loop, packetSize: packetSize, videoStreams: videoStreams, turns: turns)
             relays[ObjectIdentifier(loop)] = relay
             return relay
         }
@@ -77,8 +85,15 @@ public final class BroadcastPoint: PacedSession, @unchecked Sendable {
                     firstSendTime = packet.sendTime
                 }
                 let due = clockStart! + .milliseconds(Int64(packet.sendTime &- firstSendTime))
-                guard due <= now else {
+                // Batched: delivered an interval ahead, once per turn, with or without packets
+                // (the relays' groups take their turns by deliveries, each holding a packet for
+                // up to an interval). Else each packet as it falls due.
+                guard due <= now + batchInterval else {
                     held = packet
+                    if turns > 1 {
+                        distribute(batch, evenIfEmpty: true)
+                        return now + .nanoseconds(batchInterval.nanoseconds / Int64(turns))
+                    }
                     distribute(batch)
                     return due
                 }
@@ -100,8 +115,8 @@ public final class BroadcastPoint: PacedSession, @unchecked Sendable {
         return nil
     }
 
-    private func distribute(_ batch: [StreamPacket]) {
-        guard !batch.isEmpty else { return }
+    private func distribute(_ batch: [StreamPacket], evenIfEmpty: Bool = false) {
+        guard !batch.isEmpty || evenIfEmpty else { return }
         for relay in relays.withLockedValue({ Array($0.values) }) {
             if relay.eventLoop.inEventLoop {
                 relay.deliver(batch)

@@ -5,57 +5,88 @@ import NIOCore
 public protocol BroadcastSubscriber: AnyObject {
     /// The streams it takes; nil for all.
     var selection: Set<UInt8>? { get }
-    /// New packets, in order, filtered to its selection. Runs on the subscriber's loop.
-    func receive(_ packets: [StreamPacket])
+    /// New packets, in order, filtered to its selection; the batch is shared with the other
+    /// subscribers of that selection. Runs on the subscriber's loop.
+    func receive(_ batch: BroadcastBatch)
 }
 
 /// A broadcast point's presence on one event loop: the recent packets (from the last clean
 /// points, for late joiners) and the sessions on this loop. Runs only on its loop: the point
-/// hands it each batch once, and it fans the batch out to its sessions without locks.
+/// hands it each delivery once, and it fans the packets out to its sessions without locks.
+///
+/// Sessions take turns: they are spread over `turns` groups, and at each delivery one group
+/// gets the packets of the last `turns` deliveries in one batch. So each session writes once
+/// per `turns` deliveries, and the writes of a loop are spread evenly over time instead of
+/// all falling on one delivery.
 public final class BroadcastRelay {
     public let eventLoop: EventLoop
     private let packetSize: Int
     private let videoStreams: Set<UInt8>
+    public let turns: Int
     private var ring: [StreamPacket] = []
-    private var subscribers: [ObjectIdentifier: BroadcastSubscriber] = [:]
+    /// The last `turns` deliveries, oldest first, and how many there have been.
+    private var recent: [[StreamPacket]] = []
+    private var delivered = 0
+    private var groups: [[ObjectIdentifier: BroadcastSubscriber]]
+    private var nextGroup = 0
+    /// Sessions that joined since their group's last turn: the deliveries they had at joining.
+    private var joinedAt: [ObjectIdentifier: Int] = [:]
     /// Subscribers that joined before any clean point: they start at the next one.
     private var waiting: [ObjectIdentifier: BroadcastSubscriber] = [:]
     /// Most packets kept when no clean point comes (about a minute at 100 packets a second).
     static let ringLimit = 6000
 
-    init(eventLoop: EventLoop, packetSize: Int, videoStreams: Set<UInt8>) {
+    /// A batch of the packets after delivery `since`, filtered to `selection`.
+    private struct Window: Hashable {
+        var since: Int
+        var selection: Set<UInt8>?
+    }
+
+    init(eventLoop: EventLoop, packetSize: Int, videoStreams: Set<UInt8>, turns: Int = 1) {
+        precondition(turns >= 1)
         self.eventLoop = eventLoop
         self.packetSize = packetSize
         self.videoStreams = videoStreams
+        self.turns = turns
+        groups = Array(repeating: [:], count: turns)
     }
 
-    public var subscriberCount: Int { subscribers.count + waiting.count }
+    public var subscriberCount: Int { groups.reduce(waiting.count) { $0 + $1.count } }
 
     func deliver(_ batch: [StreamPacket]) {
         ring.append(contentsOf: batch)
         trim()
-        // Filtered once per distinct selection in this batch, not once per subscriber.
-        var filtered: [Set<UInt8>: [StreamPacket]] = [:]
-        for subscriber in subscribers.values {
-            subscriber.receive(packets(batch, for: subscriber.selection, cache: &filtered))
+        delivered += 1
+        recent.append(batch)
+        if recent.count > turns { recent.removeFirst() }
+        // This turn's group: filtered, and framed by the engines, once per distinct window and
+        // selection, not once per subscriber.
+        var windows: [Window: BroadcastBatch] = [:]
+        for (id, subscriber) in groups[delivered % turns] {
+            let since = max(joinedAt.removeValue(forKey: id) ?? 0, delivered - turns)
+            guard since < delivered else { continue }
+            let window = Window(since: since, selection: subscriber.selection)
+            let shared = windows[window] ?? BroadcastBatch(filter(recent.suffix(delivered - since).flatMap { $0 }, to: window.selection))
+            windows[window] = shared
+            if !shared.packets.isEmpty { subscriber.receive(shared) }
         }
         if !waiting.isEmpty, let start = batch.firstIndex(where: \.isCleanPoint) {
             var first = Array(batch[start...])
             if let trimmed = startingAtKeyFrame(first[0]) { first[0] = trimmed }
             for (id, subscriber) in waiting {
-                subscribers[id] = subscriber
-                subscriber.receive(filter(first, to: subscriber.selection))
+                add(subscriber)
+                subscriber.receive(BroadcastBatch(filter(first, to: subscriber.selection)))
             }
             waiting.removeAll()
         }
     }
 
-    private func packets(_ batch: [StreamPacket], for selection: Set<UInt8>?, cache: inout [Set<UInt8>: [StreamPacket]]) -> [StreamPacket] {
-        guard let selection else { return batch }
-        if let done = cache[selection] { return done }
-        let result = filter(batch, to: selection)
-        cache[selection] = result
-        return result
+    /// A member from the current delivery on, in the next group.
+    private func add(_ subscriber: BroadcastSubscriber) {
+        let id = ObjectIdentifier(subscriber)
+        groups[nextGroup][id] = subscriber
+        nextGroup = (nextGroup + 1) % turns
+        joinedAt[id] = delivered
     }
 
     /// The packets with only `selection`'s payloads; those with none are left out.
@@ -92,15 +123,17 @@ public final class BroadcastRelay {
             waiting[ObjectIdentifier(subscriber)] = subscriber
             return []
         }
-        subscribers[ObjectIdentifier(subscriber)] = subscriber
+        add(subscriber)
         var packets = Array(ring[start...])
         if let trimmed = startingAtKeyFrame(packets[0]) { packets[0] = trimmed }
         return filter(packets, to: subscriber.selection)
     }
 
     public func leave(_ subscriber: BroadcastSubscriber) {
-        subscribers[ObjectIdentifier(subscriber)] = nil
-        waiting[ObjectIdentifier(subscriber)] = nil
+        let id = ObjectIdentifier(subscriber)
+        for g in groups.indices { groups[g][id] = nil }
+        joinedAt[id] = nil
+        waiting[id] = nil
     }
 
     /// The packet without the video payloads that come before its key frame starts.

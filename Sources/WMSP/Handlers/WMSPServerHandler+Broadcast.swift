@@ -47,7 +47,9 @@ extension WMSPServerHandler: BroadcastSubscriber {
         logger.info("play broadcast \(point.name), joined with \(burst.count) packets")
     }
 
-    public func receive(_ packets: [StreamPacket]) {
+    /// The batch in one write: its $D frames are built once for every session on this loop whose
+    /// AFFlags sequence is at the same value (the only field that differs between them).
+    public func receive(_ batch: BroadcastBatch) {
         guard let context else { return }
         guard context.channel.isWritable else {
             logger.notice("client too slow for the broadcast: disconnected")
@@ -55,6 +57,22 @@ extension WMSPServerHandler: BroadcastSubscriber {
             context.close(promise: nil)
             return
         }
-        writeData(packets, context: context) { ($0.locationID, $0.bytes) }
+        let first = sequence
+        let bytes = batch.framed(for: WMSPServerHandler.self, variant: framed ? Int(first) : -1) { packets in
+            var out = context.channel.allocator.buffer(capacity: packets.reduce(0) { $0 + 12 + $1.bytes.readableBytes })
+            for (i, packet) in packets.enumerated() {
+                if framed {
+                    Frame.writeDataHeader(type: Frame.data, locationID: packet.locationID, incarnation: 0, afFlags: first &+ UInt8(truncatingIfNeeded: i),
+                                          payloadLength: packet.bytes.readableBytes, to: &out)
+                }
+                var payload = packet.bytes
+                out.writeBuffer(&payload)
+            }
+            return out
+        }
+        if framed { sequence &+= UInt8(truncatingIfNeeded: batch.packets.count) }
+        packetsSent += batch.packets.count
+        bytesSent += bytes.readableBytes
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
     }
 }

@@ -1,0 +1,43 @@
+import NIOCore
+import Testing
+@testable import WMSP
+
+/// Frames come out whole however the body is cut into pieces.
+struct FrameParserTests {
+    /// $H, three $D of different sizes, $E.
+    static func body() -> (ByteBuffer, [ReceivedFrame]) {
+        var b = ByteBuffer()
+        var expected: [ReceivedFrame] = []
+        let header = ByteBuffer(bytes: Array(repeating: 0x30, count: 40))
+        Frame.writeDataHeader(type: Frame.header, locationID: 0, incarnation: 0, afFlags: 0x0C, payloadLength: 40, to: &b)
+        b.writeImmutableBuffer(header)
+        expected.append(ReceivedFrame(type: Frame.header, locationID: 0, afFlags: 0x0C, payload: header, reason: nil))
+        for (i, size) in [100, 1, 333].enumerated() {
+            let payload = ByteBuffer(bytes: (0..<size).map { UInt8(truncatingIfNeeded: $0 &+ i) })
+            Frame.writeDataHeader(type: Frame.data, locationID: UInt32(i), incarnation: 0, afFlags: UInt8(i), payloadLength: size, to: &b)
+            b.writeImmutableBuffer(payload)
+            expected.append(ReceivedFrame(type: Frame.data, locationID: UInt32(i), afFlags: UInt8(i), payload: payload, reason: nil))
+        }
+        Frame.writeNotification(type: Frame.endOfStream, reason: 0, to: &b)
+        expected.append(ReceivedFrame(type: Frame.endOfStream, locationID: 0, afFlags: 0, payload: ByteBuffer(), reason: 0))
+        return (b, expected)
+    }
+
+    @Test(arguments: [1, 2, 3, 5, 12, 13, 64, 1000])
+    func framesComeOutWholeFromPiecesOfAnySize(piece: Int) throws {
+        var (body, expected) = Self.body()
+        var parser = FrameParser()
+        var frames: [ReceivedFrame] = []
+        while body.readableBytes > 0 {
+            parser.append(body.readSlice(length: min(piece, body.readableBytes))!)
+            while let frame = try parser.next() { frames.append(frame) }
+        }
+        #expect(frames == expected)
+    }
+
+    @Test func aBadFramingByteIsMalformed() {
+        var parser = FrameParser()
+        parser.append(ByteBuffer(bytes: [0x25, 0x44, 0x00, 0x00]))
+        #expect(throws: FrameParser.Malformed.self) { try parser.next() }
+    }
+}
