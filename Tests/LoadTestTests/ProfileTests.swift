@@ -34,7 +34,7 @@ final class ProfileTests {
     }
 
     func run(_ profile: LoadPlan.Profile, _ player: LoadPlan.Player, _ path: String, interval: TimeAmount, duration: TimeAmount) async -> LoadResult {
-        var plan = LoadPlan(urls: [url(player, path)], player: player, clients: 3, connectRate: 50, duration: duration)
+        var plan = LoadPlan(urls: [url(player, path)], player: player, clients: 2, connectRate: 50, duration: duration)
         plan.profile = profile
         plan.interval = interval
         return await LoadRunner(plan: plan, group: group).run()
@@ -52,14 +52,14 @@ final class ProfileTests {
     /// A plain HTTP download is over before its first seek would come: not in this test.
     @Test(arguments: [LoadPlan.Player.wmsp, .wmspPipelined, .rtspTCP, .rtspUDP, .mmst, .mmsu])
     func seeksAreAnsweredByDataFromTheNewPosition(player: LoadPlan.Player) async {
-        let result = await run(.seek, player, "/demo.wmv", interval: .seconds(1), duration: .milliseconds(3_500))
+        let result = await run(.seek, player, "/demo.wmv", interval: .seconds(1), duration: .seconds(8))
         expectActionsAnswered(result, atLeast: 2)
         #expect(result.summary.contains("seek to data"))
     }
 
     @Test(arguments: LoadPlan.Player.allCases)
     func reopeningsAreAnsweredByData(player: LoadPlan.Player) async {
-        let result = await run(.openClose, player, "/demo.wmv", interval: .seconds(1), duration: .milliseconds(3_500))
+        let result = await run(.openClose, player, "/demo.wmv", interval: .seconds(1), duration: .seconds(8))
         expectActionsAnswered(result, atLeast: 2)
         #expect(result.records.allSatisfy { $0.rateRatio(at: result.ended) != nil })
     }

@@ -168,7 +168,9 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
             context.close(promise: nil)
             return
         }
-        sendRTP(batch.packets, now: context.eventLoop.now)
+        // The padding-free packets are the same for every session of this selection: built once.
+        let rewritten = batch.shared(for: RTSPServerHandler.self, variant: 0) { rewrite($0, allocator: context.channel.allocator) }
+        sendRTP(rewritten, now: context.eventLoop.now)
     }
 
     /// The packets as RTP on the first set-up stream's RTP session: every ASF packet exactly
@@ -176,18 +178,30 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
     /// packet bytes go out as they are, after a header buffer shared by the batch; over UDP each
     /// datagram is built once into one buffer per batch and kept for retransmission.
     func sendRTP(_ packets: [StreamPacket], now: NIODeadline) {
-        guard let context, var packetizer, let target = streams.first?.target, !packets.isEmpty else { return }
-        pieces.removeAll(keepingCapacity: true)
-        outgoing.removeAll(keepingCapacity: true)
-        var batch = context.channel.allocator.buffer(capacity: packets.reduce(0) { $0 + $1.bytes.readableBytes })
+        guard let context, !packets.isEmpty else { return }
+        sendRTP(rewrite(packets, allocator: context.channel.allocator), now: now)
+    }
+
+    /// The packets as ASF RTP payloads (MS-RTSP 2.2.1.1): padding dropped, one packet per payload
+    /// (`ASFPayload.append`), in one buffer.
+    func rewrite(_ packets: [StreamPacket], allocator: ByteBufferAllocator) -> (bytes: ByteBuffer, packets: [ASFPayload.Packet]) {
+        var bytes = allocator.buffer(capacity: packets.reduce(0) { $0 + $1.bytes.readableBytes })
+        var outgoing: [ASFPayload.Packet] = []
         for packet in packets {
             do {
-                try ASFPayload.append(packet.bytes, rewritingInto: &batch, to: &outgoing)
+                try ASFPayload.append(packet.bytes, rewritingInto: &bytes, to: &outgoing)
             } catch {
                 statistics.unsendable += 1
                 if statistics.unsendable == 1 { logger.error("a data packet does not parse: skipped (\(error))") }
             }
         }
+        return (bytes, outgoing)
+    }
+
+    func sendRTP(_ rewritten: (bytes: ByteBuffer, packets: [ASFPayload.Packet]), now: NIODeadline) {
+        guard let context, var packetizer, let target = streams.first?.target, !rewritten.packets.isEmpty else { return }
+        let (batch, outgoing) = rewritten
+        pieces.removeAll(keepingCapacity: true)
         var headers = context.channel.allocator.buffer(capacity: outgoing.count * 24)
         let channel: UInt8? = if case let .interleaved(rtp, _) = target { rtp } else { nil }
         for packet in outgoing {

@@ -55,8 +55,6 @@ public final class RTSPServerHandler: ChannelInboundHandler {
     var parked = false
     var due: [StreamPacket] = []
     var pieces: [RTPPacketizer.Piece] = []
-    /// The ASF packets of the batch being sent, kept to reuse its storage.
-    var outgoing: [ASFPayload.Packet] = []
     /// The last 256 RTP packets over UDP: seconds of a stream, for NACKs (MS-RTSP 3.2.5.10).
     var resend = ResendWindow(capacity: 256)
     var nextReport = NIODeadline.uptimeNanoseconds(0)

@@ -6,7 +6,7 @@ import NIOCore
 /// Lives on its relay's loop for one delivery.
 public final class BroadcastBatch {
     public let packets: [StreamPacket]
-    private var framed: [Key: ByteBuffer] = [:]
+    private var built: [Key: Any] = [:]
 
     private struct Key: Hashable {
         var format: ObjectIdentifier
@@ -17,13 +17,18 @@ public final class BroadcastBatch {
         self.packets = packets
     }
 
-    /// The bytes `build` makes of the packets for `format` (the engine's type) and `variant`
-    /// (what differs between its sessions), built on first use and shared after.
-    public func framed(for format: Any.Type, variant: Int, build: ([StreamPacket]) -> ByteBuffer) -> ByteBuffer {
+    /// What `build` makes of the packets for `format` (the engine's type) and `variant` (what
+    /// differs between its sessions), built on first use and shared after.
+    public func shared<Value>(for format: Any.Type, variant: Int, build: ([StreamPacket]) -> Value) -> Value {
         let key = Key(format: ObjectIdentifier(format), variant: variant)
-        if let done = framed[key] { return done }
-        let bytes = build(packets)
-        framed[key] = bytes
-        return bytes
+        if let done = built[key] as? Value { return done }
+        let value = build(packets)
+        built[key] = value
+        return value
+    }
+
+    /// The bytes `build` frames the packets into, shared like `shared`.
+    public func framed(for format: Any.Type, variant: Int, build: ([StreamPacket]) -> ByteBuffer) -> ByteBuffer {
+        shared(for: format, variant: variant, build: build)
     }
 }
