@@ -62,6 +62,7 @@ public final class Server: @unchecked Sendable {
         let cache = try ImportCache(directory: configuration.importCache)
         let delivery = DeliveryContext(points: points, fastStartBuffer: .milliseconds(Int64(configuration.fastStartBufferSeconds * 1000)),
                                        maximumRate: configuration.fastStartMaximumRate,
+                                       batch: .milliseconds(Int64(configuration.batchMilliseconds)),
                                        slowClientSeconds: configuration.slowClientSeconds,
                                        admission: configuration.admission,
                                        importer: .init(threadPool: threadPool, convert: cache.asf(for:)),
@@ -153,7 +154,7 @@ public final class Server: @unchecked Sendable {
                 let bound = loops[ObjectIdentifier(home)]!
                 let live = BroadcastPoint(name: point.name, source: try SplicedSource(entries: entries, loops: true),
                                           home: try home.submit { bound.value.scheduler }.wait(),
-                                          batchInterval: .milliseconds(Int64(configuration.broadcastBatchMilliseconds)), logger: logger)
+                                          batchInterval: .milliseconds(Int64(configuration.batchMilliseconds)), logger: logger)
                 // Every loop keeps the recent packets, so that a late joiner on any loop starts at once.
                 for loop in group.makeIterator() { _ = live.relay(on: loop) }
                 if startImmediately { live.start() }

@@ -21,9 +21,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Fast Start: seconds sent ahead beyond the preroll, and the fastest rate as a multiple of real time.
     public var fastStartBufferSeconds = 2.0
     public var fastStartMaximumRate = 5.0
-    /// A broadcast's clients get the packets falling due within this many milliseconds in one
-    /// write: fewer, larger writes; a packet goes out at most this early, never late.
-    public var broadcastBatchMilliseconds = 500
+    /// Clients over TCP get the packets falling due within this many milliseconds in one write:
+    /// fewer, larger writes; a packet goes out at most this early, never late.
+    public var batchMilliseconds = 500
     public var logLevel = "info"
     /// W3C access log (one line per session and per client log submission); nil: none.
     public var accessLog: String?
@@ -137,9 +137,9 @@ public struct ServerConfiguration: Sendable, Equatable {
             case "fast_start_maximum_rate":
                 guard let v = value.float, v >= 1, v <= 100 else { throw fail("a multiple between 1 and 100") }
                 config.fastStartMaximumRate = v
-            case "broadcast_batch_ms":
+            case "batch_ms":
                 guard let v = value.int, (0...2000).contains(v) else { throw fail("milliseconds between 0 and 2000") }
-                config.broadcastBatchMilliseconds = v
+                config.batchMilliseconds = v
             case "max_players":
                 guard let v = value.int, v >= 0 else { throw fail("a number of players (0: no limit)") }
                 config.maximumPlayers = v == 0 ? nil : v

@@ -10,6 +10,9 @@ public struct DeliveryContext: Sendable {
     /// Fast Start buffer beyond the preroll, and the fastest a session may be sent.
     public var fastStartBuffer: TimeAmount
     public var maximumRate: Double
+    /// How much of a session's packets go out in one write (`Pacing.batch`, broadcasts'
+    /// `BroadcastPoint.batchInterval`).
+    public var batch: TimeAmount
     /// Seconds of a stream a client may leave unsent before it counts as too slow.
     public var slowClientSeconds: Double
     public var admission: AdmissionControl
@@ -30,7 +33,7 @@ public struct DeliveryContext: Sendable {
         }
     }
 
-    public init(points: PublishingPoints, fastStartBuffer: TimeAmount = .seconds(2), maximumRate: Double = 5,
+    public init(points: PublishingPoints, fastStartBuffer: TimeAmount = .seconds(2), maximumRate: Double = 5, batch: TimeAmount = .zero,
                 slowClientSeconds: Double = 10, admission: AdmissionControl = AdmissionControl(), importer: Importer? = nil,
                 accessLog: AccessLog, logger: Logger) {
         self.points = points
@@ -38,6 +41,7 @@ public struct DeliveryContext: Sendable {
         self.importer = importer
         self.admission = admission
         self.fastStartBuffer = fastStartBuffer
+        self.batch = batch
         self.maximumRate = maximumRate
         self.slowClientSeconds = slowClientSeconds
         self.logger = logger
@@ -57,5 +61,17 @@ public struct DeliveryContext: Sendable {
             return loop.makeSucceededFuture(path)
         }
         return importer.threadPool.runIfActive(eventLoop: loop) { try importer.convert(path) }
+    }
+}
+
+extension DeliveryContext {
+    /// An on-demand session's pacing: Fast Start for a file with `preroll` ms, in batches, where
+    /// the client's reading paces the burst (TCP); else real time, packet by packet (UDP, where
+    /// bursts outrun receivers).
+    public func pacing(prerollMilliseconds preroll: UInt64, overTCP: Bool = true) -> Pacing {
+        guard overTCP else { return Pacing(lead: .zero, maximumRate: 1) }
+        var pacing = Pacing.fastStart(prerollMilliseconds: preroll, buffer: fastStartBuffer, maximumRate: maximumRate)
+        pacing.batch = batch
+        return pacing
     }
 }

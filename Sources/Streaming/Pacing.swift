@@ -10,6 +10,8 @@ public struct Pacing: Sendable, Equatable {
     public var lead: TimeAmount
     /// The fastest a session is sent, as a multiple of its real-time rate.
     public var maximumRate: Double
+    /// Packets falling due within this much go out together, in one write (up to this early).
+    public var batch = TimeAmount.zero
 
     public init(lead: TimeAmount, maximumRate: Double) {
         precondition(maximumRate >= 1)

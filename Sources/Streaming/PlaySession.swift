@@ -119,7 +119,10 @@ public struct PlaySession {
                     held = (.packet(packet), start + pacing.delay(forOffset: max(.zero, offset)))
                 }
             }
-            guard let (item, due) = held, due <= now else { return .wait(until: held!.due) }
+            // In batches: what falls due before the next wake-up goes now.
+            guard let (item, due) = held, due <= now + pacing.batch else {
+                return .wait(until: max(held!.due - pacing.batch, pacing.batch > .zero ? now + pacing.batch : now))
+            }
             held = nil
             if case let .packet(packet) = item {
                 packetsSent += 1

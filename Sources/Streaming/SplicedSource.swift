@@ -107,7 +107,8 @@ public struct SplicedSource: PacketSource {
     /// Opens the next entry. Returns nil at the end, `.some(.header)` when its streams differ
     /// from the current ones, and `.some(nil)` to go on with its packets.
     private mutating func startNextEntry() throws -> SourceItem?? {
-        guard emptyEntries <= entries.count else { return nil }
+        // Ended: every entry empty, or the last played without looping (and nil from then on).
+        guard emptyEntries <= entries.count, index < entries.count else { return nil }
         index += 1
         if index == entries.count {
             guard loops else { return nil }

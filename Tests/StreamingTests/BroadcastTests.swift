@@ -53,6 +53,7 @@ struct BroadcastTests {
         }
         #expect(items == [audio.path], "only the entry with other streams gets a header")
         #expect(lastTime > 20_000 && lastTime < 24_000, "2 s + 1 s of clips, then the 20 s audio file: \(lastTime)")
+        #expect(try source.next() == nil, "an ended source stays ended")
     }
 
     final class Collector: BroadcastSubscriber {

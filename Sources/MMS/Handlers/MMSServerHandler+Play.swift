@@ -45,9 +45,7 @@ extension MMSServerHandler: PacedSession, BroadcastSubscriber, ResendTarget {
                 do {
                     let source = try onDemand.source(from: onDemand.isSeekable ? start : nil)
                     // Fast Start over TCP, where the client's reading paces the burst; over UDP real time.
-                    let pacing = udpTarget == nil
-                        ? Pacing.fastStart(prerollMilliseconds: content.header.fileProperties.preroll, buffer: server.fastStartBuffer, maximumRate: server.maximumRate)
-                        : Pacing(lead: .zero, maximumRate: 1)
+                    let pacing = server.delivery.pacing(prerollMilliseconds: content.header.fileProperties.preroll, overTCP: udpTarget == nil)
                     playback = PlaySession(source: source, selection: selection, pacing: pacing, start: now)
                 } catch {
                     logger.error("cannot play \(path): \(error)")

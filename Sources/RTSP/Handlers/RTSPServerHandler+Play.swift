@@ -62,9 +62,8 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
             // Fast Start over TCP, where the client's reading paces the burst. Over UDP a burst
             // outruns the receiver (GStreamer loses frames) and MS-RTSP ties acceleration to the
             // client's X-Accelerate-Streaming (3.2.5.8), which neither ffmpeg nor GStreamer sends.
-            let pacing = streams[0].transport.lower == .tcp
-                ? Pacing.fastStart(prerollMilliseconds: content.header.fileProperties.preroll, buffer: server.fastStartBuffer, maximumRate: server.maximumRate)
-                : Pacing(lead: .zero, maximumRate: 1)
+            let pacing = server.delivery.pacing(prerollMilliseconds: content.header.fileProperties.preroll,
+                                                overTCP: streams[0].transport.lower == .tcp)
             playback = PlaySession(source: source, selection: selection, pacing: pacing, start: now)
         } else if case let .broadcast(point) = content {
             let relay = point.relay(on: context.eventLoop)

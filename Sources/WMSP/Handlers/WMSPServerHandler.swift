@@ -217,8 +217,7 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
         context.write(wrapOutboundOut(.body(.byteBuffer(Frame.headerPackets(content.streamingHeader, allocator: context.channel.allocator)))), promise: nil)
         context.flush()
         try? context.channel.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark, value: server.delivery.writeBufferMarks(bitsPerSecond: file.header.fileProperties.maximumBitrate))
-        let pacing = Pacing.fastStart(prerollMilliseconds: file.header.fileProperties.preroll,
-                                      buffer: server.fastStartBuffer, maximumRate: server.maximumRate)
+        let pacing = server.delivery.pacing(prerollMilliseconds: file.header.fileProperties.preroll)
         self.selection = selection
         session = PlaySession(source: source, selection: selection, pacing: pacing, start: context.eventLoop.now)
         logger.info("play from \(request.startPosition.map { "\($0)" } ?? "the start"), streams \(selection.map { $0.sorted().description } ?? "all")")
