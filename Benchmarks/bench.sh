@@ -95,7 +95,7 @@ report="$work/BENCHMARKS.md"
     echo "Content: a ${kbps} kbit/s WMV2 + WMA2 file, 60 s; the broadcast point loops it. Sessions start at $RATE per second; each step"
     echo "lasts until $HOLD s after the last one started. CPU is the server's over the whole step (user + system, % of one core),"
     echo "RSS its resident memory at the end; Mbit/s is the aggregate received once all sessions had started. A step passes when 99 % of the sessions"
-    echo "received at least 95 % of the content's rate; the ramp stops at the first that does not."
+    echo "received at least 95 % of the content's rate; the ramp stops at the first that does not. The server runs with its defaults (batch_ms 500)."
 } > "$report"
 
 for proto in $PROTOCOLS; do

@@ -55,9 +55,11 @@ final class RunnerTests {
         let notFound = await LoadRunner(plan: missing, group: group).run()
         #expect(notFound.failures.map(\.cause) == ["HTTP 404"] && !notFound.passed)
         let port = try ServerSocket.freePort()
-        let refused = LoadPlan(urls: [URL(string: "mmst://127.0.0.1:\(port)/demo.wmv")!], player: .mmst, clients: 3, connectRate: 100,
-                               duration: .seconds(5))
-        #expect(await LoadRunner(plan: refused, group: group).run().failures.map(\.cause) == ["connection refused"])
+        for player in LoadPlan.Player.allCases {
+            let refused = LoadPlan(urls: [URL(string: "mmst://127.0.0.1:\(port)/demo.wmv")!], player: player, clients: 3, connectRate: 100,
+                                   duration: .seconds(5))
+            #expect(await LoadRunner(plan: refused, group: group).run().failures.map(\.cause) == ["connection refused"], "\(player)")
+        }
     }
 }
 

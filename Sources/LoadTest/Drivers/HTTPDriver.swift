@@ -12,8 +12,14 @@ import NIOPosix
 struct HTTPDriver: LoadDriver {
     func open(_ url: URL, session: LoadSession, group: EventLoopGroup) async throws -> LoadPlayback {
         let playback = HTTPPlayback(url: url, session: session, group: group)
-        try await playback.get(range: nil)
-        let layout = try await playback.layout.futureResult.get()
+        let layout: ASFStreamLayout
+        do {
+            try await playback.get(range: nil)
+            layout = try await playback.layout.futureResult.get()
+        } catch {
+            playback.failed(error)
+            throw error
+        }
         session.update { $0.contentBitsPerSecond = layout.header.fileProperties.maximumBitrate }
         return playback
     }
@@ -105,7 +111,7 @@ final class HTTPPlayback: LoadPlayback, @unchecked Sendable {
 
     func finished() { endedPromise.succeed() }
 
-    func failed(_ failure: LoadFailure) {
+    func failed(_ failure: Error) {
         layout.fail(failure)
         endedPromise.fail(failure)
     }

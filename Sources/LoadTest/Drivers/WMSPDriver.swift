@@ -18,7 +18,12 @@ struct WMSPDriver: LoadDriver {
 
     func open(_ url: URL, session: LoadSession, group: EventLoopGroup) async throws -> LoadPlayback {
         let playback = WMSPPlayback(url: url, session: session, group: group, pipelined: pipelined)
-        try await playback.start()
+        do {
+            try await playback.start()
+        } catch {
+            playback.failed(error)
+            throw error
+        }
         return playback
     }
 }
@@ -111,12 +116,19 @@ final class WMSPPlayback: LoadPlayback, @unchecked Sendable {
             let entries = header.streams.map { "ffff:\(String($0.streamNumber, radix: 16)):\(selection.contains($0.streamNumber) ? 0 : 2)" }
             pragmas += ["stream-switch-count=\(entries.count)", "stream-switch-entry=\(entries.joined(separator: " "))"]
         }
+        if pipelined { pragmas.append("version11-enabled=1") }
         if pipelined, let (channel, _) = existing {
-            return try await send(on: channel, pragmas: pragmas + ["version11-enabled=1"])
+            return try await request(on: channel, pragmas: pragmas).get()
+        }
+        if let (old, oldReader) = existing {
+            try? await old.eventLoop.submit { oldReader.countFrom = .max }.get()
+            try? await old.close()
         }
         let reader = WMSPFrameReader(playback: self)
         let host = url.host ?? "127.0.0.1", port = url.port ?? 80
-        let channel = try await ClientBootstrap(group: group)
+        // Connected, the request goes out at once on the channel's loop: the times measured
+        // are the server's, not this process's hops between its tasks and loops.
+        try await ClientBootstrap(group: group)
             .connectTimeout(.seconds(10))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -124,20 +136,22 @@ final class WMSPPlayback: LoadPlayback, @unchecked Sendable {
                     try channel.pipeline.syncOperations.addHandler(reader)
                 }
             }
-            .connect(host: host, port: port).get()
-        session.update { $0.connected(at: .now()) }
-        session.own(channel)
-        state.withLockedValue { $0.connection = (channel, reader) }
-        if let (old, oldReader) = existing {
-            try? await old.eventLoop.submit { oldReader.countFrom = .max }.get()
-            try? await old.close()
-        }
-        try await send(on: channel, pragmas: pipelined ? pragmas + ["version11-enabled=1"] : pragmas)
+            .connect(host: host, port: port)
+            .flatMap { [self] channel in
+                session.update { $0.connected(at: .now()) }
+                session.own(channel)
+                state.withLockedValue { $0.connection = (channel, reader) }
+                return request(on: channel, pragmas: pragmas)
+            }.get()
     }
 
     static let userAgent = "NSPlayer/12.0.7601.17514"
 
     private func send(on channel: Channel, pragmas: [String], method: HTTPMethod = .GET) async throws {
+        try await request(on: channel, pragmas: pragmas, method: method).get()
+    }
+
+    private func request(on channel: Channel, pragmas: [String], method: HTTPMethod = .GET) -> EventLoopFuture<Void> {
         let host = url.host ?? "127.0.0.1", port = url.port ?? 80
         var headers = HTTPHeaders([("Host", "\(host):\(port)"), ("User-Agent", Self.userAgent), ("Accept", "*/*")])
         for pragma in pragmas { headers.add(name: "Pragma", value: pragma) }
@@ -145,7 +159,7 @@ final class WMSPPlayback: LoadPlayback, @unchecked Sendable {
         if method == .POST { headers.add(name: "Content-Length", value: "0") }
         let head = HTTPRequestHead(version: pipelined ? .http1_1 : .http1_0, method: method, uri: path, headers: headers)
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
-        try await channel.writeAndFlush(HTTPClientRequestPart.end(nil)).get()
+        return channel.writeAndFlush(HTTPClientRequestPart.end(nil))
     }
 
     // From the readers, on their loops.
@@ -163,7 +177,7 @@ final class WMSPPlayback: LoadPlayback, @unchecked Sendable {
         endedPromise.succeed()
     }
 
-    func failed(_ failure: LoadFailure) {
+    func failed(_ failure: Error) {
         headerPromise.fail(failure)
         endedPromise.fail(failure)
     }
