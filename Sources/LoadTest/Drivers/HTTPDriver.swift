@@ -90,7 +90,7 @@ final class HTTPPlayback: LoadPlayback, @unchecked Sendable {
                     try channel.pipeline.syncOperations.addHandler(reader)
                 }
             }
-            .connect(host: host, port: port).get()
+            .connect(to: try ServerAddress.resolve(host: host, port: port)).get()
         session.update { $0.connected(at: .now()) }
         session.own(channel)
         if let (old, oldReader) = connection.withLockedValue({ c in defer { c = (channel, reader) }; return c }) {

@@ -1,5 +1,6 @@
 import ASF
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// How one protocol's player opens a URL for a session.
@@ -34,6 +35,20 @@ extension LoadPlayback {
             result.completeWith(outcome.map { false })
         }
         return try await result.futureResult.get()
+    }
+}
+
+/// A server's address, resolved once: connecting by name would run getaddrinfo on a dispatch
+/// thread for every connection, thousands a second.
+enum ServerAddress {
+    private static let resolved = NIOLockedValueBox<[String: SocketAddress]>([:])
+
+    static func resolve(host: String, port: Int) throws -> SocketAddress {
+        let key = "\(host):\(port)"
+        if let known = resolved.withLockedValue({ $0[key] }) { return known }
+        let address = try SocketAddress.makeAddressResolvingHost(host, port: port)
+        resolved.withLockedValue { $0[key] = address }
+        return address
     }
 }
 

@@ -19,7 +19,8 @@ struct RTSPDriver: LoadDriver {
             session.packet(sendTime: timestamp, sequence: UInt32(sequence), modulus: 1 << 16, bytes: rtp.readableBytes - 16)
         }
         do {
-            let client = try await RTSPClient.connect(host: url.host ?? "127.0.0.1", port: url.port ?? 554, group: group,
+            let address = try ServerAddress.resolve(host: url.host ?? "127.0.0.1", port: url.port ?? 554)
+            let client = try await RTSPClient.connect(to: address, group: group,
                                                       interleaved: { channel, payload in if channel % 2 == 0 { receive(payload) } },
                                                       answer: { request in
                                                           if request.method == "SET_PARAMETER", String(buffer: request.body).contains("EOF: true") { ended.succeed() }

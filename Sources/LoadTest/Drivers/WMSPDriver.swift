@@ -136,7 +136,7 @@ final class WMSPPlayback: LoadPlayback, @unchecked Sendable {
                     try channel.pipeline.syncOperations.addHandler(reader)
                 }
             }
-            .connect(host: host, port: port)
+            .connect(to: try ServerAddress.resolve(host: host, port: port))
             .flatMap { [self] channel in
                 session.update { $0.connected(at: .now()) }
                 session.own(channel)

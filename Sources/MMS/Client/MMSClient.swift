@@ -23,8 +23,14 @@ public final class MMSClient: @unchecked Sendable {
     /// Without `answerPings`, Pings are reported like any other message and left unanswered.
     public static func connect(host: String, port: Int, group: EventLoopGroup, udp: Bool = false, answerPings: Bool = true,
                                data: @escaping @Sendable (MMSData) -> Void = { _ in }) async throws -> MMSClient {
+        try await connect(to: SocketAddress.makeAddressResolvingHost(host, port: port), group: group, udp: udp, answerPings: answerPings, data: data)
+    }
+
+    /// Connects to an address already resolved (the load tester connects thousands of times).
+    public static func connect(to address: SocketAddress, group: EventLoopGroup, udp: Bool = false, answerPings: Bool = true,
+                               data: @escaping @Sendable (MMSData) -> Void = { _ in }) async throws -> MMSClient {
         let inbound = Inbound(data: data, answerPings: answerPings)
-        let channel = try await ClientBootstrap(group: group).connect(host: host, port: port).get()
+        let channel = try await ClientBootstrap(group: group).connect(to: address).get()
         try await channel.pipeline.addHandler(inbound).get()
         var datagrams: Channel?
         if udp {

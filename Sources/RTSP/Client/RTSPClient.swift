@@ -21,7 +21,14 @@ public final class RTSPClient: @unchecked Sendable {
     public static func connect(host: String, port: Int, group: EventLoopGroup,
                                interleaved: @escaping @Sendable (UInt8, ByteBuffer) -> Void = { _, _ in },
                                answer: @escaping @Sendable (RTSPRequest) -> Int = { _ in 200 }) async throws -> RTSPClient {
-        let channel = try await ClientBootstrap(group: group).connect(host: host, port: port).get()
+        try await connect(to: SocketAddress.makeAddressResolvingHost(host, port: port), group: group, interleaved: interleaved, answer: answer)
+    }
+
+    /// Connects to an address already resolved (the load tester connects thousands of times).
+    public static func connect(to address: SocketAddress, group: EventLoopGroup,
+                               interleaved: @escaping @Sendable (UInt8, ByteBuffer) -> Void = { _, _ in },
+                               answer: @escaping @Sendable (RTSPRequest) -> Int = { _ in 200 }) async throws -> RTSPClient {
+        let channel = try await ClientBootstrap(group: group).connect(to: address).get()
         let inbound = Inbound(interleaved: interleaved, answer: answer)
         try await channel.pipeline.addHandler(inbound).get()
         return RTSPClient(channel: channel, inbound: inbound)
