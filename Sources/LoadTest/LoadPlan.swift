@@ -14,7 +14,8 @@ public struct LoadPlan: Sendable {
     public enum Profile: String, Sendable, CaseIterable {
         /// Plays to the content's end or the test's.
         case play
-        /// Every interval, seeks to a random position (on-demand content only).
+        /// Every interval, seeks to a random position at least two intervals and 3 s before the
+        /// end (on-demand content only).
         case seek
         /// Plays for an interval, closes, and opens again.
         case openClose = "openclose"
@@ -41,6 +42,8 @@ public struct LoadPlan: Sendable {
     public var profile = Profile.play
     /// Between a profile's actions (seeks, reopenings, switches).
     public var interval: TimeAmount = .seconds(10)
+    /// A session ends an interval after this many actions; nil: at the content's or test's end.
+    public var actions: Int?
     /// How late a packet may arrive after its send time (relative to the session's first).
     public var tolerance: TimeAmount = .milliseconds(500)
     /// The test stops once this many sessions have failed.

@@ -32,11 +32,11 @@ public final class LoadRunner: Sendable {
                 let session = LoadSession(index: i, started: .now(), tolerance: plan.tolerance)
                 state.withLockedValue { $0.sessions.append(session) }
                 let url = plan.urls[i % plan.urls.count]
-                let (driver, profile, interval) = (plan.player.driver, plan.profile, plan.interval)
+                let (driver, profile, interval, actions) = (plan.player.driver, plan.profile, plan.interval, plan.actions ?? .max)
                 let group = self.group
                 tasks.addTask {
                     do {
-                        try await profile.run(driver, url: url, session: session, group: group, interval: interval)
+                        try await profile.run(driver, url: url, session: session, group: group, interval: interval, actions: actions)
                         session.end(.finished)
                     } catch {
                         session.end(.failed(Self.cause(error)))

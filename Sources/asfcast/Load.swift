@@ -38,6 +38,9 @@ struct Load: AsyncParsableCommand {
     @Option(help: "Seconds between a profile's seeks, reopenings or switches.")
     var interval = 10.0
 
+    @Option(help: "End each session an interval after this many seeks, reopenings or switches.")
+    var actions: Int?
+
     @Option(name: .customLong("tolerance-ms"), help: "How late a packet may arrive after its send time before it counts as late.")
     var toleranceMilliseconds = 500
 
@@ -77,11 +80,13 @@ struct Load: AsyncParsableCommand {
             throw ValidationError("profile \(profile) runs over \(players.map(\.rawValue).joined(separator: ", ")), not \(player.rawValue)")
         }
         guard interval > 0 else { throw ValidationError("--interval must be positive") }
+        if let actions, actions < 1 { throw ValidationError("--actions must be positive") }
         guard clients > 0, connectRate > 0 else { throw ValidationError("--clients and --connect-rate must be positive") }
         var plan = LoadPlan(urls: parsed, player: player, clients: clients, connectRate: connectRate,
                             duration: try Self.seconds(duration), errorLimit: errorLimit)
         plan.profile = chosen
         plan.interval = .nanoseconds(Int64(interval * 1e9))
+        plan.actions = actions
         plan.tolerance = .milliseconds(Int64(toleranceMilliseconds))
         plan.sessionsFraction = passSessions
         plan.rateFraction = passRate

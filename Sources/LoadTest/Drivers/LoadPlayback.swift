@@ -79,9 +79,10 @@ struct StreamAlternatives: Sendable {
 }
 
 extension LoadPlan.Profile {
-    /// Runs this profile for one session until its content ends (returns), it fails (throws), or
-    /// the test stops it (its connections close).
-    func run(_ driver: LoadDriver, url: URL, session: LoadSession, group: EventLoopGroup, interval: TimeAmount) async throws {
+    /// Runs this profile for one session until its content ends or an interval after its last
+    /// action (returns), it fails (throws), or the test stops it (its connections close).
+    func run(_ driver: LoadDriver, url: URL, session: LoadSession, group: EventLoopGroup, interval: TimeAmount, actions: Int) async throws {
+        var done = 0
         switch self {
         case .play:
             try await driver.open(url, session: session, group: group).ended.get()
@@ -91,11 +92,15 @@ extension LoadPlan.Profile {
                 await playback.close()
                 throw LoadFailure("not seekable (a broadcast)")
             }
-            let span = max(1, duration - Double(interval.nanoseconds) / 1e9)
-            while try await playback.plays(for: interval) {
+            // Positions that leave two intervals and more of content (its end can come sooner
+            // than its duration says: send times run ahead of presentation), else the start.
+            let span = duration - 2 * Double(interval.nanoseconds) / 1e9 - 3
+            while try await playback.plays(for: interval), done < actions {
                 session.actionAsked(restartsPlay: true)
-                try await playback.seek(to: Double.random(in: 0..<span))
+                try await playback.seek(to: span > 0 ? Double.random(in: 0..<span) : 0)
+                done += 1
             }
+            await playback.close()
         case .openClose:
             // An opening lasts the interval: content that ends sooner (a download) is not reopened before.
             while true {
@@ -104,17 +109,20 @@ extension LoadPlan.Profile {
                 let cutShort = !(try await playback.plays(for: interval))
                 await playback.close()
                 if cutShort, case let rest = opened + interval - .now(), rest > .zero { try await Task.sleep(nanoseconds: UInt64(rest.nanoseconds)) }
-                guard !session.isStopping else { return }
+                guard !session.isStopping, done < actions else { return }
                 session.actionAsked(restartsPlay: true)
+                done += 1
             }
         case .switchStreams:
             let playback = try await driver.open(url, session: session, group: group)
             // Down to one alternative first; the timed switches start an interval later.
             try await playback.switchStreams()
-            while try await playback.plays(for: interval) {
+            while try await playback.plays(for: interval), done < actions {
                 session.actionAsked(restartsPlay: false)
                 try await playback.switchStreams()
+                done += 1
             }
+            await playback.close()
         }
     }
 }
