@@ -121,7 +121,7 @@ public struct PlaySession {
             }
             // In batches: what falls due before the next wake-up goes now.
             guard let (item, due) = held, due <= now + pacing.batch else {
-                return .wait(until: max(held!.due - pacing.batch, pacing.batch > .zero ? now + pacing.batch : now))
+                return .wait(until: max(held!.due - pacing.batch, now + pacing.batch))
             }
             held = nil
             if case let .packet(packet) = item {

@@ -81,8 +81,7 @@ final class WMSPPlayback: LoadPlayback, @unchecked Sendable {
             s.alternatives = alternatives
             return (target, alternatives.selection)
         }
-        let entries = header.streams.map { "ffff:\(String($0.streamNumber, radix: 16)):\(selection.contains($0.streamNumber) ? 0 : 2)" }
-        let pragmas = ["stream-switch-count=\(entries.count)", "stream-switch-entry=\(entries.joined(separator: " "))"]
+        let pragmas = Self.streamSwitch(selection, header)
         guard let (channel, reader) = state.withLockedValue({ $0.connection }) else { throw LoadFailure("not playing") }
         try await channel.eventLoop.submit { reader.awaiting = target }.get()
         if pipelined {
@@ -112,10 +111,7 @@ final class WMSPPlayback: LoadPlayback, @unchecked Sendable {
         var pragmas = ["no-cache,rate=1.000000,stream-time=\(milliseconds),stream-offset=4294967295:4294967295,request-context=2,max-duration=0",
                        "xPlayStrm=1", "xClientGUID={\(guid)}"]
         let (existing, header, selection) = state.withLockedValue { ($0.connection, $0.header, $0.alternatives?.selection) }
-        if let selection, let header {
-            let entries = header.streams.map { "ffff:\(String($0.streamNumber, radix: 16)):\(selection.contains($0.streamNumber) ? 0 : 2)" }
-            pragmas += ["stream-switch-count=\(entries.count)", "stream-switch-entry=\(entries.joined(separator: " "))"]
-        }
+        if let selection, let header { pragmas += Self.streamSwitch(selection, header) }
         if pipelined { pragmas.append("version11-enabled=1") }
         if pipelined, let (channel, _) = existing {
             return try await request(on: channel, pragmas: pragmas).get()
@@ -146,6 +142,11 @@ final class WMSPPlayback: LoadPlayback, @unchecked Sendable {
     }
 
     static let userAgent = "NSPlayer/12.0.7601.17514"
+
+    /// The stream-switch pragmas selecting `selection` among the header's streams (2.2.1.4.27).
+    private static func streamSwitch(_ selection: Set<UInt8>, _ header: ASFHeader) -> [String] {
+        StreamSwitchEntry.pragmas(selecting: Set(selection.map(UInt16.init)), of: header.streams.map { UInt16($0.streamNumber) })
+    }
 
     private func send(on channel: Channel, pragmas: [String], method: HTTPMethod = .GET) async throws {
         try await request(on: channel, pragmas: pragmas, method: method).get()

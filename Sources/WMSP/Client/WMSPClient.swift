@@ -30,12 +30,10 @@ public struct WMSPClient: Sendable {
 
     /// Play (2.2.2.6) of `streams` (nil: all of `available`), from `streamTime` milliseconds.
     public func play(_ path: String, streams: Set<UInt16>? = nil, available: [UInt16], streamTime: UInt64 = 0) async throws -> Response {
-        let entries = available.map { "ffff:\(String($0, radix: 16)):\(streams?.contains($0) ?? true ? 0 : 2)" }
-        return try await request(path, pragmas: [
+        try await request(path, pragmas: [
             "no-cache,rate=1.000000,stream-time=\(streamTime),stream-offset=0:0,request-context=2,max-duration=0",
             "xPlayStrm=1", "xClientGUID={3300AD50-2C39-46c0-AE0A-70BCC4CE2E4E}",
-            "stream-switch-count=\(available.count)", "stream-switch-entry=\(entries.joined(separator: " "))",
-        ])
+        ] + StreamSwitchEntry.pragmas(selecting: streams, of: available))
     }
 
     public func request(_ path: String, pragmas: [String], method: HTTPMethod = .GET, headers extra: [(String, String)] = [],

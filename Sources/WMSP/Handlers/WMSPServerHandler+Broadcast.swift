@@ -57,22 +57,28 @@ extension WMSPServerHandler: BroadcastSubscriber {
             context.close(promise: nil)
             return
         }
-        let first = sequence
+        let (first, framed) = (sequence, framed)
         let bytes = batch.framed(for: WMSPServerHandler.self, variant: framed ? Int(first) : -1) { packets in
-            var out = context.channel.allocator.buffer(capacity: packets.reduce(0) { $0 + 12 + $1.bytes.readableBytes })
-            for (i, packet) in packets.enumerated() {
-                if framed {
-                    Frame.writeDataHeader(type: Frame.data, locationID: packet.locationID, incarnation: 0, afFlags: first &+ UInt8(truncatingIfNeeded: i),
-                                          payloadLength: packet.bytes.readableBytes, to: &out)
-                }
-                var payload = packet.bytes
-                out.writeBuffer(&payload)
-            }
-            return out
+            Self.body(packets, firstSequence: framed ? first : nil, allocator: context.channel.allocator)
         }
         if framed { sequence &+= UInt8(truncatingIfNeeded: batch.packets.count) }
         packetsSent += batch.packets.count
         bytesSent += bytes.readableBytes
         context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
+    }
+
+    /// The packets in one buffer: as $D frames (2.2.3.3) with AFFlags counting from
+    /// `firstSequence`, or bare (nil, a plain HTTP client).
+    static func body(_ packets: [StreamPacket], firstSequence: UInt8?, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var out = allocator.buffer(capacity: packets.reduce(0) { $0 + 12 + $1.bytes.readableBytes })
+        for (i, packet) in packets.enumerated() {
+            if let firstSequence {
+                Frame.writeDataHeader(type: Frame.data, locationID: packet.locationID, incarnation: 0,
+                                      afFlags: firstSequence &+ UInt8(truncatingIfNeeded: i), payloadLength: packet.bytes.readableBytes, to: &out)
+            }
+            var payload = packet.bytes
+            out.writeBuffer(&payload)
+        }
+        return out
     }
 }

@@ -74,6 +74,13 @@ public struct StreamSwitchEntry: Sendable, Equatable {
         return entries
     }
 
+    /// The Pragma values of a request for `selection` (nil: all) among `available`: its
+    /// stream-switch-count and stream-switch-entry (hexadecimal, other streams thinned to none).
+    public static func pragmas(selecting selection: Set<UInt16>?, of available: [UInt16]) -> [String] {
+        let entries = available.map { "ffff:\(String($0, radix: 16)):\(selection?.contains($0) ?? true ? 0 : 2)" }
+        return ["stream-switch-count=\(available.count)", "stream-switch-entry=\(entries.joined(separator: " "))"]
+    }
+
     /// The streams a request selects among `available`: entries with thinning 0 or 1. The hex
     /// reading is tried first unless the client is known to print decimal; the other reading is
     /// used when the first names streams the content does not have.
