@@ -137,14 +137,8 @@ final class ServerTests {
     /// TCP; after the client's StreamSwitch and StartPlaying the second entry's packets follow,
     /// then the final ReportEndOfStream.
     @Test func entryWithOtherStreamsIsAStreamChange() async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("asfcast-mms-mixed-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: root) }
-        for name in ["audio.wma", "demo.wmv"] {
-            try FileManager.default.copyItem(atPath: TestServer.media + "/" + name, toPath: root.appendingPathComponent(name).path)
-        }
-        try #"<smil><seq><media src="audio.wma" clipEnd="2s"/><media src="demo.wmv" clipEnd="2s"/></seq></smil>"#
-            .write(to: root.appendingPathComponent("mixed.wsx"), atomically: true, encoding: .utf8)
+        let root = try MixedPlaylistRoot()
+        defer { root.remove() }
         let playlist = try TestServer {
             $0.mediaRoot = root.path
             $0.fastStartBufferSeconds = 30

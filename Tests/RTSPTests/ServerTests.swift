@@ -147,7 +147,7 @@ final class ServerTests {
     /// second entry's payloads follow, then the final EndOfStream and the BYEs.
     @Test func entryWithOtherStreamsIsAnnounced() async throws {
         let playlist = try Self.mixedPlaylist()
-        defer { try? FileManager.default.removeItem(at: playlist.root) }
+        defer { playlist.root.remove() }
         let url = "rtsp://127.0.0.1:\(playlist.server.rtspPort)/mixed.wsx"
         let requests = NIOLockedValueBox<[RTSPRequest]>([])
         let announce = group.next().makePromise(of: RTSPRequest.self)
@@ -188,7 +188,7 @@ final class ServerTests {
     /// there, with the BYEs that make ffmpeg stop.
     @Test func refusedAnnounceEndsTheStream() async throws {
         let playlist = try Self.mixedPlaylist()
-        defer { try? FileManager.default.removeItem(at: playlist.root) }
+        defer { playlist.root.remove() }
         let url = "rtsp://127.0.0.1:\(playlist.server.rtspPort)/mixed.wsx"
         let collector = Collector(loop: group.next())
         let client = try await connect(to: playlist.server, interleaved: { collector.interleaved($0, $1) }) { request in
@@ -201,17 +201,9 @@ final class ServerTests {
         await client.close()
     }
 
-    /// A server on a media root holding audio.wma, demo.wmv and mixed.wsx playing 2 s of each;
-    /// the directory goes when the test ends.
-    static func mixedPlaylist() throws -> (server: Server, root: URL, running: TestServer) {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("asfcast-mixed-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        for name in ["audio.wma", "demo.wmv"] {
-            try FileManager.default.copyItem(atPath: TestServer.media + "/" + name, toPath: root.appendingPathComponent(name).path)
-        }
-        try """
-            <smil><seq><media src="audio.wma" clipEnd="2s"/><media src="demo.wmv" clipEnd="2s"/></seq></smil>
-            """.write(to: root.appendingPathComponent("mixed.wsx"), atomically: true, encoding: .utf8)
+    /// A server on a media root of its own with mixed.wsx (audio, then video and audio).
+    static func mixedPlaylist() throws -> (server: Server, root: MixedPlaylistRoot, running: TestServer) {
+        let root = try MixedPlaylistRoot()
         let running = try TestServer { $0.mediaRoot = root.path }
         return (running.server, root, running)
     }

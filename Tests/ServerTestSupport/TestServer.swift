@@ -38,3 +38,25 @@ extension ServerConfiguration {
         points.append(Point(name: "moved", path: "/moved", source: .redirect("//media2.example.com")))
     }
 }
+
+/// A media root of its own holding audio.wma, demo.wmv and mixed.wsx, which plays 2 s of each:
+/// a playlist whose second entry has other streams (audio, then video and audio). Tests remove
+/// it when they end.
+public struct MixedPlaylistRoot {
+    public let path: String
+
+    public init() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("asfcast-mixed-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        for name in ["audio.wma", "demo.wmv"] {
+            try FileManager.default.copyItem(atPath: TestServer.media + "/" + name, toPath: root.appendingPathComponent(name).path)
+        }
+        try #"<smil><seq><media src="audio.wma" clipEnd="2s"/><media src="demo.wmv" clipEnd="2s"/></seq></smil>"#
+            .write(to: root.appendingPathComponent("mixed.wsx"), atomically: true, encoding: .utf8)
+        path = root.path
+    }
+
+    public func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}

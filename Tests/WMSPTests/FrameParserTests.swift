@@ -4,10 +4,20 @@ import Testing
 
 /// Frames come out whole however the body is cut into pieces.
 struct FrameParserTests {
-    /// $H, three $D of different sizes, $E.
+    /// Three $P (whose length fields are not their lengths), $M, $H, three $D of different
+    /// sizes, $E.
     static func body() -> (ByteBuffer, [ReceivedFrame]) {
         var b = ByteBuffer()
         var expected: [ReceivedFrame] = []
+        for var pair in Frame.packetPairs(responseHeadLength: 250, allocator: ByteBufferAllocator()) {
+            expected.append(ReceivedFrame(type: Frame.packetPair, locationID: 0, afFlags: 0,
+                                          payload: pair.getSlice(at: 8, length: pair.readableBytes - 8)!, reason: 250))
+            b.writeBuffer(&pair)
+        }
+        let metadata = EntryMetadata(playlistGenID: 1, broadcastID: 0, features: "seekable")
+        b.writeImmutableBuffer(Frame.metadataPackets(metadata, allocator: ByteBufferAllocator()))
+        expected.append(ReceivedFrame(type: Frame.metadata, locationID: 0, afFlags: 0x0C,
+                                      payload: metadata.payload(allocator: ByteBufferAllocator()), reason: nil))
         let header = ByteBuffer(bytes: Array(repeating: 0x30, count: 40))
         Frame.writeDataHeader(type: Frame.header, locationID: 0, incarnation: 0, afFlags: 0x0C, payloadLength: 40, to: &b)
         b.writeImmutableBuffer(header)

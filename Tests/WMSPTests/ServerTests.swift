@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOHTTP1
+import ServerTestSupport
 import Streaming
 import Testing
 @testable import WMSP
@@ -32,21 +33,82 @@ final class ServerTests: ServerSuite {
         let wrong = try await client.request("/private/demo.wmv", pragmas: pragma, headers: [("Authorization", Credentials(user: "alice", password: "guess").basic)])
         #expect(wrong.head.status == .unauthorized)
         let alice = try await client.request("/private/demo.wmv", pragmas: pragma, headers: [("Authorization", Credentials(user: "alice", password: "secret").basic)])
-        #expect(alice.head.status == .ok && alice.frames.first?.type == Frame.header)
+        #expect(alice.head.status == .ok && alice.frames.last?.type == Frame.header)
         #expect(try await client.describe("/demo.wmv").head.status == .ok, "the default point stays open")
         let moved = try await client.describe("/moved/demo.wmv")
         #expect(moved.head.status == .found && moved.head.headers["Location"] == ["http://media2.example.com/moved/demo.wmv"])
     }
 
-    @Test func describeSendsTheASFHeaderInOneFrame() async throws {
+    /// A client of version 9 or later gets the entry's $M then the header in one $H (MS-WMSP
+    /// 3.2.5.4), and the Supported header; ffmpeg's and VLC's NSPlayer/7.10 gets the $H alone.
+    @Test func describeSendsTheASFHeaderInOneFrameAfterMetadataForVersion9() async throws {
         let file = try ASFFile(path: InProcessServer.media + "/demo.wmv")
         let response = try await client.describe("/demo.wmv")
         #expect(response.head.status == .ok)
         #expect(response.head.headers["Content-Type"] == ["application/vnd.ms.wms-hdr.asfv1"])
         #expect(response.head.headers["Pragma"].first?.contains("features=\"seekable,stridable\"") == true)
-        #expect(response.frames.count == 1)
-        #expect(response.frames.first?.type == Frame.header && response.frames.first?.afFlags == 0x0C)
-        #expect(response.frames.first?.payload == file.header.streamingHeader(dataObject: file.dataObject))
+        #expect(response.head.headers["Supported"].first?.contains("com.microsoft.wm.sswitch") == true)
+        #expect(response.frames.map(\.type) == [Frame.metadata, Frame.header])
+        let metadata = try EntryMetadata(payload: response.frames[0].payload)
+        #expect(metadata == EntryMetadata(playlistGenID: 1, broadcastID: 0, features: "seekable,stridable"))
+        #expect(response.frames[1].afFlags == 0x0C)
+        #expect(response.frames[1].payload == file.header.streamingHeader(dataObject: file.dataObject))
+
+        var version7 = client
+        version7.userAgent = "NSPlayer/7.10.0.3059"
+        let old = try await version7.describe("/demo.wmv")
+        #expect(old.frames.map(\.type) == [Frame.header])
+        #expect(old.head.headers["Supported"].isEmpty)
+    }
+
+    /// Describe with `packet-pair-experiment=1` (3.2.5.4): the answer says so and its body opens
+    /// with three $P packets of 504 − Reason, 504 and 1048 + Reason random bytes, Reason being the
+    /// size of the HTTP head before them, as read off the raw bytes.
+    @Test func describeWithPacketPairExperimentOpensWithThreePacketPairs() async throws {
+        let raw = try await rawResponse("GET /demo.wmv HTTP/1.0\r\nUser-Agent: NSPlayer/12.0.7601.17514\r\n" +
+                                        "Pragma: no-cache,packet-pair-experiment=1,pipeline-experiment=1\r\n\r\n")
+        let bytes = Array(raw.readableBytesView)
+        let headLength = try #require(bytes.indices.first { bytes[$0...].starts(with: Array("\r\n\r\n".utf8)) }) + 4
+        let head = String(decoding: bytes[..<headLength], as: UTF8.self)
+        #expect(head.hasPrefix("HTTP/1.0 200 OK") && head.contains("packet-pair-experiment=1"))
+        var parser = FrameParser()
+        parser.append(raw.getSlice(at: raw.readerIndex + headLength, length: raw.readableBytes - headLength)!)
+        var frames: [ReceivedFrame] = []
+        while let frame = try parser.next() { frames.append(frame) }
+        #expect(frames.map(\.type) == [Frame.packetPair, Frame.packetPair, Frame.packetPair, Frame.metadata, Frame.header])
+        let pairs = frames.prefix(3)
+        #expect(pairs.allSatisfy { $0.reason == UInt32(min(504, headLength)) })
+        #expect(pairs.map(\.payload.readableBytes) == [504 - min(504, headLength), 504, 1048 + min(504, headLength)])
+        #expect(Set(frames[1].payload.readableBytesView).count > 100, "random bytes")
+        // The PacketLength fields hold the spec's fixed values, not the sizes.
+        let first = headLength
+        #expect(bytes[first + 1] == Frame.packetPair && UInt16(bytes[first + 2]) | UInt16(bytes[first + 3]) << 8 == 504)
+    }
+
+    /// Every byte of a response, read until the server closes.
+    func rawResponse(_ request: String) async throws -> ByteBuffer {
+        let all = group.next().makePromise(of: ByteBuffer.self)
+        let channel = try await ClientBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(AllBytes(promise: all)) }
+            }
+            .connect(host: "127.0.0.1", port: server.httpPort).get()
+        var buffer = channel.allocator.buffer(capacity: request.utf8.count)
+        buffer.writeString(request)
+        try await channel.writeAndFlush(buffer).get()
+        return try await all.futureResult.get()
+    }
+
+    final class AllBytes: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = ByteBuffer
+        let promise: EventLoopPromise<ByteBuffer>
+        var bytes = ByteBuffer()
+        init(promise: EventLoopPromise<ByteBuffer>) { self.promise = promise }
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            var piece = unwrapInboundIn(data)
+            bytes.writeBuffer(&piece)
+        }
+        func channelInactive(context: ChannelHandlerContext) { promise.succeed(bytes) }
     }
 
     @Test func playSendsEveryPacketInOrderThenEndOfStream() async throws {
@@ -54,7 +116,7 @@ final class ServerTests: ServerSuite {
         let response = try await client.play("/demo.wmv", available: [1, 2])
         #expect(response.head.headers["Content-Type"] == ["application/x-mms-framed"])
         let data = response.frames.filter { $0.type == Frame.data }
-        #expect(response.frames.first?.type == Frame.header)
+        #expect(response.frames.prefix(2).map(\.type) == [Frame.metadata, Frame.header])
         #expect(data.count == file.packetCount)
         #expect(data.map(\.locationID) == (0..<UInt32(file.packetCount)).map { $0 })
         #expect(data.enumerated().allSatisfy { $0.element.afFlags == UInt8(truncatingIfNeeded: $0.offset) })
@@ -102,6 +164,32 @@ final class ServerTests: ServerSuite {
         }
         #expect(!response.frames.contains { $0.type == Frame.streamChange }, "the entries share streams")
         #expect(response.frames.last?.type == Frame.endOfStream)
+    }
+
+    /// A playlist entry with other streams (3.2.4.2): the first entry's data, then $C, the new
+    /// entry's $M under a new playlist-gen-id and its header, its data, and $E.
+    @Test func entryWithOtherStreamsIsAStreamChange() async throws {
+        let root = try MixedPlaylistRoot()
+        defer { root.remove() }
+        let playlist = try InProcessServer { config in
+            config.mediaRoot = root.path
+            config.fastStartBufferSeconds = 60
+            config.fastStartMaximumRate = 100
+        }
+        let response = try await playlist.client.play("/mixed.wsx", available: [1])
+        var kinds = response.frames.map(\.type)
+        kinds.removeAll { $0 == Frame.data }
+        #expect(kinds == [Frame.metadata, Frame.header, Frame.streamChange, Frame.metadata, Frame.header, Frame.endOfStream])
+        let metadata = try response.frames.filter { $0.type == Frame.metadata }.map { try EntryMetadata(payload: $0.payload) }
+        #expect(metadata.map(\.playlistGenID) == [1, 2])
+        let headers = try response.frames.filter { $0.type == Frame.header }.map { try ASFHeader(parsing: $0.payload) }
+        #expect(headers.map { $0.streams.map(\.streamNumber) } == [[1], [1, 2]])
+        let change = try #require(response.frames.firstIndex { $0.type == Frame.streamChange })
+        var streams: [Set<UInt8>] = [[], []]
+        for (i, frame) in response.frames.enumerated() where frame.type == Frame.data {
+            streams[i < change ? 0 : 1].formUnion(try DataPacket(parsing: frame.payload).streamNumbers)
+        }
+        #expect(streams == [[1], [1, 2]])
     }
 
     @Test func errorsAreProtocolResponses() async throws {
@@ -220,7 +308,7 @@ final class ImportServingTests: ServerSuite {
     @Test func matroskaIsServedAsASFAndCachedOnce() async throws {
         let describe = try await client.describe("/fixtures/clip.mkv")
         #expect(describe.head.status == .ok)
-        let header = try ASFHeader(parsing: try #require(describe.frames.first).payload)
+        let header = try ASFHeader(parsing: try #require(describe.frames.first { $0.type == Frame.header }).payload)
         #expect(header.streams.map(\.kind) == [.video, .audio])
         let play = try await client.play("/fixtures/clip.mkv", available: [1, 2])
         let cached = try FileManager.default.contentsOfDirectory(atPath: cache)

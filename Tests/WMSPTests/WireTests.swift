@@ -67,6 +67,46 @@ struct WireTests {
         #expect(one.readableBytes == 809)
     }
 
+    /// Metadata-Payload (2.2.3.6): tokens, NUL, then the Content Description List (2.2.4) led by
+    /// the language, each pair as length,name,type,length,value, ended by CRLF; read back whole.
+    @Test func metadataPayloadIsLaidOutAsMSWMSP2236() throws {
+        let metadata = EntryMetadata(playlistGenID: 3, broadcastID: 1, features: "broadcast", language: "en-us",
+                                     items: [.init("title", "A, B"), .init("author", "")])
+        let payload = metadata.payload(allocator: ByteBufferAllocator())
+        #expect(String(buffer: payload) ==
+                "playlist-gen-id=3, broadcast-id=1, features=\"broadcast\"\0" +
+                "8,language,31,5,en-us,5,title,31,4,A, B,6,author,31,0,\r\n")
+        #expect(try EntryMetadata(payload: payload) == metadata)
+        let bare = EntryMetadata(playlistGenID: 1, broadcastID: 0, features: "seekable,stridable")
+        #expect(String(buffer: bare.payload(allocator: ByteBufferAllocator())).hasSuffix("\08,language,31,0,\r\n"))
+        #expect(throws: EntryMetadata.Malformed.self) { try EntryMetadata(payload: ByteBuffer(string: "playlist-gen-id=1")) }
+        #expect(throws: EntryMetadata.Malformed.self) {
+            try EntryMetadata(payload: ByteBuffer(string: "playlist-gen-id=1, broadcast-id=0, features=\"x\"\09,language,31,99,en\r\n"))
+        }
+    }
+
+    /// $P (2.2.3.7): PacketLength 504, 504, 1048; Reason the head's size up to 504; payloads of
+    /// 504 − Reason, 504 and 1048 + Reason bytes.
+    @Test func packetPairsFollowTheirReason() {
+        for (head, reason) in [(230, 230), (504, 504), (900, 504)] {
+            let packets = Frame.packetPairs(responseHeadLength: head, allocator: ByteBufferAllocator())
+            #expect(packets.map { $0.getInteger(at: 2, endianness: .little, as: UInt16.self) } == [504, 504, 1048])
+            #expect(packets.allSatisfy { $0.getInteger(at: 4, endianness: .little, as: UInt32.self) == UInt32(reason) })
+            #expect(packets.map(\.readableBytes) == [8 + 504 - reason, 8 + 504, 8 + 1048 + reason])
+        }
+    }
+
+    @Test func clientVersionsFromTheUserAgent() {
+        func request(_ agent: String) -> WMSPRequest {
+            WMSPRequest(head: HTTPRequestHead(version: .http1_0, method: .GET, uri: "/a.wmv", headers: ["User-Agent": agent]))
+        }
+        #expect(request("NSPlayer/12.0.7601.17514").clientVersion! == (12, 0))
+        #expect(request("NSPlayer/9.0.0.2980 WMFSDK/9.0").isVersion9OrLater)
+        #expect(!request("NSPlayer/7.10.0.3059").isVersion9OrLater)
+        #expect(!request("NSPlayer/4.1.0.3856").isVersion9OrLater)
+        #expect(request("VLC/3.0.24").clientVersion == nil)
+    }
+
     @Test func byteRanges() {
         #expect(ByteRange("bytes=100-199", size: 1000)?.range == 100..<200)
         #expect(ByteRange("bytes=900-", size: 1000)?.range == 900..<1000)

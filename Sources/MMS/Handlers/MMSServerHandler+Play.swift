@@ -158,6 +158,8 @@ extension MMSServerHandler: PacedSession, BroadcastSubscriber, ResendTarget {
         guard let context, var session = playback else { return nil }
         if udpTarget == nil, !context.channel.isWritable {
             parked = true
+            if !hasWaited { logger.notice("client slower than its stream: sending waits until its socket drains") }
+            hasWaited = true
             return nil
         }
         due.removeAll(keepingCapacity: true)

@@ -54,6 +54,8 @@ public final class MMSServerHandler: ChannelInboundHandler {
     var relay: BroadcastRelay?
     var admission: Admission?
     var parked = false
+    /// Whether sending has waited for the socket in this play (a slow client is logged once).
+    var hasWaited = false
     var due: [StreamPacket] = []
     /// The StartPlaying's playIncarnation, echoed in its Data packets (2.2.2).
     var playIncarnation: UInt8 = 4

@@ -132,6 +132,8 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
         guard let context, var session = playback else { return nil }
         if streams.first?.transport.lower == .tcp, !context.channel.isWritable {
             parked = true
+            if !hasWaited { logger.notice("client slower than its stream: sending waits until its socket drains") }
+            hasWaited = true
             return nil
         }
         due.removeAll(keepingCapacity: true)

@@ -53,6 +53,8 @@ public final class RTSPServerHandler: ChannelInboundHandler {
     var relay: BroadcastRelay?
     var admission: Admission?
     var parked = false
+    /// Whether sending has waited for the socket in this play (a slow client is logged once).
+    var hasWaited = false
     var due: [StreamPacket] = []
     var pieces: [RTPPacketizer.Piece] = []
     /// The last 256 RTP packets over UDP: seconds of a stream, for NACKs (MS-RTSP 3.2.5.10).

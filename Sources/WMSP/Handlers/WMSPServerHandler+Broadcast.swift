@@ -6,16 +6,16 @@ import Streaming
 /// Broadcast points: every client gets the point's header, then the packets from the latest
 /// clean point (Advanced Fast Start), then the live packets as the source produces them.
 extension WMSPServerHandler: BroadcastSubscriber {
+    /// The $M broadcast-id of a point's live source (2.2.3.6): a point has one source.
+    static let broadcastID: UInt32 = 1
+
     func broadcast(_ point: BroadcastPoint, request: WMSPRequest, context: ChannelHandlerContext) {
         point.start()
         broadcastPoint = point
         switch request.kind {
         case .describe:
-            clientID = describeSession(request, context: context)
-            writeWMSPHead(contentType: "application/vnd.ms.wms-hdr.asfv1", features: "broadcast", context: context)
-            context.write(wrapOutboundOut(.body(.byteBuffer(Frame.headerPackets(point.streamingHeader, allocator: context.channel.allocator)))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
-            logger.info("describe broadcast \(point.name)")
+            describe(point.streamingHeader, of: point.header, features: "broadcast", broadcastID: Self.broadcastID,
+                     request: request, context: context)
             return
         case .play:
             guard let chosen = requestedSelection(request, header: point.header, context: context) else { return }
@@ -23,7 +23,7 @@ extension WMSPServerHandler: BroadcastSubscriber {
             guard admit(point: point.name, bitsPerSecond: point.header.fileProperties.maximumBitrate, context: context),
                   startStreaming(request, context: context) else { return }
             writeWMSPHead(contentType: "application/x-mms-framed", features: "broadcast", context: context)
-            context.write(wrapOutboundOut(.body(.byteBuffer(Frame.headerPackets(point.streamingHeader, allocator: context.channel.allocator)))), promise: nil)
+            writeHeader(point.streamingHeader, of: point.header, features: "broadcast", broadcastID: Self.broadcastID, context: context)
         case .download:
             guard admit(point: point.name, bitsPerSecond: point.header.fileProperties.maximumBitrate, context: context) else { return }
             // A plain HTTP client gets the bare ASF stream: header, then packets as they come.

@@ -38,6 +38,8 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
     var sequence: UInt8 = 0
     /// Waiting for the socket to drain before sending more.
     var parked = false
+    /// Whether sending has waited for the socket in this play (a slow client is logged once).
+    var hasWaited = false
     var due: [StreamPacket] = []
     /// The broadcast this connection receives, if any.
     var relay: BroadcastRelay?
@@ -48,6 +50,10 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
     var admission: Admission?
     /// The streams this client plays; nil for all.
     public var selection: Set<UInt8>?
+    /// Client-Version 9.0 or later: $M before each $H, and the Supported header (3.2.5.2).
+    var isVersion9Client = false
+    /// The Playlist-gen-id of the entry playing (3.2.4.2), named in its $M packet.
+    var playlistGenID: UInt32 = 1
 
     public init(server: WMSPServerContext, scheduler: PacingScheduler) {
         self.server = server
@@ -156,6 +162,7 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
         logger[metadataKey: "path"] = "\(request.path)"
         requestPath = String(request.path.prefix { $0 != "?" })
         userAgent = request.userAgent
+        isVersion9Client = request.isVersion9OrLater
         // The point's content: a broadcast, or on-demand content (another format remuxed into
         // ASF once, off the event loop, then served from the cache).
         server.delivery.content(at: request.path, credentials: request.credentials, on: context.eventLoop, logger: logger)
@@ -189,11 +196,8 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
             guard admit(point: pointName, bitsPerSecond: content.first.header.fileProperties.maximumBitrate, context: context) else { return }
             download(content.first, request: request, version: version, context: context)
         case .describe:
-            clientID = describeSession(request, context: context)
-            writeWMSPHead(contentType: "application/vnd.ms.wms-hdr.asfv1", features: content.wmspFeatures, context: context)
-            context.write(wrapOutboundOut(.body(.byteBuffer(Frame.headerPackets(content.streamingHeader, allocator: context.channel.allocator)))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
-            logger.info("describe")
+            describe(content.streamingHeader, of: content.first.header, features: content.wmspFeatures, broadcastID: 0,
+                     request: request, context: context)
         case .play:
             guard admit(point: pointName, bitsPerSecond: content.first.header.fileProperties.maximumBitrate, context: context) else { return }
             play(content, request: request, context: context)
@@ -214,7 +218,8 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
         }
         guard startStreaming(request, context: context) else { return }
         writeWMSPHead(contentType: "application/x-mms-framed", features: content.wmspFeatures, context: context)
-        context.write(wrapOutboundOut(.body(.byteBuffer(Frame.headerPackets(content.streamingHeader, allocator: context.channel.allocator)))), promise: nil)
+        playlistGenID = 1
+        writeHeader(content.streamingHeader, of: file.header, features: content.wmspFeatures, broadcastID: 0, context: context)
         context.flush()
         try? context.channel.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark, value: server.delivery.writeBufferMarks(bitsPerSecond: file.header.fileProperties.maximumBitrate))
         let pacing = server.delivery.pacing(prerollMilliseconds: file.header.fileProperties.preroll)
@@ -227,11 +232,14 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
     /// MS-WMSP response headers as the three open-source clients accept them (CLIENTS.md 1.1):
     /// HTTP/1.0 and never chunked in non-pipelined mode, a reason phrase, the session's client-id
     /// with its timeout (3.2.5.2), and `features`. In pipelined mode HTTP/1.1, chunked, kept open.
+    /// Returns the size of the head as written.
+    @discardableResult
     func writeWMSPHead(contentType: String?, features: String?, status: HTTPResponseStatus = .ok, extraPragma: String? = nil,
-                       context: ChannelHandlerContext) {
+                       context: ChannelHandlerContext) -> Int {
         var headers = HTTPHeaders()
         if let contentType { headers.add(name: "Content-Type", value: contentType) }
         headers.add(name: "Server", value: "Cougar/9.01.01.3814")
+        if isVersion9Client { headers.add(name: "Supported", value: Self.supportedFeatures) }
         headers.add(name: "Cache-Control", value: "no-cache")
         var pragma = ["no-cache"]
         if let clientID { pragma += ["client-id=\(clientID)", "timeout=\(server.sessions.idleTimeout.nanoseconds / 1_000_000 - 5000)"] }
@@ -240,7 +248,9 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
         headers.add(name: "Pragma", value: pragma.joined(separator: ","))
         if contentType == nil { headers.add(name: "Content-Length", value: "0") }
         if !pipelined { headers.add(name: "Connection", value: "close") }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: pipelined ? .http1_1 : .http1_0, status: status, headers: headers))), promise: nil)
+        let head = HTTPResponseHead(version: pipelined ? .http1_1 : .http1_0, status: status, headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        return head.encodedLength
     }
 
     func sendError(_ status: HTTPResponseStatus, _ reason: String, context: ChannelHandlerContext, headers extra: [(String, String)] = []) {
@@ -288,6 +298,8 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
         guard let context, var session else { return nil }
         guard context.channel.isWritable else {
             parked = true
+            if !hasWaited { logger.notice("client slower than its stream: sending waits until its socket drains") }
+            hasWaited = true
             return nil
         }
         let step: PlaySession.Step
@@ -304,8 +316,9 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
                     var change = context.channel.allocator.buffer(capacity: 8)
                     Frame.writeNotification(type: Frame.streamChange, reason: 0, to: &change)
                     context.write(wrapOutboundOut(.body(.byteBuffer(change))), promise: nil)
-                    let header = file.header.streamingHeader(dataObject: file.dataObject)
-                    context.write(wrapOutboundOut(.body(.byteBuffer(Frame.headerPackets(header, allocator: context.channel.allocator)))), promise: nil)
+                    playlistGenID &+= 1
+                    writeHeader(file.header.streamingHeader(dataObject: file.dataObject), of: file.header, features: "playlist",
+                                broadcastID: 0, context: context)
                     logger.info("playlist entry \(file.path) with new streams")
                 }
             }

@@ -7,7 +7,7 @@ public struct ReceivedFrame: Sendable, Equatable {
     public var locationID: UInt32
     public var afFlags: UInt8
     public var payload: ByteBuffer
-    /// $E, $C: the reason.
+    /// $E, $C, $P: the reason.
     public var reason: UInt32?
 }
 
@@ -23,6 +23,8 @@ public struct FrameParser {
     private var current = ByteBuffer()
     /// A frame whose bytes began in an earlier piece, gathered.
     private var straddling: ByteBuffer?
+    /// The $P packets read so far: their sizes follow from their order (2.2.3.7).
+    private var packetPairs = 0
 
     public init() {}
 
@@ -38,10 +40,11 @@ public struct FrameParser {
     /// The next whole frame, nil until one has arrived.
     public mutating func next() throws -> ReceivedFrame? {
         while var gathered = straddling {
-            let need = try Self.frameSize(gathered) ?? 4
+            // Until its size is known: its first 4 bytes, or 8 for a $P.
+            let need = try frameSize(gathered) ?? (gathered.readableBytes < 4 ? 4 : 8)
             if gathered.readableBytes >= need {
                 straddling = nil
-                return try Self.frame(from: &gathered)
+                return try frame(from: &gathered)
             }
             guard current.readableBytes > 0 else { return nil }
             var piece = current.readSlice(length: min(need - gathered.readableBytes, current.readableBytes))!
@@ -49,31 +52,49 @@ public struct FrameParser {
             straddling = gathered
         }
         guard current.readableBytes > 0 else { return nil }
-        let size = try Self.frameSize(current)
-        if let size, current.readableBytes >= size { return try Self.frame(from: &current) }
-        var gathered = ByteBufferAllocator().buffer(capacity: size ?? 4)
+        let size = try frameSize(current)
+        if let size, current.readableBytes >= size {
+            var bytes = current
+            current = ByteBuffer()
+            defer { current = bytes }
+            return try frame(from: &bytes)
+        }
+        var gathered = ByteBufferAllocator().buffer(capacity: size ?? 8)
         gathered.writeBuffer(&current)
         straddling = gathered
         current = ByteBuffer()
         return nil
     }
 
-    /// A frame's whole size (4 + its length field), once its first 4 bytes are there.
-    private static func frameSize(_ bytes: ByteBuffer) throws -> Int? {
+    /// A frame's whole size, once enough of it is there: 4 + its length field, but for $P, whose
+    /// length field is not its length (2.2.3.7), 8 + the payload its order and Reason give.
+    private func frameSize(_ bytes: ByteBuffer) throws -> Int? {
         guard bytes.readableBytes >= 4 else { return nil }
         let marker = bytes.getInteger(at: bytes.readerIndex, as: UInt8.self)!
         guard marker & 0x7F == 0x24 else { throw Malformed(description: "framing byte \(marker)") }
-        return 4 + Int(bytes.getInteger(at: bytes.readerIndex + 2, endianness: .little, as: UInt16.self)!)
+        guard bytes.getInteger(at: bytes.readerIndex + 1, as: UInt8.self) == Frame.packetPair else {
+            return 4 + Int(bytes.getInteger(at: bytes.readerIndex + 2, endianness: .little, as: UInt16.self)!)
+        }
+        guard packetPairs < 3 else { throw Malformed(description: "more than three $P packets") }
+        guard let reason = bytes.getInteger(at: bytes.readerIndex + 4, endianness: .little, as: UInt32.self) else { return nil }
+        return 8 + Frame.packetPairPayloadLength(ordinal: packetPairs, reason: reason)
     }
 
-    /// Reads one whole frame off `bytes`.
-    private static func frame(from bytes: inout ByteBuffer) throws -> ReceivedFrame {
+    /// Reads one whole frame (of the size `frameSize` gave) off `bytes`.
+    private mutating func frame(from bytes: inout ByteBuffer) throws -> ReceivedFrame {
         let type = bytes.getInteger(at: bytes.readerIndex + 1, as: UInt8.self)!
+        if type == Frame.packetPair {
+            let reason = bytes.getInteger(at: bytes.readerIndex + 4, endianness: .little, as: UInt32.self)!
+            let payloadLength = Frame.packetPairPayloadLength(ordinal: packetPairs, reason: reason)
+            packetPairs += 1
+            bytes.moveReaderIndex(forwardBy: 8)
+            return ReceivedFrame(type: type, locationID: 0, afFlags: 0, payload: bytes.readSlice(length: payloadLength)!, reason: reason)
+        }
         let length = Int(bytes.getInteger(at: bytes.readerIndex + 2, endianness: .little, as: UInt16.self)!)
         bytes.moveReaderIndex(forwardBy: 4)
         var body = bytes.readSlice(length: length)!
         switch type {
-        case Frame.header, Frame.data, 0x4D /* M */:
+        case Frame.header, Frame.data, Frame.metadata:
             guard length >= 8, let location: UInt32 = body.readInteger(endianness: .little), let _: UInt8 = body.readInteger(),
                   let flags: UInt8 = body.readInteger(), let size: UInt16 = body.readInteger(endianness: .little),
                   Int(size) == length else {

@@ -80,6 +80,22 @@ public struct WMSPRequest: Sendable, Equatable {
     /// Play in pipelined mode: HTTP/1.1 and chunked (2.2.1.4.30, 3.2.5.6).
     public var wantsChunked: Bool { pragma.number("version11-enabled") == 1 }
 
+    /// The client's version (2.2.1.8): major and minor of `NSPlayer/12.0.7601.17514`; nil for
+    /// a client that is not a Windows Media player or server.
+    public var clientVersion: (major: Int, minor: Int)? {
+        guard userAgent.hasPrefix("NSPlayer/") || userAgent.hasPrefix("NSServer/") else { return nil }
+        let numbers = userAgent.drop { $0 != "/" }.dropFirst().prefix { $0 != " " }.split(separator: ".")
+        guard let major = numbers.first.flatMap({ Int($0) }) else { return nil }
+        return (major, numbers.dropFirst().first.flatMap { Int($0) } ?? 0)
+    }
+
+    /// Whether the responses carry $M packets and the Supported header: for clients of version
+    /// 9.0 or later, since the server names itself Cougar 9 (2.2.1.7, 3.2.5.4, 3.2.5.6).
+    public var isVersion9OrLater: Bool { (clientVersion?.major ?? 0) >= 9 }
+
+    /// Describe asked for a packet-pair experiment (2.2.1.4.14).
+    public var wantsPacketPairs: Bool { pragma.number("packet-pair-experiment") == 1 }
+
     /// ffmpeg and libmms (NSPlayer/4.1) print stream numbers in decimal (CLIENTS.md 1.2, 1.4).
     public var printsDecimalStreamNumbers: Bool { userAgent.hasPrefix("NSPlayer/4.1") }
 
