@@ -91,12 +91,15 @@ struct Load: AsyncParsableCommand {
         plan.sessionsFraction = passSessions
         plan.rateFraction = passRate
 
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        // The sessions' tasks run on the event loops that carry their connections: no second
+        // pool of threads competing for the cores, no hop between the two (first connects came
+        // 5 times sooner at 10,000 sessions).
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        let group = MultiThreadedEventLoopGroup.singleton
         let result = await LoadRunner(plan: plan, group: group).run { sample in
             FileHandle.standardError.write(Data(("\r" + sample.line + "   ").utf8))
         }
         FileHandle.standardError.write(Data("\n".utf8))
-        try await group.shutdownGracefully()
         print(result.summary)
         if let json {
             let encoder = JSONEncoder()

@@ -96,6 +96,36 @@ struct BroadcastTests {
         for packet in audio.packets { #expect(try DataPacket(parsing: packet.bytes).streamNumbers == [2]) }
     }
 
+    /// A turn's writes go a slice of sessions at a time, spread over 80 % of the turn: 200
+    /// sessions in 4 slices 20 ms apart in a 100 ms turn; a session that leaves before its slice
+    /// gets nothing.
+    @Test func aTurnsWritesAreSpreadOverTheTurnInSlices() throws {
+        let loop = EmbeddedEventLoop()
+        let demo = try Self.file("demo.wmv")
+        var source = try SplicedSource(entries: [.init(file: demo)], loops: true)
+        let relay = BroadcastRelay(eventLoop: loop, packetSize: demo.packetSize, videoStreams: [1], turns: 1,
+                                   turnLength: .milliseconds(100))
+        relay.deliver([try Self.packet(&source)])  // the file's first packet: a clean point
+        let members = (0..<200).map { _ in Collector() }
+        for member in members { _ = relay.join(member) }
+        let before = members.map(\.packets.count)
+        func served() -> [Int] { members.indices.filter { members[$0].packets.count > before[$0] } }
+        relay.deliver([try Self.packet(&source)])
+        var counts = [served().count]
+        loop.advanceTime(by: .milliseconds(20))
+        counts.append(served().count)
+        // One still waiting leaves.
+        let leaver = try #require(members.indices.first { !served().contains($0) })
+        relay.leave(members[leaver])
+        for _ in 0..<3 {
+            loop.advanceTime(by: .milliseconds(20))
+            counts.append(served().count)
+        }
+        // The third slice holds 64 sessions, or 63 when the one that left was among them.
+        #expect(counts.prefix(2) == [64, 128] && (191...192).contains(counts[2]) && counts.suffix(2) == [199, 199], "\(counts)")
+        #expect(!served().contains(leaver))
+    }
+
     /// Sessions take turns: with 3 turns, each session gets the packets of 3 deliveries at once,
     /// every packet exactly once and in order; sessions in different groups write on different
     /// deliveries; those of one group and selection share one batch, framed once.

@@ -64,7 +64,8 @@ public final class BroadcastPoint: PacedSession, @unchecked Sendable {
     public func relay(on loop: EventLoop) -> BroadcastRelay {
         relays.withLockedValue { relays in
             if let relay = relays[ObjectIdentifier(loop)] { return relay }
-            let relay = BroadcastRelay(eventLoop: loop, packetSize: packetSize, videoStreams: videoStreams, turns: turns)
+            let relay = BroadcastRelay(eventLoop: loop, packetSize: packetSize, videoStreams: videoStreams, turns: turns,
+                                       turnLength: .nanoseconds(batchInterval.nanoseconds / Int64(turns)))
             relays[ObjectIdentifier(loop)] = relay
             return relay
         }

@@ -17,12 +17,16 @@ public protocol BroadcastSubscriber: AnyObject {
 /// Sessions take turns: they are spread over `turns` groups, and at each delivery one group
 /// gets the packets of the last `turns` deliveries in one batch. So each session writes once
 /// per `turns` deliveries, and the writes of a loop are spread evenly over time instead of
-/// all falling on one delivery.
+/// all falling on one delivery. Within a turn, the group's sessions are written to a slice at a
+/// time, the slices spread over most of the turn: the loop is free between them (a client that
+/// joins waits for one slice's writes, not a group's), and the receivers get an even flow.
 public final class BroadcastRelay {
     public let eventLoop: EventLoop
     private let packetSize: Int
     private let videoStreams: Set<UInt8>
     public let turns: Int
+    /// The time between deliveries.
+    private let turnLength: TimeAmount
     private var ring: [StreamPacket] = []
     /// The last `turns` deliveries, oldest first, and how many there have been.
     private var recent: [[StreamPacket]] = []
@@ -35,6 +39,8 @@ public final class BroadcastRelay {
     private var waiting: [ObjectIdentifier: BroadcastSubscriber] = [:]
     /// Most packets kept when no clean point comes (about a minute at 100 packets a second).
     static let ringLimit = 6000
+    /// Sessions written to at once.
+    static let sliceSize = 64
 
     /// A batch of the packets after delivery `since`, filtered to `selection`.
     private struct Window: Hashable {
@@ -42,12 +48,13 @@ public final class BroadcastRelay {
         var selection: Set<UInt8>?
     }
 
-    init(eventLoop: EventLoop, packetSize: Int, videoStreams: Set<UInt8>, turns: Int = 1) {
+    init(eventLoop: EventLoop, packetSize: Int, videoStreams: Set<UInt8>, turns: Int = 1, turnLength: TimeAmount = .zero) {
         precondition(turns >= 1)
         self.eventLoop = eventLoop
         self.packetSize = packetSize
         self.videoStreams = videoStreams
         self.turns = turns
+        self.turnLength = turnLength
         groups = Array(repeating: [:], count: turns)
     }
 
@@ -62,14 +69,20 @@ public final class BroadcastRelay {
         // This turn's group: filtered, and framed by the engines, once per distinct window and
         // selection, not once per subscriber.
         var windows: [Window: BroadcastBatch] = [:]
-        for (id, subscriber) in groups[delivered % turns] {
+        var turn: [(BroadcastSubscriber, BroadcastBatch)] = []
+        let group = delivered % turns
+        for (id, subscriber) in groups[group] {
             let since = max(joinedAt.removeValue(forKey: id) ?? 0, delivered - turns)
             guard since < delivered else { continue }
             let window = Window(since: since, selection: subscriber.selection)
             let shared = windows[window] ?? BroadcastBatch(filter(recent.suffix(delivered - since).flatMap { $0 }, to: window.selection))
             windows[window] = shared
-            if !shared.packets.isEmpty { subscriber.receive(shared) }
+            if !shared.packets.isEmpty { turn.append((subscriber, shared)) }
         }
+        // The slices go out over the first 80 % of the turn: the packets of a turn's batch fall
+        // due from the next turn on, so none goes out late.
+        let slices = (turn.count + Self.sliceSize - 1) / Self.sliceSize
+        hand(turn[...], group: group, spacing: slices > 1 ? .nanoseconds(turnLength.nanoseconds * 4 / 5 / Int64(slices)) : .zero)
         if !waiting.isEmpty, let start = batch.firstIndex(where: \.isCleanPoint) {
             var first = Array(batch[start...])
             if let trimmed = startingAtKeyFrame(first[0]) { first[0] = trimmed }
@@ -79,6 +92,17 @@ public final class BroadcastRelay {
             }
             waiting.removeAll()
         }
+    }
+
+    /// Hands a turn's batches out a slice at a time, `spacing` apart, to the sessions still in
+    /// the group.
+    private func hand(_ turn: ArraySlice<(BroadcastSubscriber, BroadcastBatch)>, group: Int, spacing: TimeAmount) {
+        for (subscriber, batch) in turn.prefix(Self.sliceSize) where groups[group][ObjectIdentifier(subscriber)] != nil {
+            subscriber.receive(batch)
+        }
+        let rest = turn.dropFirst(Self.sliceSize)
+        guard !rest.isEmpty else { return }
+        eventLoop.scheduleTask(in: spacing) { self.hand(rest, group: group, spacing: spacing) }
     }
 
     /// A member from the current delivery on, in the next group.
