@@ -32,13 +32,11 @@ public final class AccessLog: Sendable {
     }
 
     /// A line for a session the server ended, when the client sent no log of its own.
+    /// Nothing is formatted when there is no log: sessions end by the thousand when a show does.
     public func write(clientIP: String, uriStem: String, userAgent: String, protocolName: String, durationSeconds: Int,
                       bytes: Int, packets: Int, status: Int, serverIP: String, date: Date = Date()) {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withFullDate]
-        let day = formatter.string(from: date)
-        formatter.formatOptions = [.withTime, .withColonSeparatorInTime]
-        let time = formatter.string(from: date)
+        guard path != nil else { return }
+        let (day, time) = Self.w3cDateAndTime(date)
         var values = [String: String]()
         values["c-ip"] = clientIP
         values["date"] = day
@@ -54,6 +52,18 @@ public final class AccessLog: Sendable {
         values["s-ip"] = serverIP
         let entry = WMLog(fields: WMLog.basicFields.map { (name: $0, value: values[$0] ?? "-") })
         write(entry)
+    }
+}
+
+extension AccessLog {
+    /// `2026-11-23` and `14:05:09`, in UTC as W3C logs keep them.
+    static func w3cDateAndTime(_ date: Date) -> (String, String) {
+        var seconds = time_t(date.timeIntervalSince1970)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return ("\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))",
+                "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))")
     }
 }
 
