@@ -63,10 +63,14 @@ url_for() {  # protocol, path
 step() {
     local label=$1 proto=$2 url=$3 n=$4 pid=$5 duration status=0
     duration=$(( n / RATE + HOLD ))
-    local c0 t0 c1 t1 rss
-    c0=$(ticks "$pid"); t0=$(date +%s.%N)
+    local c0 t0 c1 t1 rss load
     "$bin" load "$url" --protocol "$proto" --clients "$n" --connect-rate "$RATE" --duration "$duration" \
-        --json "$work/$label-$n.json" > "$work/$label-$n.txt" 2>/dev/null || status=$?
+        --json "$work/$label-$n.json" > "$work/$label-$n.txt" 2>/dev/null &
+    load=$!
+    # CPU over the same window as the rate held: from 2 s after the last session started.
+    sleep "$(python3 -c "print($n / $RATE + 2)")"
+    c0=$(ticks "$pid"); t0=$(date +%s.%N)
+    wait "$load" || status=$?
     c1=$(ticks "$pid"); t1=$(date +%s.%N); rss=$(rss_kib "$pid")
     python3 - "$work/$label-$n.json" "$n" "$c0" "$c1" "$t0" "$t1" "$rss" "$(getconf CLK_TCK)" "$RATE" <<'PY'
 import json, sys
@@ -93,8 +97,8 @@ report="$work/BENCHMARKS.md"
     echo "Made by \`make bench\` (Benchmarks/bench.sh) on $(date -u +%Y-%m-%d): $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)),"
     echo "$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, Linux $(uname -r). Server and \`asfcast load\` share the machine, on loopback."
     echo "Content: a ${kbps} kbit/s WMV2 + WMA2 file, 60 s; the broadcast point loops it. Sessions start at $RATE per second; each step"
-    echo "lasts until $HOLD s after the last one started. CPU is the server's over the whole step (user + system, % of one core),"
-    echo "RSS its resident memory at the end; Mbit/s is the aggregate received once all sessions had started. A step passes when 99 % of the sessions"
+    echo "lasts until $HOLD s after the last one started. CPU is the server's (user + system, % of one core) and Mbit/s the aggregate"
+    echo "received, both from 2 s after the last session started to the end of the step; RSS is the server's resident memory at the end. A step passes when 99 % of the sessions"
     echo "received at least 95 % of the content's rate; the ramp stops at the first that does not. The server runs with its defaults (batch_ms 500)."
 } > "$report"
 
