@@ -167,7 +167,7 @@ struct BroadcastTests {
         #expect(zip(members[0].batches, members[3].batches).allSatisfy { $0 === $1 })
         var builds = 0
         for member in [members[0], members[3]] {
-            _ = member.batches[1].framed(for: Counter.self, variant: 7) { _ in
+            _ = member.batches[1].shared(for: Counter.self, variant: 7) { _ in
                 builds += 1
                 return ByteBuffer()
             }

@@ -68,7 +68,7 @@ final class WMSPPlayback: LoadPlayback, @unchecked Sendable {
         if pipelined, let (channel, reader) = state.withLockedValue({ $0.connection }) {
             // 3.2.5.10 then 3.2.5.6: the data of the response after the Stop's reply counts.
             try await channel.eventLoop.submit { reader.countFrom = reader.responses + 2 }.get()
-            try await send(on: channel, pragmas: ["xStopStrm=1"], method: .POST)
+            try await request(on: channel, pragmas: ["xStopStrm=1"], method: .POST).get()
         }
         try await play(from: UInt64(seconds * 1000))
     }
@@ -85,7 +85,7 @@ final class WMSPPlayback: LoadPlayback, @unchecked Sendable {
         guard let (channel, reader) = state.withLockedValue({ $0.connection }) else { throw LoadFailure("not playing") }
         try await channel.eventLoop.submit { reader.awaiting = target }.get()
         if pipelined {
-            try await send(on: channel, pragmas: pragmas)
+            try await request(on: channel, pragmas: pragmas).get()
         } else {
             let id = state.withLockedValue { $0.clientID }
             var client = WMSPClient(group: group, host: url.host ?? "127.0.0.1", port: url.port ?? 80)
@@ -146,10 +146,6 @@ final class WMSPPlayback: LoadPlayback, @unchecked Sendable {
     /// The stream-switch pragmas selecting `selection` among the header's streams (2.2.1.4.27).
     private static func streamSwitch(_ selection: Set<UInt8>, _ header: ASFHeader) -> [String] {
         StreamSwitchEntry.pragmas(selecting: Set(selection.map(UInt16.init)), of: header.streams.map { UInt16($0.streamNumber) })
-    }
-
-    private func send(on channel: Channel, pragmas: [String], method: HTTPMethod = .GET) async throws {
-        try await request(on: channel, pragmas: pragmas, method: method).get()
     }
 
     private func request(on channel: Channel, pragmas: [String], method: HTTPMethod = .GET) -> EventLoopFuture<Void> {

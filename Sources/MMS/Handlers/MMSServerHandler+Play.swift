@@ -90,7 +90,7 @@ extension MMSServerHandler: PacedSession, BroadcastSubscriber, ResendTarget {
         playback = nil
         relay?.leave(self)
         relay = nil
-        parked = false
+        socketWait.end()
     }
 
     /// The connection's end: the data, its place in the limits, the UDP registration, and the
@@ -157,9 +157,7 @@ extension MMSServerHandler: PacedSession, BroadcastSubscriber, ResendTarget {
     public func pump(now: NIODeadline) -> NIODeadline? {
         guard let context, var session = playback else { return nil }
         if udpTarget == nil, !context.channel.isWritable {
-            parked = true
-            if !hasWaited { logger.notice("client slower than its stream: sending waits until its socket drains") }
-            hasWaited = true
+            socketWait.begin(logger: logger)
             return nil
         }
         due.removeAll(keepingCapacity: true)
@@ -198,7 +196,7 @@ extension MMSServerHandler: PacedSession, BroadcastSubscriber, ResendTarget {
             return
         }
         let first = sequence
-        let data = batch.framed(for: MMSServerHandler.self, variant: Int(playIncarnation) << 8 | Int(first & 0xFF)) { packets in
+        let data = batch.shared(for: MMSServerHandler.self, variant: Int(playIncarnation) << 8 | Int(first & 0xFF)) { packets in
             dataPackets(packets, firstSequence: first, allocator: context.channel.allocator)
         }
         if udpTarget != nil {

@@ -53,9 +53,7 @@ public final class MMSServerHandler: ChannelInboundHandler {
     var playback: PlaySession?
     var relay: BroadcastRelay?
     var admission: Admission?
-    var parked = false
-    /// Whether sending has waited for the socket in this play (a slow client is logged once).
-    var hasWaited = false
+    var socketWait = SocketWait()
     var due: [StreamPacket] = []
     /// The StartPlaying's playIncarnation, echoed in its Data packets (2.2.2).
     var playIncarnation: UInt8 = 4
@@ -140,8 +138,7 @@ public final class MMSServerHandler: ChannelInboundHandler {
     }
 
     public func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, parked, playback != nil {
-            parked = false
+        if context.channel.isWritable, playback != nil, socketWait.end() {
             scheduler.schedule(self, at: context.eventLoop.now)
         }
         context.fireChannelWritabilityChanged()

@@ -100,7 +100,7 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
         playback = nil
         relay?.leave(self)
         relay = nil
-        parked = false
+        socketWait.end()
     }
 
     /// Ends the session: TEARDOWN, the idle timeout or the connection's end.
@@ -131,9 +131,7 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
     public func pump(now: NIODeadline) -> NIODeadline? {
         guard let context, var session = playback else { return nil }
         if streams.first?.transport.lower == .tcp, !context.channel.isWritable {
-            parked = true
-            if !hasWaited { logger.notice("client slower than its stream: sending waits until its socket drains") }
-            hasWaited = true
+            socketWait.begin(logger: logger)
             return nil
         }
         due.removeAll(keepingCapacity: true)

@@ -52,9 +52,7 @@ public final class RTSPServerHandler: ChannelInboundHandler {
     var playback: PlaySession?
     var relay: BroadcastRelay?
     var admission: Admission?
-    var parked = false
-    /// Whether sending has waited for the socket in this play (a slow client is logged once).
-    var hasWaited = false
+    var socketWait = SocketWait()
     var due: [StreamPacket] = []
     var pieces: [RTPPacketizer.Piece] = []
     /// The last 256 RTP packets over UDP: seconds of a stream, for NACKs (MS-RTSP 3.2.5.10).
@@ -123,8 +121,7 @@ public final class RTSPServerHandler: ChannelInboundHandler {
     }
 
     public func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, parked, playback != nil {
-            parked = false
+        if context.channel.isWritable, playback != nil, socketWait.end() {
             scheduler.schedule(self, at: context.eventLoop.now)
         }
         context.fireChannelWritabilityChanged()

@@ -26,9 +26,4 @@ public final class BroadcastBatch {
         built[key] = value
         return value
     }
-
-    /// The bytes `build` frames the packets into, shared like `shared`.
-    public func framed(for format: Any.Type, variant: Int, build: ([StreamPacket]) -> ByteBuffer) -> ByteBuffer {
-        shared(for: format, variant: variant, build: build)
-    }
 }

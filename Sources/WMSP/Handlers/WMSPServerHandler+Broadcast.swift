@@ -58,7 +58,7 @@ extension WMSPServerHandler: BroadcastSubscriber {
             return
         }
         let (first, framed) = (sequence, framed)
-        let bytes = batch.framed(for: WMSPServerHandler.self, variant: framed ? Int(first) : -1) { packets in
+        let bytes = batch.shared(for: WMSPServerHandler.self, variant: framed ? Int(first) : -1) { packets in
             Self.body(packets, firstSequence: framed ? first : nil, allocator: context.channel.allocator)
         }
         if framed { sequence &+= UInt8(truncatingIfNeeded: batch.packets.count) }

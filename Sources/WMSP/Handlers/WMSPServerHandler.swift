@@ -36,10 +36,7 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
     var session: PlaySession?
     /// The $D sequence number (2.2.3.1.2 AFFlags).
     var sequence: UInt8 = 0
-    /// Waiting for the socket to drain before sending more.
-    var parked = false
-    /// Whether sending has waited for the socket in this play (a slow client is logged once).
-    var hasWaited = false
+    var socketWait = SocketWait()
     var due: [StreamPacket] = []
     /// The broadcast this connection receives, if any.
     var relay: BroadcastRelay?
@@ -96,8 +93,7 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
     }
 
     public func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, parked, session != nil {
-            parked = false
+        if context.channel.isWritable, session != nil, socketWait.end() {
             scheduler.schedule(self, at: context.eventLoop.now)
         }
         context.fireChannelWritabilityChanged()
@@ -297,9 +293,7 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
     public func pump(now: NIODeadline) -> NIODeadline? {
         guard let context, var session else { return nil }
         guard context.channel.isWritable else {
-            parked = true
-            if !hasWaited { logger.notice("client slower than its stream: sending waits until its socket drains") }
-            hasWaited = true
+            socketWait.begin(logger: logger)
             return nil
         }
         let step: PlaySession.Step

@@ -92,7 +92,6 @@ private struct CDLReader {
     var bytes: ArraySlice<UInt8>
 
     mutating func next() throws -> EntryMetadata.Item? {
-        if bytes.starts(with: [0x2C]) { bytes.removeFirst() }
         guard !bytes.isEmpty, !bytes.starts(with: [0x0D, 0x0A]) else { return nil }
         let name = try counted()
         _ = try field()
