@@ -28,7 +28,7 @@ public struct LoadPlan: Sendable {
             switch self {
             case .play, .openClose: nil
             case .seek: [.wmsp, .wmspPipelined, .rtspTCP, .rtspUDP, .mmst, .mmsu, .http]
-            case .switchStreams: [.wmsp, .wmspPipelined, .mmst, .mmsu]
+            case .switchStreams: [.wmsp, .wmspPipelined, .rtspTCP, .rtspUDP, .mmst, .mmsu]
             }
         }
     }

@@ -17,6 +17,21 @@ struct DataPacketTests {
         #expect(count > 0)
     }
 
+    /// The send time and first stream read from a packet's first bytes alone agree with the
+    /// full parse; 40 bytes (a fragment's start) are enough.
+    @Test(arguments: Samples.all)
+    func sendTimeAndFirstStreamComeFromThePacketsStart(name: String) throws {
+        let file = try ASFFile(path: Samples.path(name))
+        var reader = file.packets()
+        while let (number, bytes) = try reader.next() {
+            let packet = try DataPacket(parsing: bytes)
+            let start = bytes.getSlice(at: bytes.readerIndex, length: 40)!
+            #expect(try DataPacket.sendTime(of: start) == packet.sendTime, "packet \(number)")
+            #expect(try DataPacket.firstStreamNumber(of: start) == packet.payloads[0].streamNumber, "packet \(number)")
+        }
+        #expect(throws: ASFError.self) { try DataPacket.firstStreamNumber(of: ByteBuffer(bytes: [0x82, 0, 0])) }
+    }
+
     /// Each payload of a packet of several rewritten as a packet of its own parses back to the
     /// same payload, with the original's send time and duration, no padding, and is never longer
     /// than the original.

@@ -101,6 +101,79 @@ final class ServerTests {
         await client.close()
     }
 
+    /// MS-RTSP 2.2.7.10.2, 2.2.7.10.3, 3.2.5.6: SelectStream before PLAY. A TEARDOWN of a stream
+    /// URL with a body deselects that stream and keeps the session; a SET_PARAMETER replaces
+    /// stream 1 by stream 3 under stream 1's URL. Requests that break the rules are refused and
+    /// change nothing.
+    @Test func selectStreamChangesTheStreamsSetUp() async throws {
+        let collector = Collector(loop: group.next())
+        let client = try await connect { channel, payload in collector.interleaved(channel, payload) }
+        let url = "\(base)/multibitrate.wmv"
+        let select = [("Content-Type", "application/x-wms-streamswitch")]
+        #expect(try await client.request("OPTIONS", url)["Supported"]?.contains("com.microsoft.wm.sswitch") == true)
+        _ = try await client.request("DESCRIBE", url)
+        #expect(try await client.request("SET_PARAMETER", "\(url)/stream=1", select, body: "SSEntry: 1 3 0\r\n").status == 455, "before SETUP")
+        for (stream, channels) in [(1, "0-1"), (2, "2-3"), (4, "4-5")] {
+            #expect(try await client.request("SETUP", "\(url)/stream=\(stream)", [("Transport", "RTP/AVP/TCP;interleaved=\(channels)")]).status == 200)
+        }
+        let refused: [(uri: String, body: String, status: Int)] = [
+            ("\(url)/stream=1", "SSEntry: 1 3\r\n", 400),
+            ("\(url)/stream=1", "SSEntry: 1 3 0 \(url)/stream=1\r\n", 400),  // no NewStreamURI
+            ("\(url)/stream=1", "SSEntry: 1 9 0 \(url)/stream=1 \(url)/stream=9\r\n", 404),
+            ("\(url)/stream=1", "SSEntry: 1 4 0 \(url)/stream=1 \(url)/stream=4\r\n", 400),  // 4 is selected already
+            ("\(url)/stream=2", "SSEntry: 1 3 0 \(url)/stream=1 \(url)/stream=3\r\n", 400),  // not the URL that selected 1
+            ("\(url)/stream=1", "SSEntry: 4294967295 3 0 \(url)/stream=3\r\n", 400),  // adding is SETUP's
+        ]
+        for (uri, body, status) in refused {
+            #expect(try await client.request("SET_PARAMETER", uri, select, body: body).status == status, "\(body)")
+        }
+        let drop = "SSEntry: 2 4294967295 0 \(url)/stream=2\r\n"
+        #expect(try await client.request("TEARDOWN", "\(url)/stream=2", select, body: drop).status == 200)
+        let replace = SSEntry(oldStream: 1, newStream: 3, oldURI: "\(url)/stream=1", newURI: "\(url)/stream=3")
+        #expect(try await client.request("SET_PARAMETER", "\(url)/stream=1", select, body: replace.text).status == 200)
+        let play = try await client.request("PLAY", "\(url)/", [("Range", "npt=0.000-")])
+        #expect(play.status == 200 && play["RTP-Info"]?.contains("\(url)/stream=1;") == true)
+        #expect(try Self.streams(in: try await collector.untilBye()) == [3, 4])
+        await client.close()
+    }
+
+    /// MS-RTSP 2.2.7.10.3, 3.2.4.3: while playing (paced), stream 1 is replaced by stream 3 and
+    /// then stream 3 by stream 2, each request under stream 1's URL. A new stream starts with a
+    /// key frame; the stream it replaces is sent until then and never after.
+    @Test func selectStreamWhilePlayingSwitchesAtAKeyFrame() async throws {
+        let paced = try TestServer {
+            $0.fastStartBufferSeconds = 0
+            $0.fastStartMaximumRate = 2
+        }
+        let url = "rtsp://127.0.0.1:\(paced.server.rtspPort)/multibitrate.wmv"
+        let select = [("Content-Type", "application/x-wms-streamswitch")]
+        let collector = Collector(loop: group.next())
+        let client = try await connect(to: paced.server) { channel, payload in collector.interleaved(channel, payload) }
+        _ = try await client.request("DESCRIBE", url)
+        #expect(try await client.request("SETUP", "\(url)/stream=1", [("Transport", "RTP/AVP/TCP;interleaved=0-1")]).status == 200)
+        #expect(try await client.request("SETUP", "\(url)/stream=4", [("Transport", "RTP/AVP/TCP;interleaved=2-3")]).status == 200)
+        #expect(try await client.request("PLAY", "\(url)/", [("Range", "npt=0.000-")]).status == 200)
+        collector.expect(count: 5)
+        _ = try await collector.untilExpected()
+        for (old, new) in [(1, 3), (3, 2)] {
+            let entry = SSEntry(oldStream: UInt32(old), newStream: UInt32(new), oldURI: "\(url)/stream=\(old)", newURI: "\(url)/stream=\(new)")
+            #expect(try await client.request("SET_PARAMETER", "\(url)/stream=1", select, body: entry.text).status == 200)
+            try await collector.until(stream: UInt8(new))
+        }
+        let packets = try await collector.untilBye().map { try DataPacket(parsing: $0.getSlice(at: 16, length: $0.readableBytes - 16)!) }
+        var order: [UInt8] = []  // the video streams in the order they came
+        for packet in packets {
+            for stream in packet.streamNumbers where stream != 4 && order.last != stream { order.append(stream) }
+        }
+        #expect(order == [1, 3, 2], "each replaced stream ends where its successor starts")
+        for stream: UInt8 in [3, 2] {
+            let first = try #require(packets.first { $0.streamNumbers.contains(stream) })
+            #expect(first.startsKeyFrame(of: stream), "stream \(stream) starts with a key frame")
+        }
+        #expect(packets.contains { $0.streamNumbers.contains(4) }, "the audio goes on")
+        await client.close()
+    }
+
     /// MS-RTSP 2.2.4, 3.2.5.10: RTP packets the client reports lost in a generic NACK come
     /// again, byte for byte, on the retransmission stream's port.
     @Test func nackBringsBackDroppedPackets() async throws {
@@ -285,6 +358,11 @@ final class Collector: @unchecked Sendable {
     func untilCount(_ count: Int) async throws -> [ByteBuffer] {
         try await wait { self.received.count + self.dropped.count >= count }
         return try await loop.submit { self.dropped }.get()
+    }
+
+    /// Waits for a packet with a payload of `stream`.
+    func until(stream: UInt8) async throws {
+        try await wait { self.received.contains { (try? ServerTests.streams(in: [$0]))?.contains(stream) == true } }
     }
 
     func expect(count: Int) {

@@ -62,4 +62,38 @@ struct WireTests {
         ASFPayload.writeRTPHeader(marker: true, sequence: 7, timestamp: 3100, ssrc: 0xAABBCCDD, payloadType: 96, to: &r)
         #expect(Array(r.readableBytesView) == [0x80, 0xE0, 0, 7, 0, 0, 0x0C, 0x1C, 0xAA, 0xBB, 0xCC, 0xDD])
     }
+
+    /// MS-RTSP 2.2.7.10: the SelectStream body, with and without the `SSEntry:` label, URIs
+    /// present exactly for the streams given, lines broken between fields (4.4.4.1).
+    @Test func selectStreamBodiesParse() throws {
+        let u = "rtsp://h/a.wmv"
+        let replace = SSEntry(oldStream: 7, newStream: 6, oldURI: "\(u)/stream=7", newURI: "\(u)/stream=6")
+        #expect(try SSEntry.parse("SSEntry: 7 6 0 \(u)/stream=7\r\n\(u)/stream=6\r\n") == [replace])
+        #expect(try SSEntry.parse(replace.text) == [replace])
+        #expect(replace.text == "SSEntry: 7 6 0 \(u)/stream=7 \(u)/stream=6\r\n")
+        let drop = SSEntry(oldStream: 5, newStream: nil, oldURI: "\(u)/audio=5")
+        #expect(try SSEntry.parse("5 4294967295 0 \(u)/audio=5") == [drop])
+        #expect(try SSEntry.parse(drop.text + replace.text) == [drop, replace])
+        #expect(try SSEntry.parse("SSEntry: 2 2 2 \(u)/stream=2 \(u)/stream=2")[0].thinLevel == .nothing)
+        for bad in ["", "SSEntry:", "SSEntry: 1 2", "SSEntry: 1 2 3 \(u)/1 \(u)/2", "SSEntry: 1 2 0 \(u)/1", "SSEntry: x 2 0", "SSEntry: 1 2 0 junk junk"] {
+            #expect(throws: SSEntry.Malformed.self, "\(bad)") { try SSEntry.parse(bad) }
+        }
+    }
+
+    /// The ASF data an RTP packet carries, found after the payload format header's optional
+    /// fields (2.2.1.3): a whole packet, or a fragment with its offset.
+    @Test func firstDataSkipsTheOptionalFields() throws {
+        var whole = ByteBuffer()
+        ASFPayload.writeRTPHeader(marker: true, sequence: 1, timestamp: 2, ssrc: 3, payloadType: 96, to: &whole)
+        ASFPayload.writePayloadHeader(keyFrame: true, packetLength: 3, to: &whole)
+        whole.writeBytes([0xA, 0xB, 0xC])
+        #expect(ASFPayload.firstData(inRTP: whole).map { (Array($0.bytes.readableBytesView), $0.fragmentOffset) }! == ([0xA, 0xB, 0xC], nil))
+        var fragment = ByteBuffer()
+        ASFPayload.writeRTPHeader(marker: false, sequence: 1, timestamp: 2, ssrc: 3, payloadType: 96, to: &fragment)
+        fragment.writeBytes([0x20 | 0x08, 0, 0x05, 0xDC])  // R and I set, offset 1500
+        fragment.writeBytes([UInt8](repeating: 0xEE, count: 8))
+        fragment.writeBytes([0x1])
+        #expect(ASFPayload.firstData(inRTP: fragment).map { (Array($0.bytes.readableBytesView), $0.fragmentOffset) }! == ([0x1], 1500))
+        #expect(ASFPayload.firstData(inRTP: ByteBuffer(bytes: [0x80, 96])) == nil)
+    }
 }

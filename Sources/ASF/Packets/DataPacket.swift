@@ -85,6 +85,19 @@ public struct DataPacket: Sendable, Equatable {
     /// what pacing needs for every packet.
     public static func sendTime(of bytes: ByteBuffer) throws -> UInt32 {
         var c = ByteCursor(bytes, context: "data packet")
+        return try readParsingInformation(&c).sendTime
+    }
+
+    /// The first payload's stream number, read from the packet's first bytes alone (the first
+    /// fragment of a packet will do).
+    public static func firstStreamNumber(of bytes: ByteBuffer) throws -> UInt8 {
+        var c = ByteCursor(bytes, context: "data packet")
+        if try readParsingInformation(&c).lengthTypeFlags & 0x01 != 0 { _ = try c.u8() }  // payload flags
+        return try c.u8() & 0x7F
+    }
+
+    /// Reads the error correction data and the payload parsing information up to the duration.
+    private static func readParsingInformation(_ c: inout ByteCursor) throws -> (lengthTypeFlags: UInt8, sendTime: UInt32) {
         var flags = try c.u8()
         if flags & 0x80 != 0 {
             try c.skip(Int(flags & 0x0F))
@@ -94,7 +107,9 @@ public struct DataPacket: Sendable, Equatable {
         _ = try c.sized(flags >> 5)
         _ = try c.sized(flags >> 1)
         _ = try c.sized(flags >> 3)
-        return try c.u32()
+        let sendTime = try c.u32()
+        _ = try c.u16()
+        return (flags, sendTime)
     }
 
     private static func parsePayload(_ c: inout ByteCursor, propertyFlags: UInt8, payloadLengthType: UInt8?) throws -> Payload {

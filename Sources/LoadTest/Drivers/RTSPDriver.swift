@@ -6,17 +6,25 @@ import RTSP
 
 /// An RTSP player (MS-RTSP) over TCP-interleaved or UDP RTP: DESCRIBE, a SETUP per media line,
 /// PLAY, then RTP until the server's EndOfStream or the test's end. A seek is PAUSE, then PLAY
-/// with a Range (3.2.5.4): RTP that arrives before the PAUSE's reply does not count.
+/// with a Range (3.2.5.4): RTP that arrives before the PAUSE's reply does not count. A switch is
+/// a SelectStream using SET_PARAMETER (2.2.7.10.3).
 struct RTSPDriver: LoadDriver {
     var udp: Bool
 
     func open(_ url: URL, session: LoadSession, group: EventLoopGroup) async throws -> LoadPlayback {
         let ended = group.next().makePromise(of: Void.self)
         let counting = NIOLockedValueBox(true)
+        let awaiting = NIOLockedValueBox<UInt8?>(nil)
         let receive: @Sendable (ByteBuffer) -> Void = { rtp in
             guard rtp.readableBytes > 16, let (sequence, timestamp) = rtp.getMultipleIntegers(at: 2, as: (UInt16, UInt32).self),
                   counting.withLockedValue({ $0 }) else { return }
             session.packet(sendTime: timestamp, sequence: UInt32(sequence), modulus: 1 << 16, bytes: rtp.readableBytes - 16)
+            // The server sends a payload per ASF packet: a packet's first stream is its stream.
+            if let target = awaiting.withLockedValue({ $0 }), let (data, offset) = ASFPayload.firstData(inRTP: rtp), offset ?? 0 == 0,
+               (try? DataPacket.firstStreamNumber(of: data)) == target {
+                awaiting.withLockedValue { $0 = nil }
+                session.actionAnswered()
+            }
         }
         do {
             let address = try ServerAddress.resolve(host: url.host ?? "127.0.0.1", port: url.port ?? 554)
@@ -52,8 +60,7 @@ struct RTSPDriver: LoadDriver {
                 let reply = try await client.request("SETUP", base + "/" + control, [("Transport", transport)])
                 guard reply.status == 200 else { throw LoadFailure("RTSP SETUP \(reply.status)") }
             }
-            let playback = RTSPPlayback(client: client, base: base, ports: ports, counting: counting, ended: ended,
-                                        duration: header.flatMap { $0.fileProperties.flags.contains(.broadcast) ? nil : Double($0.fileProperties.durationMilliseconds) / 1000 })
+            let playback = RTSPPlayback(client: client, base: base, header: header, ports: ports, counting: counting, awaiting: awaiting, ended: ended)
             try await playback.play(from: 0)
             return playback
         } catch {
@@ -66,18 +73,27 @@ struct RTSPDriver: LoadDriver {
 final class RTSPPlayback: LoadPlayback, @unchecked Sendable {
     let client: RTSPClient
     let base: String
+    let header: ASFHeader?
     let ports: RTPReceiverPorts?
     let counting: NIOLockedValueBox<Bool>
+    /// The stream a switch waits for.
+    let awaiting: NIOLockedValueBox<UInt8?>
     let endedPromise: EventLoopPromise<Void>
     let duration: Double?
+    /// The alternatives once switching began, and the stream URL each selected one is carried
+    /// under: the SETUP URL of the stream it replaced (2.2.7.10.3).
+    private let switching = NIOLockedValueBox<(alternatives: StreamAlternatives, urls: [UInt8: String])?>(nil)
 
-    init(client: RTSPClient, base: String, ports: RTPReceiverPorts?, counting: NIOLockedValueBox<Bool>, ended: EventLoopPromise<Void>, duration: Double?) {
+    init(client: RTSPClient, base: String, header: ASFHeader?, ports: RTPReceiverPorts?, counting: NIOLockedValueBox<Bool>,
+         awaiting: NIOLockedValueBox<UInt8?>, ended: EventLoopPromise<Void>) {
         self.client = client
         self.base = base
+        self.header = header
         self.ports = ports
         self.counting = counting
+        self.awaiting = awaiting
         endedPromise = ended
-        self.duration = duration
+        duration = header.flatMap { $0.fileProperties.flags.contains(.broadcast) ? nil : Double($0.fileProperties.durationMilliseconds) / 1000 }
     }
 
     var ended: EventLoopFuture<Void> { endedPromise.futureResult }
@@ -95,7 +111,33 @@ final class RTSPPlayback: LoadPlayback, @unchecked Sendable {
         try await play(from: seconds)
     }
 
-    func switchStreams() async throws { throw LoadFailure("no stream switching over RTSP") }
+    /// The first switch deselects every alternative but the next (thin level 2, the same stream
+    /// old and new); later ones replace the current alternative with the next under its URL.
+    func switchStreams() async throws {
+        guard let header else { throw LoadFailure("no header") }
+        let (target, entries) = try switching.withLockedValue { s -> (UInt8, [(url: String, entry: SSEntry)]) in
+            let streamURL = { (n: UInt8) in "\(self.base)/stream=\(n)" }
+            guard var (alternatives, urls) = s else {
+                var alternatives = try StreamAlternatives(header) ?? { throw LoadFailure("nothing to switch between") }()
+                let target = alternatives.next()
+                let dropped = alternatives.alternatives.filter { $0 != target }
+                s = (alternatives, [target: streamURL(target)])
+                return (target, dropped.map { (streamURL($0), SSEntry(oldStream: UInt32($0), newStream: UInt32($0), thinLevel: .nothing,
+                                                                        oldURI: streamURL($0), newURI: streamURL($0))) })
+            }
+            let old = alternatives.alternatives[alternatives.current]
+            let target = alternatives.next()
+            let url = urls.removeValue(forKey: old) ?? streamURL(old)
+            urls[target] = url
+            s = (alternatives, urls)
+            return (target, [(url, SSEntry(oldStream: UInt32(old), newStream: UInt32(target), oldURI: streamURL(old), newURI: streamURL(target)))])
+        }
+        awaiting.withLockedValue { $0 = target }
+        for (url, entry) in entries {
+            let reply = try await client.request("SET_PARAMETER", url, [("Content-Type", "application/x-wms-streamswitch")], body: entry.text)
+            guard reply.status == 200 else { throw LoadFailure("RTSP SelectStream \(reply.status)") }
+        }
+    }
 
     func close() async {
         await client.close()

@@ -15,8 +15,9 @@ public struct RTSPServerContext: Sendable {
     /// MS-RTSP clients switch on their Windows Media support only for a `WMServer/` server
     /// (CLIENTS.md 3.3, 3.4).
     public static let serverHeader = "WMServer/9.1.1.5000"
-    /// The MS-RTSP 2.2.6.10 features this server implements: it sends EndOfStream.
-    public static let supported = "com.microsoft.wm.eosmsg"
+    /// The MS-RTSP 2.2.6.10 features this server implements: it sends EndOfStream, and takes
+    /// SelectStream requests with a body (2.2.7.10).
+    public static let supported = "com.microsoft.wm.eosmsg, com.microsoft.wm.sswitch"
 
     public init(delivery: DeliveryContext, sessionTimeout: TimeAmount = .seconds(60), maximumUDPBody: Int = 1400) {
         self.delivery = delivery

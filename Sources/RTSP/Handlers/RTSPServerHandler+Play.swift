@@ -71,9 +71,9 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
             burst = relay.join(self)
             firstSendTime = burst.first?.sendTime ?? 0
         }
-        let info = streams.map { "url=\(contentURL)/stream=\($0.number);seq=\(packetizer.sequence);rtptime=\(firstSendTime)" }
+        let info = streams.map { "url=\(contentURL)/stream=\($0.control);seq=\(packetizer.sequence);rtptime=\(firstSendTime)" }
         reply(200, [("Range", String(format: "npt=%.3f-", Double(firstSendTime) / 1000)), ("RTP-Info", info.joined(separator: ","))])
-        logger.info("play \(contentURL) from \(firstSendTime) ms, streams \(streams.map(\.number).sorted()) over \(streams[0].transport.lower)")
+        logger.info("play \(contentURL) from \(firstSendTime) ms, streams \(streams.compactMap(\.number).sorted()) over \(streams[0].transport.lower)")
         nextReport = now
         sendRTP(burst, now: now)
         if playback != nil { scheduler.schedule(self, at: now) }
@@ -317,7 +317,7 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
     /// EndOfStream (2.2.7.3) with the sequence number of each stream's next RTP packet.
     private func sendEndOfStream(endOfEntry: Bool) {
         guard let packetizer, let id = machine.sessionID else { return }
-        let info = streams.map { "url=\(contentURL)/stream=\($0.number);seq=\(packetizer.sequence)" }.joined(separator: ",")
+        let info = streams.map { "url=\(contentURL)/stream=\($0.control);seq=\(packetizer.sequence)" }.joined(separator: ",")
         var headers = [("Session", id), ("Content-Type", "application/x-wms-extension-cmd"),
                        ("X-Notice", "2101 \"End-of-Stream Reached\""), ("RTP-Info", info)]
         if playlistGenID != 0 { headers.append(("X-Playlist-Gen-Id", "\(playlistGenID)")) }

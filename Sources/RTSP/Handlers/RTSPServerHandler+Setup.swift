@@ -16,10 +16,20 @@ enum RTPTarget {
 
 /// A stream the client set up (SelectStream using SETUP, MS-RTSP 2.2.7.10.1).
 struct SetUpStream {
-    /// The ASF stream number; 0 for the retransmission stream.
-    var number: UInt8
+    /// The ASF stream number its URL (`stream=N`) names; 0 for the retransmission stream.
+    var control: UInt8
+    /// The stream selected under that URL now: a SelectStream using SET_PARAMETER replaces it
+    /// (2.2.7.10.3); nil once deselected.
+    var number: UInt8?
     var transport: RTSPTransport
     var target: RTPTarget
+
+    init(control: UInt8, transport: RTSPTransport, target: RTPTarget) {
+        self.control = control
+        number = control
+        self.transport = transport
+        self.target = target
+    }
 }
 
 extension RTSPServerHandler {
@@ -107,7 +117,7 @@ extension RTSPServerHandler {
                 // Retransmission (2.2.3) is for UDP; over TCP nothing is lost.
                 guard transport.lower == .udp else { return reply(461) }
                 _ = machine.setup(newSessionID: Self.newSessionID())
-                retransmission = SetUpStream(number: 0, transport: transport, target: target)
+                retransmission = SetUpStream(control: 0, transport: transport, target: target)
                 ssrc = retransmissionSSRC
             } else {
                 guard let number = UInt8(control.dropFirst("stream=".count)),
@@ -120,8 +130,8 @@ extension RTSPServerHandler {
                     reselecting = false
                     streams.removeAll()
                 }
-                streams.removeAll { $0.number == number }
-                streams.append(SetUpStream(number: number, transport: transport, target: target))
+                streams.removeAll { $0.control == number || $0.number == number }
+                streams.append(SetUpStream(control: number, transport: transport, target: target))
                 if packetizer == nil {
                     packetizer = RTPPacketizer(ssrc: UInt32.random(in: 1...UInt32.max), payloadType: UInt8(SessionDescription.payloadType),
                                                sequence: UInt16.random(in: 0...0x7FFF),
@@ -150,9 +160,9 @@ extension RTSPServerHandler {
         }
     }
 
-    /// The ASF streams the client set up; nil when that is all of them.
+    /// The ASF streams the client selected; nil when that is all of them.
     public var selection: Set<UInt8>? {
-        let chosen = Set(streams.map(\.number))
+        let chosen = Set(streams.compactMap(\.number))
         let all = Set(currentHeader?.streams.map(\.streamNumber) ?? [])
         return chosen == all ? nil : chosen
     }

@@ -157,6 +157,8 @@ public final class RTSPServerHandler: ChannelInboundHandler {
             play(request, reply: reply)
         case "PAUSE":
             pause(reply: reply)
+        case "TEARDOWN" where Self.isSelectStream(request), "SET_PARAMETER" where Self.isSelectStream(request):
+            selectStream(request, reply: reply)
         case "TEARDOWN":
             guard machine.teardown() == .accept else { return reply(455) }
             endSession(reason: "teardown")

@@ -36,6 +36,22 @@ public enum ASFPayload {
         b.writeInteger(UInt16(truncatingIfNeeded: offset))
     }
 
+    /// The first ASF data an RTP packet carries (2.2.1.3): a whole ASF packet (its Length
+    /// read either way: with or without the payload format header, CLIENTS.md 3.6 rule 6), or a
+    /// fragment and its offset in its ASF packet. Nil when the packet is too short to hold one.
+    public static func firstData(inRTP rtp: ByteBuffer) -> (bytes: ByteBuffer, fragmentOffset: Int?)? {
+        guard let first = rtp.getInteger(at: rtp.readerIndex, as: UInt8.self) else { return nil }
+        var at = rtp.readerIndex + rtpHeaderSize + 4 * Int(first & 0x0F)
+        guard let flags = rtp.getInteger(at: at, as: UInt8.self), let high = rtp.getInteger(at: at + 1, as: UInt8.self),
+              let low = rtp.getInteger(at: at + 2, as: UInt16.self) else { return nil }
+        let lengthOrOffset = Int(high) << 16 | Int(low)
+        at += payloadHeaderSize + 4 * [0x20, 0x10, 0x08].filter { flags & $0 != 0 }.count  // R, D, I fields
+        let rest = rtp.writerIndex - at
+        guard rest > 0 else { return nil }
+        guard flags & 0x40 != 0 else { return (rtp.getSlice(at: at, length: rest)!, lengthOrOffset) }
+        return (rtp.getSlice(at: at, length: min(rest, lengthOrOffset))!, nil)
+    }
+
     /// An ASF packet to send: bytes of the stored packet itself, or a range of the batch buffer
     /// it was rewritten into.
     public struct Packet {
