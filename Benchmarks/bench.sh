@@ -99,7 +99,7 @@ report="$work/BENCHMARKS.md"
     echo "Content: a ${kbps} kbit/s WMV2 + WMA2 file, 60 s; the broadcast point loops it. Sessions start at $RATE per second; each step"
     echo "lasts until $HOLD s after the last one started. CPU is the server's (user + system, % of one core) and Mbit/s the aggregate"
     echo "received, both from 2 s after the last session started to the end of the step; RSS is the server's resident memory at the end. A step passes when 99 % of the sessions"
-    echo "received at least 95 % of the content's rate; the ramp stops at the first that does not. The server runs with its defaults (batch_ms 500)."
+    echo "received at least 95 % of the content's rate; the ramp stops at the first that does not. The server runs with its defaults (batch_ms 1000)."
 } > "$report"
 
 for proto in $PROTOCOLS; do

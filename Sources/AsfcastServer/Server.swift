@@ -86,9 +86,11 @@ public final class Server: @unchecked Sendable {
 
     /// The MMS listener, and the UDP socket on the same port number, where MMS over UDP sends
     /// from and takes resend requests (MS-MMSP 3.2.5.11.1). With port 0 the UDP port is chosen
-    /// first and TCP takes the same number.
+    /// first and TCP takes the same number, which a client connection's local port may hold: a
+    /// busy machine (thousands of connections) can take a few tries.
     private func bindMMS(delivery: DeliveryContext) throws -> Channel {
-        for attempt in 1...8 {
+        let attempts = 64
+        for attempt in 1...attempts {
             let udp: MMSUDPEndpoint
             do {
                 udp = try MMSUDPEndpoint.bind(host: configuration.bind, port: configuration.mmsPort, group: group, logger: logger)
@@ -104,7 +106,7 @@ public final class Server: @unchecked Sendable {
                 let listener = try bind(mms, port: udp.port, flag: "--mms-port", what: "MMS")
                 mmsUDP = udp
                 return listener
-            } catch where configuration.mmsPort == 0 && attempt < 8 {
+            } catch where configuration.mmsPort == 0 && attempt < attempts {
                 udp.close()
             }
         }

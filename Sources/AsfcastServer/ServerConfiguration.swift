@@ -23,7 +23,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var fastStartMaximumRate = 5.0
     /// Clients over TCP get the packets falling due within this many milliseconds in one write:
     /// fewer, larger writes; a packet goes out at most this early, never late.
-    public var batchMilliseconds = 500
+    public var batchMilliseconds = 1000
     public var logLevel = "info"
     /// W3C access log (one line per session and per client log submission); nil: none.
     public var accessLog: String?

@@ -96,6 +96,27 @@ struct BroadcastTests {
         for packet in audio.packets { #expect(try DataPacket(parsing: packet.bytes).streamNumbers == [2]) }
     }
 
+    /// When the point delivers ahead of real time (turns of a set length), the last `turns`
+    /// deliveries are still to come: a joiner starts at the latest clean point before them, and
+    /// gets every packet from there on.
+    @Test func joinerStartsAtTheLatestCleanPointNotAheadOfRealTime() throws {
+        let loop = EmbeddedEventLoop()
+        let demo = try Self.file("demo.wmv")
+        var source = try SplicedSource(entries: [.init(file: demo)], loops: true)
+        let relay = BroadcastRelay(eventLoop: loop, packetSize: demo.packetSize, videoStreams: [1], turns: 2,
+                                   turnLength: .milliseconds(100))
+        var deliveries: [[StreamPacket]] = []
+        repeat {
+            deliveries.append(try (0..<10).map { _ in try Self.packet(&source) })
+            relay.deliver(deliveries.last!)
+        } while !deliveries.suffix(2).joined().contains(where: \.isCleanPoint) || !deliveries.dropLast(2).joined().contains(where: \.isCleanPoint)
+        let past = Array(deliveries.dropLast(2).joined())
+        let start = try #require(past.lastIndex { $0.isCleanPoint })
+        let burst = relay.join(Collector())
+        #expect(burst.first?.sendTime == past[start].sendTime)
+        #expect(burst.count == past.count - start + deliveries.suffix(2).joined().count)
+    }
+
     /// A turn's writes go a slice of sessions at a time, spread over 80 % of the turn: 200
     /// sessions in 4 slices 20 ms apart in a 100 ms turn; a session that leaves before its slice
     /// gets nothing.

@@ -9,9 +9,10 @@ extension RTSPServerHandler {
     /// SelectStream using SET_PARAMETER (MS-RTSP 2.2.7.10.3, 3.2.5.6.3) replaces the stream a
     /// set-up URL carries, or changes its thinning; using TEARDOWN with a body (2.2.7.10.2)
     /// deselects one. The request line names the URL the old stream was selected with (a
-    /// SETUP's, kept across replacements). While playing, a new stream starts at its next key
-    /// frame and the one it replaces is sent until then (3.2.4.3). Thinning to key frames only is
-    /// taken as selecting the stream whole, as in the WMSP and MMS engines.
+    /// SETUP's, kept across replacements). Playing on demand, a new stream starts at its next key
+    /// frame and the one it replaces is sent until then (3.2.4.3); a broadcast's relay filters by
+    /// the new selection from the session's next turn, as for WMSP and MMS. Thinning to key frames
+    /// only is taken as selecting the stream whole, as in those engines.
     func selectStream(_ request: RTSPRequest, reply: Reply) {
         guard machine.sessionID != nil, !streams.isEmpty else {
             logger.notice("455: SelectStream before SETUP")

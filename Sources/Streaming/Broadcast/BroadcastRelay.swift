@@ -62,10 +62,10 @@ public final class BroadcastRelay {
 
     func deliver(_ batch: [StreamPacket]) {
         ring.append(contentsOf: batch)
-        trim()
         delivered += 1
         recent.append(batch)
         if recent.count > turns { recent.removeFirst() }
+        trim()
         // This turn's group: filtered, and framed by the engines, once per distinct window and
         // selection, not once per subscriber.
         var windows: [Window: BroadcastBatch] = [:]
@@ -126,24 +126,27 @@ public final class BroadcastRelay {
         }
     }
 
-    /// Keeps the packets from the second-to-last clean point on, so that the last one is whole.
+    /// Keeps the packets from where a joiner starts on.
     private func trim() {
-        var seen = 0
-        var cut = 0
-        for i in ring.indices.reversed() where ring[i].isCleanPoint {
-            seen += 1
-            if seen == 2 { cut = i; break }
-        }
-        cut = max(cut, ring.count - Self.ringLimit)
+        let cut = max(joinStart ?? 0, ring.count - Self.ringLimit)
         if cut > 0 { ring.removeFirst(cut) }
     }
 
+    /// Where a joiner starts: the latest clean point that is not ahead of real time, else the
+    /// earliest one. When the point delivers ahead (turns of a set length), the last `turns`
+    /// deliveries are still to come in real time; a joiner whose first packet came from them
+    /// would play its next turn's packets late.
+    private var joinStart: Int? {
+        let ahead = turnLength > .zero ? recent.reduce(0) { $0 + $1.count } : 0
+        return ring[..<max(0, ring.count - ahead)].lastIndex(where: \.isCleanPoint) ?? ring.firstIndex(where: \.isCleanPoint)
+    }
+
     /// Adds `subscriber` and returns what it starts with: the packets from the latest clean
-    /// point (Advanced Fast Start), the first trimmed so that its first video payload begins
-    /// the key frame. With no clean point yet, it gets nothing until the next one.
+    /// point (Advanced Fast Start, `joinStart`), the first trimmed so that its first video
+    /// payload begins the key frame. With no clean point yet, it gets nothing until the next one.
     public func join(_ subscriber: BroadcastSubscriber) -> [StreamPacket] {
         eventLoop.preconditionInEventLoop()
-        guard let start = ring.lastIndex(where: \.isCleanPoint) else {
+        guard let start = joinStart else {
             waiting[ObjectIdentifier(subscriber)] = subscriber
             return []
         }
