@@ -147,6 +147,28 @@ struct BroadcastTests {
         #expect(!served().contains(leaver))
     }
 
+    /// A slice holds at most about 1 MiB of writes: with batches of a quarter MiB and more,
+    /// fewer than four sessions are written to at once.
+    @Test func largeBatchesMakeSmallerSlices() throws {
+        let loop = EmbeddedEventLoop()
+        let demo = try Self.file("demo.wmv")
+        var source = try SplicedSource(entries: [.init(file: demo)], loops: true)
+        let relay = BroadcastRelay(eventLoop: loop, packetSize: demo.packetSize, videoStreams: [1], turns: 1,
+                                   turnLength: .milliseconds(100))
+        relay.deliver([try Self.packet(&source)])  // the file's first packet: a clean point
+        let members = (0..<20).map { _ in Collector() }
+        for member in members { _ = relay.join(member) }
+        let before = members.map(\.packets.count)
+        var batch: [StreamPacket] = []
+        while batch.reduce(0, { $0 + $1.bytes.readableBytes }) < 1 << 18 { batch.append(try Self.packet(&source)) }
+        let size = (1 << 20) / batch.reduce(0) { $0 + $1.bytes.readableBytes }
+        relay.deliver(batch)
+        #expect((1...3).contains(size))
+        #expect(members.indices.filter { members[$0].packets.count > before[$0] }.count == size)
+        loop.advanceTime(by: .milliseconds(80))
+        #expect(members.indices.allSatisfy { members[$0].packets.count == before[$0] + batch.count })
+    }
+
     /// Sessions take turns: with 3 turns, each session gets the packets of 3 deliveries at once,
     /// every packet exactly once and in order; sessions in different groups write on different
     /// deliveries; those of one group and selection share one batch, framed once.

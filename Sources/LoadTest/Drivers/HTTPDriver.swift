@@ -84,6 +84,7 @@ final class HTTPPlayback: LoadPlayback, @unchecked Sendable {
         let host = url.host ?? "127.0.0.1", port = url.port ?? 80
         let channel = try await ClientBootstrap(group: group)
             .connectTimeout(.seconds(10))
+            .channelOption(.recvAllocator, value: ReceiveBuffers.allocator)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()

@@ -126,6 +126,7 @@ final class WMSPPlayback: LoadPlayback, @unchecked Sendable {
         // are the server's, not this process's hops between its tasks and loops.
         try await ClientBootstrap(group: group)
             .connectTimeout(.seconds(10))
+            .channelOption(.recvAllocator, value: ReceiveBuffers.allocator)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()

@@ -18,7 +18,7 @@ public protocol BroadcastSubscriber: AnyObject {
 /// gets the packets of the last `turns` deliveries in one batch. So each session writes once
 /// per `turns` deliveries, and the writes of a loop are spread evenly over time instead of
 /// all falling on one delivery. Within a turn, the group's sessions are written to a slice at a
-/// time, the slices spread over most of the turn: the loop is free between them (a client that
+/// time (at most 64 sessions and about 1 MiB), the slices spread over most of the turn: the loop is free between them (a client that
 /// joins waits for one slice's writes, not a group's), and the receivers get an even flow.
 public final class BroadcastRelay {
     public let eventLoop: EventLoop
@@ -39,8 +39,10 @@ public final class BroadcastRelay {
     private var waiting: [ObjectIdentifier: BroadcastSubscriber] = [:]
     /// Most packets kept when no clean point comes (about a minute at 100 packets a second).
     static let ringLimit = 6000
-    /// Sessions written to at once.
+    /// Most sessions written to at once, and most bytes: 64 sessions of 1 s batches at 400 kbit/s
+    /// would hold the loop for milliseconds, and a client joining waits for a slice.
     static let sliceSize = 64
+    static let sliceBytes = 1 << 20
 
     /// A batch of the packets after delivery `since`, filtered to `selection`.
     private struct Window: Hashable {
@@ -70,19 +72,26 @@ public final class BroadcastRelay {
         // selection, not once per subscriber.
         var windows: [Window: BroadcastBatch] = [:]
         var turn: [(BroadcastSubscriber, BroadcastBatch)] = []
+        var largest = 1
         let group = delivered % turns
         for (id, subscriber) in groups[group] {
             let since = max(joinedAt.removeValue(forKey: id) ?? 0, delivered - turns)
             guard since < delivered else { continue }
             let window = Window(since: since, selection: subscriber.selection)
-            let shared = windows[window] ?? BroadcastBatch(filter(recent.suffix(delivered - since).flatMap { $0 }, to: window.selection))
+            let shared = windows[window] ?? {
+                let made = BroadcastBatch(filter(recent.suffix(delivered - since).flatMap { $0 }, to: window.selection))
+                largest = max(largest, made.packets.reduce(0) { $0 + $1.bytes.readableBytes })
+                return made
+            }()
             windows[window] = shared
             if !shared.packets.isEmpty { turn.append((subscriber, shared)) }
         }
         // The slices go out over the first 80 % of the turn: the packets of a turn's batch fall
         // due from the next turn on, so none goes out late.
-        let slices = (turn.count + Self.sliceSize - 1) / Self.sliceSize
-        hand(turn[...], group: group, spacing: slices > 1 ? .nanoseconds(turnLength.nanoseconds * 4 / 5 / Int64(slices)) : .zero)
+        let size = min(Self.sliceSize, max(1, Self.sliceBytes / largest))
+        let slices = (turn.count + size - 1) / size
+        hand(turn[...], group: group, size: size,
+             spacing: slices > 1 ? .nanoseconds(turnLength.nanoseconds * 4 / 5 / Int64(slices)) : .zero)
         if !waiting.isEmpty, let start = batch.firstIndex(where: \.isCleanPoint) {
             var first = Array(batch[start...])
             if let trimmed = startingAtKeyFrame(first[0]) { first[0] = trimmed }
@@ -94,15 +103,15 @@ public final class BroadcastRelay {
         }
     }
 
-    /// Hands a turn's batches out a slice at a time, `spacing` apart, to the sessions still in
-    /// the group.
-    private func hand(_ turn: ArraySlice<(BroadcastSubscriber, BroadcastBatch)>, group: Int, spacing: TimeAmount) {
-        for (subscriber, batch) in turn.prefix(Self.sliceSize) where groups[group][ObjectIdentifier(subscriber)] != nil {
+    /// Hands a turn's batches out `size` sessions at a time, `spacing` apart, to the sessions
+    /// still in the group.
+    private func hand(_ turn: ArraySlice<(BroadcastSubscriber, BroadcastBatch)>, group: Int, size: Int, spacing: TimeAmount) {
+        for (subscriber, batch) in turn.prefix(size) where groups[group][ObjectIdentifier(subscriber)] != nil {
             subscriber.receive(batch)
         }
-        let rest = turn.dropFirst(Self.sliceSize)
+        let rest = turn.dropFirst(size)
         guard !rest.isEmpty else { return }
-        eventLoop.scheduleTask(in: spacing) { self.hand(rest, group: group, spacing: spacing) }
+        eventLoop.scheduleTask(in: spacing) { self.hand(rest, group: group, size: size, spacing: spacing) }
     }
 
     /// A member from the current delivery on, in the next group.
