@@ -117,18 +117,26 @@ struct BroadcastTests {
         #expect(burst.count == past.count - start + deliveries.suffix(2).joined().count)
     }
 
+    /// A relay of one 100 ms turn that has delivered demo.wmv's first packet (a clean point),
+    /// `count` members joined, and the source to go on from.
+    static func slicedRelay(members count: Int) throws -> (EmbeddedEventLoop, BroadcastRelay, [Collector], SplicedSource) {
+        let loop = EmbeddedEventLoop()
+        let demo = try file("demo.wmv")
+        var source = try SplicedSource(entries: [.init(file: demo)], loops: true)
+        let relay = BroadcastRelay(eventLoop: loop, packetSize: demo.packetSize, videoStreams: [1], turns: 1,
+                                   turnLength: .milliseconds(100))
+        relay.deliver([try packet(&source)])
+        let members = (0..<count).map { _ in Collector() }
+        for member in members { _ = relay.join(member) }
+        return (loop, relay, members, source)
+    }
+
     /// A turn's writes go a slice of sessions at a time, spread over 80 % of the turn: 200
     /// sessions in 4 slices 20 ms apart in a 100 ms turn; a session that leaves before its slice
     /// gets nothing.
     @Test func aTurnsWritesAreSpreadOverTheTurnInSlices() throws {
-        let loop = EmbeddedEventLoop()
-        let demo = try Self.file("demo.wmv")
-        var source = try SplicedSource(entries: [.init(file: demo)], loops: true)
-        let relay = BroadcastRelay(eventLoop: loop, packetSize: demo.packetSize, videoStreams: [1], turns: 1,
-                                   turnLength: .milliseconds(100))
-        relay.deliver([try Self.packet(&source)])  // the file's first packet: a clean point
-        let members = (0..<200).map { _ in Collector() }
-        for member in members { _ = relay.join(member) }
+        let (loop, relay, members, rest) = try Self.slicedRelay(members: 200)
+        var source = rest
         let before = members.map(\.packets.count)
         func served() -> [Int] { members.indices.filter { members[$0].packets.count > before[$0] } }
         relay.deliver([try Self.packet(&source)])
@@ -150,14 +158,8 @@ struct BroadcastTests {
     /// A slice holds at most about 1 MiB of writes: with batches of a quarter MiB and more,
     /// fewer than four sessions are written to at once.
     @Test func largeBatchesMakeSmallerSlices() throws {
-        let loop = EmbeddedEventLoop()
-        let demo = try Self.file("demo.wmv")
-        var source = try SplicedSource(entries: [.init(file: demo)], loops: true)
-        let relay = BroadcastRelay(eventLoop: loop, packetSize: demo.packetSize, videoStreams: [1], turns: 1,
-                                   turnLength: .milliseconds(100))
-        relay.deliver([try Self.packet(&source)])  // the file's first packet: a clean point
-        let members = (0..<20).map { _ in Collector() }
-        for member in members { _ = relay.join(member) }
+        let (loop, relay, members, rest) = try Self.slicedRelay(members: 20)
+        var source = rest
         let before = members.map(\.packets.count)
         var batch: [StreamPacket] = []
         while batch.reduce(0, { $0 + $1.bytes.readableBytes }) < 1 << 18 { batch.append(try Self.packet(&source)) }
