@@ -92,11 +92,13 @@ public struct DataPacket: Sendable, Equatable {
     /// fragment of a packet will do).
     public static func firstStreamNumber(of bytes: ByteBuffer) throws -> UInt8 {
         var c = ByteCursor(bytes, context: "data packet")
-        if try readParsingInformation(&c).lengthTypeFlags & 0x01 != 0 { _ = try c.u8() }  // payload flags
+        let flags = try readParsingInformation(&c).lengthTypeFlags
+        _ = try c.u16()  // duration
+        if flags & 0x01 != 0 { _ = try c.u8() }  // payload flags
         return try c.u8() & 0x7F
     }
 
-    /// Reads the error correction data and the payload parsing information up to the duration.
+    /// Reads the error correction data and the payload parsing information up to the send time.
     private static func readParsingInformation(_ c: inout ByteCursor) throws -> (lengthTypeFlags: UInt8, sendTime: UInt32) {
         var flags = try c.u8()
         if flags & 0x80 != 0 {
@@ -107,9 +109,7 @@ public struct DataPacket: Sendable, Equatable {
         _ = try c.sized(flags >> 5)
         _ = try c.sized(flags >> 1)
         _ = try c.sized(flags >> 3)
-        let sendTime = try c.u32()
-        _ = try c.u16()
-        return (flags, sendTime)
+        return (flags, try c.u32())
     }
 
     private static func parsePayload(_ c: inout ByteCursor, propertyFlags: UInt8, payloadLengthType: UInt8?) throws -> Payload {

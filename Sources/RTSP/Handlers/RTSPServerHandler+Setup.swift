@@ -160,11 +160,10 @@ extension RTSPServerHandler {
         }
     }
 
-    /// The ASF streams the client selected; nil when that is all of them.
-    public var selection: Set<UInt8>? {
+    func updateSelection() {
         let chosen = Set(streams.compactMap(\.number))
         let all = Set(currentHeader?.streams.map(\.streamNumber) ?? [])
-        return chosen == all ? nil : chosen
+        selection = chosen == all ? nil : chosen
     }
 
     static func newSessionID() -> String { String(UInt64.random(in: 1_000_000_000...UInt64.max)) }

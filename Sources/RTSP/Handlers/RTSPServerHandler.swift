@@ -28,10 +28,10 @@ public final class RTSPServerHandler: ChannelInboundHandler {
     private var ownCSeq = 0
 
     // The content and its set-up RTP sessions (+Setup).
-    var content: Content?
+    var content: Content? { didSet { updateSelection() } }
     /// `rtsp://host:port/path` of the content: the base of stream URLs.
     var contentURL = ""
-    var streams: [SetUpStream] = []
+    var streams: [SetUpStream] = [] { didSet { updateSelection() } }
     var retransmission: SetUpStream?
     var packetizer: RTPPacketizer?
     let retransmissionSSRC = UInt32.random(in: 1...UInt32.max)
@@ -39,7 +39,7 @@ public final class RTSPServerHandler: ChannelInboundHandler {
     /// for a single file.
     var playlistGenID = 0
     /// The header of an entry announced after the first; its streams are the ones to set up.
-    var entryHeader: ASFHeader?
+    var entryHeader: ASFHeader? { didSet { updateSelection() } }
     /// The playback waiting for the Play that follows an Announce, and the packets it read past
     /// the new entry's header.
     var announced: (playback: PlaySession, read: [StreamPacket])?
@@ -47,6 +47,9 @@ public final class RTSPServerHandler: ChannelInboundHandler {
     var reselecting = false
     /// The header whose streams the client sets up.
     var currentHeader: ASFHeader? { entryHeader ?? content?.header }
+    /// The ASF streams the client selected; nil when that is all of them. Kept in step with the
+    /// streams and the header: a broadcast relay reads it for every session at every turn.
+    public internal(set) var selection: Set<UInt8>?
 
     // Playing (+Play).
     var playback: PlaySession?

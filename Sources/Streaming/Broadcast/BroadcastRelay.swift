@@ -18,8 +18,9 @@ public protocol BroadcastSubscriber: AnyObject {
 /// gets the packets of the last `turns` deliveries in one batch. So each session writes once
 /// per `turns` deliveries, and the writes of a loop are spread evenly over time instead of
 /// all falling on one delivery. Within a turn, the group's sessions are written to a slice at a
-/// time (at most 64 sessions and about 1 MiB), the slices spread over most of the turn: the loop is free between them (a client that
-/// joins waits for one slice's writes, not a group's), and the receivers get an even flow.
+/// time (at most 64 sessions and about 1 MiB), the slices spread over most of the turn: the
+/// loop is free between them (a client that joins waits for one slice's writes, not a group's),
+/// and the receivers get an even flow.
 public final class BroadcastRelay {
     public let eventLoop: EventLoop
     private let packetSize: Int
