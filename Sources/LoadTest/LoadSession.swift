@@ -14,8 +14,8 @@ public final class LoadSession: Sendable {
 
     public var record: SessionRecord { state.withLockedValue { $0.record } }
 
-    func update(_ body: (inout SessionRecord) -> Void) {
-        state.withLockedValue { body(&$0.record) }
+    func update<T>(_ body: (inout SessionRecord) throws -> T) rethrows -> T {
+        try state.withLockedValue { try body(&$0.record) }
     }
 
     func packet(sendTime: UInt32, sequence: UInt32?, modulus: UInt64 = 1 << 32, bytes: Int) {

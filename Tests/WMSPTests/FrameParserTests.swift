@@ -45,6 +45,26 @@ struct FrameParserTests {
         #expect(frames == expected)
     }
 
+    /// Frames not read whole come with their payload's first bytes and its length, however the
+    /// body is cut; the ones read whole are unchanged.
+    @Test(arguments: [1, 3, 13, 64, 77, 1000])
+    func framesNotReadWholeComeWithTheirPayloadsFirstBytes(piece: Int) throws {
+        var (body, expected) = Self.body()
+        var parser = FrameParser()
+        var frames: [ReceivedFrame] = []
+        while body.readableBytes > 0 {
+            parser.append(body.readSlice(length: min(piece, body.readableBytes))!)
+            while let frame = try parser.next(readingWhole: { $0 != Frame.data && $0 != Frame.packetPair }) { frames.append(frame) }
+        }
+        let prefixes = expected.map { frame in
+            guard frame.type == Frame.data || frame.type == Frame.packetPair else { return frame }
+            var prefix = frame
+            prefix.payload = frame.payload.getSlice(at: frame.payload.readerIndex, length: min(FrameParser.payloadPrefix, frame.payloadLength))!
+            return prefix
+        }
+        #expect(frames == prefixes)
+    }
+
     @Test func aBadFramingByteIsMalformed() {
         var parser = FrameParser()
         parser.append(ByteBuffer(bytes: [0x25, 0x44, 0x00, 0x00]))

@@ -82,6 +82,7 @@ final class HTTPPlayback: LoadPlayback, @unchecked Sendable {
     func get(range: (layout: ASFStreamLayout, first: Int)?) async throws {
         let reader = ASFStreamReader(playback: self, resume: range)
         let host = url.host ?? "127.0.0.1", port = url.port ?? 80
+        let server = try ServerAddress.resolve(host: host, port: port)
         let channel = try await ClientBootstrap(group: group)
             .connectTimeout(.seconds(10))
             .channelOption(.recvAllocator, value: ReceiveBuffers.allocator)
@@ -91,7 +92,7 @@ final class HTTPPlayback: LoadPlayback, @unchecked Sendable {
                     try channel.pipeline.syncOperations.addHandler(reader)
                 }
             }
-            .connect(to: try ServerAddress.resolve(host: host, port: port)).get()
+            .connect(to: server, from: ServerAddress.source(for: session, to: server)).get()
         session.update { $0.connected(at: .now()) }
         session.own(channel)
         if let (old, oldReader) = connection.withLockedValue({ c in defer { c = (channel, reader) }; return c }) {

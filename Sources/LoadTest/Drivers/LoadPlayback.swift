@@ -44,6 +44,11 @@ extension LoadPlayback {
 /// ms; 25-60 ms with these, 620 MB).
 enum ReceiveBuffers {
     static let allocator = FixedSizeRecvByteBufferAllocator(capacity: 16 << 10)
+    /// The kernel's receive buffer of a WMSP stream connection (SO_RCVBUF), which it would
+    /// otherwise grow to megabytes: when the tool falls behind, what is unread waits at the
+    /// server instead of filling loopback buffers past the kernel's TCP memory limits
+    /// (`tcp_mem`), where pruning queues and dropping segments stalled every session.
+    static let socketBytes = 128 << 10
 }
 
 /// A server's address, resolved once: connecting by name would run getaddrinfo on a dispatch
@@ -58,6 +63,17 @@ enum ServerAddress {
         resolved.withLockedValue { $0[key] = address }
         return address
     }
+
+    /// Where a session connects from: to a loopback server, one of 127.0.0.1 to 127.0.0.16 in
+    /// turn. From 127.0.0.1 alone, a test's connections and the last test's in TIME_WAIT share
+    /// about 28,000 ephemeral ports: at 15,000 sessions the kernel's search for a free one
+    /// (`__inet_hash_connect`) took 43 % of the machine and stalled the ramp for a second.
+    static func source(for session: LoadSession, to server: SocketAddress) -> SocketAddress? {
+        guard server.protocol == .inet, server.ipAddress?.hasPrefix("127.") == true else { return nil }
+        return loopbackSources[session.index % loopbackSources.count]
+    }
+
+    private static let loopbackSources = (1...16).map { try! SocketAddress(ipAddress: "127.0.0.\($0)", port: 0) }
 }
 
 /// The streams a switch profile goes through: the content's video streams (its bit rates) when

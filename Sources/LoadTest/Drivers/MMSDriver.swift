@@ -14,7 +14,7 @@ struct MMSDriver: LoadDriver {
     func open(_ url: URL, session: LoadSession, group: EventLoopGroup) async throws -> LoadPlayback {
         let tracker = DataTracker(session: session)
         let address = try ServerAddress.resolve(host: url.host ?? "127.0.0.1", port: url.port ?? 1755)
-        let client = try await MMSClient.connect(to: address, group: group, udp: udp) { packet in
+        let client = try await MMSClient.connect(to: address, from: ServerAddress.source(for: session, to: address), group: group, udp: udp) { packet in
             tracker.receive(packet)
         }
         session.update { $0.connected(at: .now()) }

@@ -28,7 +28,7 @@ struct RTSPDriver: LoadDriver {
         }
         do {
             let address = try ServerAddress.resolve(host: url.host ?? "127.0.0.1", port: url.port ?? 554)
-            let client = try await RTSPClient.connect(to: address, group: group,
+            let client = try await RTSPClient.connect(to: address, from: ServerAddress.source(for: session, to: address), group: group,
                                                       interleaved: { channel, payload in if channel % 2 == 0 { receive(payload) } },
                                                       answer: { request in
                                                           if request.method == "SET_PARAMETER", String(buffer: request.body).contains("EOF: true") { ended.succeed() }
@@ -39,7 +39,7 @@ struct RTSPDriver: LoadDriver {
             client.closed.whenComplete { _ in ended.fail(LoadFailure("connection closed")) }
             var ports: RTPReceiverPorts?
             if udp {
-                let bound = try await RTPReceiverPorts.bind(group: group) { isRTCP, datagram in if !isRTCP { receive(datagram) } }
+                let bound = try await RTPReceiverPorts.bind(group: group, host: client.channel.localAddress?.ipAddress ?? "127.0.0.1") { isRTCP, datagram in if !isRTCP { receive(datagram) } }
                 session.own(bound.rtp)
                 session.own(bound.rtcp)
                 ports = bound

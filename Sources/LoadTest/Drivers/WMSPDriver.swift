@@ -121,19 +121,24 @@ final class WMSPPlayback: LoadPlayback, @unchecked Sendable {
             try? await old.close()
         }
         let reader = WMSPFrameReader(playback: self)
-        let host = url.host ?? "127.0.0.1", port = url.port ?? 80
+        let server = try ServerAddress.resolve(host: url.host ?? "127.0.0.1", port: url.port ?? 80)
         // Connected, the request goes out at once on the channel's loop: the times measured
         // are the server's, not this process's hops between its tasks and loops.
         try await ClientBootstrap(group: group)
             .connectTimeout(.seconds(10))
             .channelOption(.recvAllocator, value: ReceiveBuffers.allocator)
-            .channelInitializer { channel in
+            .channelOption(.socketOption(.so_rcvbuf), value: ReceiveBuffers.socketBytes)
+            .channelInitializer { [pipelined] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    if pipelined {
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    } else {
+                        try channel.pipeline.syncOperations.addHandlers(HTTPRequestEncoder(), ClosingResponseDecoder())
+                    }
                     try channel.pipeline.syncOperations.addHandler(reader)
                 }
             }
-            .connect(to: try ServerAddress.resolve(host: host, port: port))
+            .connect(to: server, from: ServerAddress.source(for: session, to: server))
             .flatMap { [self] channel in
                 session.update { $0.connected(at: .now()) }
                 session.own(channel)
@@ -182,7 +187,8 @@ final class WMSPPlayback: LoadPlayback, @unchecked Sendable {
 }
 
 /// One connection's responses: their heads, then frames; only the $D frames of the responses
-/// from `countFrom` on count for the session.
+/// from `countFrom` on count for the session. A data packet is read whole only while a switch
+/// waits for its stream; else its first bytes give its send time (`FrameParser.payloadPrefix`).
 final class WMSPFrameReader: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = HTTPClientResponsePart
     private let playback: WMSPPlayback
@@ -215,7 +221,7 @@ final class WMSPFrameReader: ChannelInboundHandler, @unchecked Sendable {
         case let .body(bytes):
             parser.append(bytes)
             do {
-                while let frame = try parser.next() { receive(frame) }
+                try readFrames()
             } catch {
                 failure = LoadFailure("malformed frames")
                 context.close(promise: nil)
@@ -225,22 +231,37 @@ final class WMSPFrameReader: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
-    private func receive(_ frame: ReceivedFrame) {
-        switch frame.type {
-        case Frame.header:
-            if let header = try? ASFHeader(parsing: frame.payload) { playback.received(header: header) }
-        case Frame.data where responses >= countFrom:
-            let sendTime = (try? DataPacket.sendTime(of: frame.payload)) ?? 0
-            // AFFlags counts the $D frames sent (2.2.3.1.2); LocationId skips the packets a selection leaves out.
-            playback.session.packet(sendTime: sendTime, sequence: UInt32(frame.afFlags), modulus: 256, bytes: frame.payload.readableBytes)
-            if let target = awaiting, let packet = try? DataPacket(parsing: frame.payload), packet.streamNumbers.contains(target) {
-                awaiting = nil
-                playback.session.actionAnswered()
+    /// The frames this read completed, counted under one lock: they arrived together.
+    private func readFrames() throws {
+        let now = NIODeadline.now()
+        let counts = responses >= countFrom
+        var awaited = awaiting
+        var header: ASFHeader?
+        var ended = false
+        defer {
+            awaiting = awaited
+            if let header { playback.received(header: header) }
+            if ended { playback.finished() }
+        }
+        try playback.session.update { record in
+            while let frame = try parser.next(readingWhole: { $0 == Frame.header || ($0 == Frame.data && awaited != nil) }) {
+                switch frame.type {
+                case Frame.header:
+                    header = header ?? (try? ASFHeader(parsing: frame.payload))
+                case Frame.data where counts:
+                    let sendTime = (try? DataPacket.sendTime(of: frame.payload)) ?? 0
+                    // AFFlags counts the $D frames sent (2.2.3.1.2); LocationId skips the packets a selection leaves out.
+                    record.packet(sendTime: sendTime, sequence: UInt32(frame.afFlags), modulus: 256, bytes: frame.payloadLength, at: now)
+                    if let target = awaited, let packet = try? DataPacket(parsing: frame.payload), packet.streamNumbers.contains(target) {
+                        awaited = nil
+                        record.actionAnswered(at: now)
+                    }
+                case Frame.endOfStream where counts:
+                    ended = true
+                default:
+                    break
+                }
             }
-        case Frame.endOfStream where responses >= countFrom:
-            playback.finished()
-        default:
-            break
         }
     }
 

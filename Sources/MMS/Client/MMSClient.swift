@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import Streaming
 
 /// The client side of the MMS engine, for tests and `asfcast load`: messages on one TCP
 /// connection, the server's reports in order, Pings answered, and Data packets (over TCP, or
@@ -26,11 +27,12 @@ public final class MMSClient: @unchecked Sendable {
         try await connect(to: SocketAddress.makeAddressResolvingHost(host, port: port), group: group, udp: udp, answerPings: answerPings, data: data)
     }
 
-    /// Connects to an address already resolved (the load tester connects thousands of times).
-    public static func connect(to address: SocketAddress, group: EventLoopGroup, udp: Bool = false, answerPings: Bool = true,
+    /// Connects to an address already resolved (the load tester connects thousands of times),
+    /// from `source` when given.
+    public static func connect(to address: SocketAddress, from source: SocketAddress? = nil, group: EventLoopGroup, udp: Bool = false, answerPings: Bool = true,
                                data: @escaping @Sendable (MMSData) -> Void = { _ in }) async throws -> MMSClient {
         let inbound = Inbound(data: data, answerPings: answerPings)
-        let channel = try await ClientBootstrap(group: group).connect(to: address).get()
+        let channel = try await ClientBootstrap(group: group).connect(to: address, from: source).get()
         try await channel.pipeline.addHandler(inbound).get()
         var datagrams: Channel?
         if udp {
@@ -38,15 +40,15 @@ public final class MMSClient: @unchecked Sendable {
             datagrams = try await DatagramBootstrap(group: channel.eventLoop)
                 .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 1 << 16))
                 .channelInitializer { $0.pipeline.addHandler(DatagramInbound(inbound: inbound)) }
-                .bind(host: "127.0.0.1", port: 0).get()
+                .bind(host: channel.localAddress?.ipAddress ?? "127.0.0.1", port: 0).get()
         }
         return MMSClient(channel: channel, inbound: inbound, udp: datagrams)
     }
 
     /// What the ConnectFunnel names: this connection, or the UDP port.
     public var funnelName: String {
-        if let port = udp?.localAddress?.port { return "\\\\127.0.0.1\\UDP\\\(port)" }
-        return "\\\\127.0.0.1\\TCP\\\(channel.localAddress?.port ?? 0)"
+        let local = udp?.localAddress ?? channel.localAddress
+        return "\\\\\(local?.ipAddress ?? "127.0.0.1")\\\(udp == nil ? "TCP" : "UDP")\\\(local?.port ?? 0)"
     }
 
     /// Sends a message without waiting.

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import Streaming
 
 /// The client side of the RTSP engine, for tests and `asfcast load`: requests with CSeq and
 /// Session on one connection, their responses in order, and RTP/RTCP that arrives interleaved.
@@ -24,11 +25,12 @@ public final class RTSPClient: @unchecked Sendable {
         try await connect(to: SocketAddress.makeAddressResolvingHost(host, port: port), group: group, interleaved: interleaved, answer: answer)
     }
 
-    /// Connects to an address already resolved (the load tester connects thousands of times).
-    public static func connect(to address: SocketAddress, group: EventLoopGroup,
+    /// Connects to an address already resolved (the load tester connects thousands of times),
+    /// from `source` when given.
+    public static func connect(to address: SocketAddress, from source: SocketAddress? = nil, group: EventLoopGroup,
                                interleaved: @escaping @Sendable (UInt8, ByteBuffer) -> Void = { _, _ in },
                                answer: @escaping @Sendable (RTSPRequest) -> Int = { _ in 200 }) async throws -> RTSPClient {
-        let channel = try await ClientBootstrap(group: group).connect(to: address).get()
+        let channel = try await ClientBootstrap(group: group).connect(to: address, from: source).get()
         let inbound = Inbound(interleaved: interleaved, answer: answer)
         try await channel.pipeline.addHandler(inbound).get()
         return RTSPClient(channel: channel, inbound: inbound)
@@ -133,15 +135,16 @@ public final class RTPReceiverPorts: @unchecked Sendable {
         self.rtcp = rtcp
     }
 
-    public static func bind(group: EventLoopGroup, receive: @escaping @Sendable (_ isRTCP: Bool, ByteBuffer) -> Void) async throws -> RTPReceiverPorts {
+    /// Binds a pair on `host`: the address the server sends to, its control connection's own.
+    public static func bind(group: EventLoopGroup, host: String = "127.0.0.1", receive: @escaping @Sendable (_ isRTCP: Bool, ByteBuffer) -> Void) async throws -> RTPReceiverPorts {
         for _ in 0..<32 {
             let rtp = try await DatagramBootstrap(group: group)
                 .channelInitializer { $0.pipeline.addHandler(Receiver { receive(false, $0) }) }
-                .bind(host: "127.0.0.1", port: 0).get()
+                .bind(host: host, port: 0).get()
             let port = rtp.localAddress?.port ?? 1
             if port % 2 == 0, let rtcp = try? await DatagramBootstrap(group: group)
                 .channelInitializer({ $0.pipeline.addHandler(Receiver { receive(true, $0) }) })
-                .bind(host: "127.0.0.1", port: port + 1).get() {
+                .bind(host: host, port: port + 1).get() {
                 return RTPReceiverPorts(rtp: rtp, rtcp: rtcp)
             }
             try? await rtp.close()
