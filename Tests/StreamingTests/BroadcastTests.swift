@@ -71,11 +71,11 @@ struct BroadcastTests {
         let early = Collector()
         // The first packet of the file is a clean point: drop it so the relay starts mid-GOP.
         _ = try Self.packet(&source)
-        #expect(relay.join(early).isEmpty)
+        #expect(relay.join(early).packets.isEmpty)
         let batch = try (0..<40).map { _ in try Self.packet(&source) }
         relay.deliver(batch)
         let late = Collector()
-        let burst = relay.join(late)
+        let burst = relay.join(late).packets
         #expect(!burst.isEmpty)
         for start in [burst.first!, early.packets.first!] {
             let packet = try DataPacket(parsing: start.bytes)
@@ -112,9 +112,26 @@ struct BroadcastTests {
         } while !deliveries.suffix(2).joined().contains(where: \.isCleanPoint) || !deliveries.dropLast(2).joined().contains(where: \.isCleanPoint)
         let past = Array(deliveries.dropLast(2).joined())
         let start = try #require(past.lastIndex { $0.isCleanPoint })
-        let burst = relay.join(Collector())
+        let burst = relay.join(Collector()).packets
         #expect(burst.first?.sendTime == past[start].sendTime)
         #expect(burst.count == past.count - start + deliveries.suffix(2).joined().count)
+    }
+
+    /// Joiners between two deliveries share one burst per selection, which the engines frame
+    /// once for all of them; a delivery starts a new one.
+    @Test func joinersBetweenDeliveriesShareTheirBurst() throws {
+        let loop = EmbeddedEventLoop()
+        let demo = try Self.file("demo.wmv")
+        var source = try SplicedSource(entries: [.init(file: demo)], loops: true)
+        let relay = BroadcastRelay(eventLoop: loop, packetSize: demo.packetSize, videoStreams: [1])
+        relay.deliver(try (0..<40).map { _ in try Self.packet(&source) })
+        let (first, second, audio) = (relay.join(Collector()), relay.join(Collector()), relay.join(Collector(selection: [2])))
+        #expect(!first.packets.isEmpty && first === second)
+        #expect(audio !== first && audio.packets.allSatisfy { (try? DataPacket(parsing: $0.bytes).streamNumbers) == [2] })
+        let next = try (0..<5).map { _ in try Self.packet(&source) }
+        relay.deliver(next)
+        let third = relay.join(Collector())
+        #expect(third !== first && third.packets.last?.sendTime == next.last?.sendTime)
     }
 
     /// A relay of one 100 ms turn that has delivered demo.wmv's first packet (a clean point),
@@ -190,7 +207,7 @@ struct BroadcastTests {
             }
         }
         let members = (0..<6).map { _ in Counter() }
-        for member in members { #expect(!relay.join(member).isEmpty) }
+        for member in members { #expect(!relay.join(member).packets.isEmpty) }
         var sent: [StreamPacket] = []
         var writers: [Set<Int>] = []
         for _ in 0..<9 {

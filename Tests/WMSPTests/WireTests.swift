@@ -11,6 +11,11 @@ struct WireTests {
         #expect(p["xclientguid"] == "{0xbabac001-0x3749}")
     }
 
+    @Test func pragmaTokensIgnoreBlanksAroundNamesAndValues() {
+        let p = Pragma(headerValues: [" no-cache ,\tRate = 1.000000 , =nameless,features=\" a,b \"\t", "rate=2"])
+        #expect(p.tokens == ["no-cache": "", "rate": "2", "features": " a,b "])
+    }
+
     @Test func ffmpegsGluedStreamTimeParsesAsItsNumber() {
         let p = Pragma(headerValues: ["no-cache,rate=1.000000,stream-time=0Connection: Close"])
         #expect(p.number("stream-time") == 0)

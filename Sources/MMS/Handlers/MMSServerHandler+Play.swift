@@ -63,8 +63,8 @@ extension MMSServerHandler: PacedSession, BroadcastSubscriber, ResendTarget {
             let relay = point.relay(on: context.eventLoop)
             self.relay = relay
             let burst = relay.join(self)
-            writeData(burst)
-            logger.info("play broadcast \(point.name) over \(udpTarget == nil ? "TCP" : "UDP"), joined with \(burst.count) packets")
+            receive(burst)
+            logger.info("play broadcast \(point.name) over \(udpTarget == nil ? "TCP" : "UDP"), joined with \(burst.packets.count) packets")
         }
     }
 

@@ -68,7 +68,7 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
         } else if case let .broadcast(point) = content {
             let relay = point.relay(on: context.eventLoop)
             self.relay = relay
-            burst = relay.join(self)
+            burst = relay.join(self).packets
             firstSendTime = burst.first?.sendTime ?? 0
         }
         let info = streams.map { "url=\(contentURL)/stream=\($0.control);seq=\(packetizer.sequence);rtptime=\(firstSendTime)" }

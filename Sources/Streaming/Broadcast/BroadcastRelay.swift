@@ -38,6 +38,9 @@ public final class BroadcastRelay {
     private var joinedAt: [ObjectIdentifier: Int] = [:]
     /// Subscribers that joined before any clean point: they start at the next one.
     private var waiting: [ObjectIdentifier: BroadcastSubscriber] = [:]
+    /// What joiners start with, by selection, until the next delivery: the joiners of a ramp
+    /// share it, and the engines frame it once for them (`BroadcastBatch.shared`).
+    private var joinBursts: [Set<UInt8>?: BroadcastBatch] = [:]
     /// Most packets kept when no clean point comes (about a minute at 100 packets a second).
     static let ringLimit = 6000
     /// Most sessions written to at once, and most bytes: 64 sessions of 1 s batches at 400 kbit/s
@@ -66,6 +69,7 @@ public final class BroadcastRelay {
     func deliver(_ batch: [StreamPacket]) {
         ring.append(contentsOf: batch)
         delivered += 1
+        joinBursts.removeAll()
         recent.append(batch)
         if recent.count > turns { recent.removeFirst() }
         trim()
@@ -153,17 +157,21 @@ public final class BroadcastRelay {
 
     /// Adds `subscriber` and returns what it starts with: the packets from the latest clean
     /// point (Advanced Fast Start, `joinStart`), the first trimmed so that its first video
-    /// payload begins the key frame. With no clean point yet, it gets nothing until the next one.
-    public func join(_ subscriber: BroadcastSubscriber) -> [StreamPacket] {
+    /// payload begins the key frame; the same batch for every joiner of a selection until the
+    /// next delivery. With no clean point yet, it gets nothing until the next one.
+    public func join(_ subscriber: BroadcastSubscriber) -> BroadcastBatch {
         eventLoop.preconditionInEventLoop()
         guard let start = joinStart else {
             waiting[ObjectIdentifier(subscriber)] = subscriber
-            return []
+            return BroadcastBatch([])
         }
         add(subscriber)
+        if let burst = joinBursts[subscriber.selection] { return burst }
         var packets = Array(ring[start...])
         if let trimmed = startingAtKeyFrame(packets[0]) { packets[0] = trimmed }
-        return filter(packets, to: subscriber.selection)
+        let burst = BroadcastBatch(filter(packets, to: subscriber.selection))
+        joinBursts[subscriber.selection] = burst
+        return burst
     }
 
     public func leave(_ subscriber: BroadcastSubscriber) {

@@ -43,8 +43,8 @@ extension WMSPServerHandler: BroadcastSubscriber {
         let relay = point.relay(on: context.eventLoop)
         self.relay = relay
         let burst = relay.join(self)
-        writeData(burst, context: context) { ($0.locationID, $0.bytes) }
-        logger.info("play broadcast \(point.name), joined with \(burst.count) packets")
+        receive(burst)
+        logger.info("play broadcast \(point.name), joined with \(burst.packets.count) packets")
     }
 
     /// The batch in one write: its $D frames are built once for every session on this loop whose
