@@ -6,8 +6,8 @@ import NIOCore
 
 /// An MMS player (MS-MMSP) over TCP or UDP: Connect to StartPlaying with the project's client,
 /// every stream selected; over UDP a gap in the Data packets' sequence is asked for again. A seek
-/// is a StartPlaying at a position with a new playIncarnation (2.2.4.26: Data packets of the old
-/// one do not count); a switch a StreamSwitch (2.2.4.28).
+/// is a StopPlaying (2.2.4.27), then a StartPlaying at a position with a new playIncarnation
+/// (2.2.4.25: Data packets of the old one do not count); a switch a StreamSwitch (2.2.4.28).
 struct MMSDriver: LoadDriver {
     var udp: Bool
 
@@ -24,7 +24,7 @@ struct MMSDriver: LoadDriver {
         let (report, header) = try await client.open(path)
         session.update { $0.contentBitsPerSecond = report.bitRate }
         let parsed = try? ASFHeader(parsing: header)
-        let playback = MMSPlayback(client: client, tracker: tracker, header: parsed,
+        let playback = MMSPlayback(client: client, tracker: tracker, header: parsed, openFileID: report.openFileID,
                                    duration: report.attributes & ServerMessage.ReportOpenFile.broadcast != 0 ? nil : report.durationSeconds)
         try await playback.select(Set(parsed?.streams.map(\.streamNumber) ?? []))
         if udp, let clientID = client.clientID, let address = client.channel.remoteAddress {
@@ -42,6 +42,7 @@ final class MMSPlayback: LoadPlayback, @unchecked Sendable {
     let client: MMSClient
     let tracker: DataTracker
     let header: ASFHeader?
+    let openFileID: UInt32
     let duration: Double?
     private let endedPromise: EventLoopPromise<Void>
     private let alternatives: NIOLockedValueBox<StreamAlternatives?>
@@ -49,10 +50,11 @@ final class MMSPlayback: LoadPlayback, @unchecked Sendable {
     /// The request waiting for its answer, and how to tell it.
     private let expected = NIOLockedValueBox<(promise: EventLoopPromise<ServerMessage>, answers: @Sendable (ServerMessage) -> Bool)?>(nil)
 
-    init(client: MMSClient, tracker: DataTracker, header: ASFHeader?, duration: Double?) {
+    init(client: MMSClient, tracker: DataTracker, header: ASFHeader?, openFileID: UInt32, duration: Double?) {
         self.client = client
         self.tracker = tracker
         self.header = header
+        self.openFileID = openFileID
         self.duration = duration
         alternatives = NIOLockedValueBox(nil)
         endedPromise = client.channel.eventLoop.makePromise()
@@ -69,13 +71,9 @@ final class MMSPlayback: LoadPlayback, @unchecked Sendable {
         }
     }
 
-    /// StartPlaying (2.2.4.26) at `seconds` with a new playIncarnation.
+    /// StartPlaying (2.2.4.25) at `seconds` with a new playIncarnation.
     func play(from seconds: Double) async throws {
-        let next = incarnation.withLockedValue { i in
-            i &+= 1
-            return i
-        }
-        tracker.incarnation.withLockedValue { $0 = UInt8(truncatingIfNeeded: next) }
+        let next = nextIncarnation()
         let reply = try await request(.startPlaying(.init(position: seconds, playIncarnation: next)),
                                       answeredBy: { if case .reportStartedPlaying = $0 { true } else { false } })
         guard case .reportStartedPlaying(0, _, _) = reply else { throw LoadFailure("StartPlaying refused") }
@@ -90,22 +88,23 @@ final class MMSPlayback: LoadPlayback, @unchecked Sendable {
         return try await reply.futureResult.get()
     }
 
-    /// Every report in turn: the answer a request waits for, or the end of the content (hr 0
+    /// Every report in turn: the answer a request waits for, else the end of the content (hr 0
     /// of the current playIncarnation; hr 1 ends a playlist entry only).
     private func readReports() {
         client.next().whenComplete { [self] result in
             switch result {
             case let .success(report):
                 let current = incarnation.withLockedValue { $0 }
-                if case let .reportEndOfStream(0, playIncarnation) = report, UInt8(truncatingIfNeeded: playIncarnation) == UInt8(truncatingIfNeeded: current) {
-                    endedPromise.succeed()
-                }
                 let waiting = expected.withLockedValue { e in
                     guard let (promise, answers) = e, answers(report) else { return nil as EventLoopPromise<ServerMessage>? }
                     e = nil
                     return promise
                 }
-                waiting?.succeed(report)
+                if let waiting {
+                    waiting.succeed(report)
+                } else if case let .reportEndOfStream(0, playIncarnation) = report, UInt8(truncatingIfNeeded: playIncarnation) == UInt8(truncatingIfNeeded: current) {
+                    endedPromise.succeed()
+                }
                 readReports()
             case let .failure(error):
                 expected.withLockedValue { e in defer { e = nil }; return e?.promise }?.fail(error)
@@ -114,8 +113,24 @@ final class MMSPlayback: LoadPlayback, @unchecked Sendable {
         }
     }
 
+    /// A seek as VLC makes it (CLIENTS.md 2.2): StopPlaying, answered by a ReportEndOfStream of
+    /// its playIncarnation, puts the server back in READY, where StartPlaying seeks (MS-MMSP
+    /// 3.2.5.11; while STREAMING it goes on from where it is).
     func seek(to seconds: Double) async throws {
+        let stop = nextIncarnation()
+        _ = try await request(.stopPlaying(openFileID: openFileID, playIncarnation: stop),
+                              answeredBy: { if case let .reportEndOfStream(_, i) = $0, i == stop { true } else { false } })
         try await play(from: seconds)
+    }
+
+    /// A new playIncarnation; from now on only the Data packets of it count.
+    private func nextIncarnation() -> UInt32 {
+        let next = incarnation.withLockedValue { i in
+            i &+= 1
+            return i
+        }
+        tracker.incarnation.withLockedValue { $0 = UInt8(truncatingIfNeeded: next) }
+        return next
     }
 
     func switchStreams() async throws {
