@@ -34,12 +34,12 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
         let requested = Self.rangeStart(request["Range"])
         var source: (any PacketSource)?
         var firstSendTime: UInt32 = 0
-        var burst: [StreamPacket] = []
+        var burst = BroadcastBatch([])
         if let (session, read) = announced {
             // The Play after an Announce (3.2.4.2) goes on with the entry announced.
             announced = nil
             source = session.source
-            burst = read
+            burst = BroadcastBatch(read)
             firstSendTime = read.first?.sendTime ?? position
         } else if case let .onDemand(onDemand, _) = content {
             do {
@@ -68,8 +68,8 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
         } else if case let .broadcast(point) = content {
             let relay = point.relay(on: context.eventLoop)
             self.relay = relay
-            burst = relay.join(self).packets
-            firstSendTime = burst.first?.sendTime ?? 0
+            burst = relay.join(self)
+            firstSendTime = burst.packets.first?.sendTime ?? 0
         }
         let info = streams.map { "url=\(contentURL)/stream=\($0.control);seq=\(packetizer.sequence);rtptime=\(firstSendTime)" }
         reply(200, [("Range", String(format: "npt=%.3f-", Double(firstSendTime) / 1000)), ("RTP-Info", info.joined(separator: ","))])
@@ -167,9 +167,14 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
             context.close(promise: nil)
             return
         }
-        // The padding-free packets are the same for every session of this selection: built once.
-        let rewritten = batch.shared(for: RTSPServerHandler.self, variant: 0) { rewrite($0, allocator: context.channel.allocator) }
-        sendRTP(rewritten, now: context.eventLoop.now)
+        sendRTP(batch, now: context.eventLoop.now)
+    }
+
+    /// A batch shared with other sessions (a relay's turn, or joiners' burst): its padding-free
+    /// packets are the same for every session of its selection, built once.
+    func sendRTP(_ batch: BroadcastBatch, now: NIODeadline) {
+        guard let context, !batch.packets.isEmpty else { return }
+        sendRTP(batch.shared(for: RTSPServerHandler.self, variant: 0) { rewrite($0, allocator: context.channel.allocator) }, now: now)
     }
 
     /// The packets as RTP on the first set-up stream's RTP session: every ASF packet exactly
