@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // The ASF container: objects, header, data packets, index, stream filter, file I/O. Pure Swift.
@@ -45,6 +46,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Windows Media HTTP Streaming (MS-WMSP): wire format, session state machine, NIO handler.
@@ -131,7 +133,7 @@ let package = Package(
             ]
         ),
         // The in-process server the engines' tests run against.
-        .target(name: "ServerTestSupport", dependencies: ["AsfcastServer", .product(name: "Logging", package: "swift-log")],
+        .target(name: "ServerTestSupport", dependencies: ["AsfcastServer", "Streaming", .product(name: "Logging", package: "swift-log")],
                 path: "Tests/ServerTestSupport"),
         .testTarget(
             name: "WMSPTests",
@@ -170,10 +172,10 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "AsfcastServerTests", dependencies: ["AsfcastServer"]),
+        .testTarget(name: "AsfcastServerTests", dependencies: ["AsfcastServer", "Streaming"]),
         .testTarget(
             name: "InteropTests",
-            dependencies: ["asfcast"]
+            dependencies: ["asfcast", "Streaming"]
         ),
         .testTarget(
             name: "MediaImportTests",

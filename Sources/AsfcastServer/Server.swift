@@ -29,6 +29,8 @@ public final class Server: @unchecked Sendable {
     private var loops: [ObjectIdentifier: NIOLoopBound<LoopServices>] = [:]
     private var mmsUDP: MMSUDPEndpoint?
     private let stopped = ConditionLock(value: false)
+    /// Every TCP listener's connections, against the per-address and open-file limits.
+    private var connectionLimiter = ConnectionLimiter(limits: .init())
     /// WMSP sessions by Client-ID.
     public let sessions = WMSPSessions()
 
@@ -65,8 +67,14 @@ public final class Server: @unchecked Sendable {
                                        batch: .milliseconds(Int64(configuration.batchMilliseconds)),
                                        slowClientSeconds: configuration.slowClientSeconds,
                                        admission: configuration.admission,
+                                       access: AccessControl(addresses: configuration.addresses,
+                                                             digest: DigestAuthenticator(realm: configuration.authRealm,
+                                                                                         nonceLifetime: .seconds(Int64(configuration.digestNonceSeconds)))),
                                        importer: .init(threadPool: threadPool, convert: cache.asf(for:)),
                                        accessLog: try AccessLog(path: configuration.accessLog), logger: logger)
+        connectionLimiter = ConnectionLimiter(limits: .init(perAddress: configuration.maximumConnectionsPerAddress,
+                                                            ratePerAddress: configuration.maximumConnectionRatePerAddress,
+                                                            total: OpenFileLimit.raise(logger: logger).connections))
         let context = WMSPServerContext(delivery: delivery, sessions: sessions)
         let http = bootstrap { channel, loop in
             try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
@@ -116,6 +124,9 @@ public final class Server: @unchecked Sendable {
     /// A listener whose connections get `handlers`, with the services of their loop.
     private func bootstrap(_ handlers: @escaping @Sendable (Channel, LoopServices) throws -> Void) -> ServerBootstrap {
         let loops = self.loops
+        let limiter = connectionLimiter, logger = logger
+        let timeouts = ConnectionGuard.Timeouts(header: .milliseconds(Int64(configuration.requestHeaderTimeoutSeconds * 1000)),
+                                                idle: .milliseconds(Int64(configuration.idleConnectionTimeoutSeconds * 1000)))
         return ServerBootstrap(group: group)
             // Connections come in bursts (a thousand a second when a show starts): take up to
             // 64 at each wake-up rather than NIO's 4, and queue up to 4,096 in the kernel.
@@ -125,6 +136,7 @@ public final class Server: @unchecked Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ConnectionGuard(limiter: limiter, timeouts: timeouts, logger: logger))
                     try handlers(channel, loops[ObjectIdentifier(channel.eventLoop)]!.value)
                 }
             }
@@ -138,10 +150,10 @@ public final class Server: @unchecked Sendable {
         for point in configuration.points {
             switch point.source {
             case let .directory(directory):
-                result.append(PublishingPoint(name: point.name, path: point.path, kind: .onDemand(directory: directory), users: point.users))
+                result.append(PublishingPoint(name: point.name, path: point.path, kind: .onDemand(directory: directory), access: try access(of: point)))
             case let .file(file):
                 let path = file.hasPrefix("/") ? file : configuration.mediaRoot + "/" + file
-                result.append(PublishingPoint(name: point.name, path: point.path, kind: .onDemandFile(path: path), users: point.users))
+                result.append(PublishingPoint(name: point.name, path: point.path, kind: .onDemandFile(path: path), access: try access(of: point)))
             case let .redirect(target):
                 result.append(PublishingPoint(name: point.name, path: point.path, kind: .redirect(target)))
             case let .broadcast(files, startImmediately):
@@ -163,10 +175,23 @@ public final class Server: @unchecked Sendable {
                 // Every loop keeps the recent packets, so that a late joiner on any loop starts at once.
                 for loop in group.makeIterator() { _ = live.relay(on: loop) }
                 if startImmediately { live.start() }
-                result.append(PublishingPoint(name: point.name, path: point.path, kind: .broadcast(live), users: point.users))
+                result.append(PublishingPoint(name: point.name, path: point.path, kind: .broadcast(live), access: try access(of: point)))
             }
         }
         return result
+    }
+
+    /// A point's access rules, with the users of its htdigest file.
+    private func access(of point: ServerConfiguration.Point) throws -> PointAccess {
+        var access = point.access
+        guard let file = point.usersFile else { return access }
+        do {
+            let users = try Users.htdigest(String(contentsOfFile: file, encoding: .utf8), realm: configuration.authRealm)
+            for (user, secrets) in users.secrets { for secret in secrets { access.users.add(user, secret) } }
+        } catch {
+            throw BindFailure(description: "point \(point.name): users_file \(file): \(error)")
+        }
+        return access
     }
 
     /// A broadcast's files, relative to the media root; a `.wsx` playlist stands for its entries.

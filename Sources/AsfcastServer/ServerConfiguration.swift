@@ -36,6 +36,18 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Server-wide limits; over them a client gets the protocol's refusal (HTTP 503).
     public var maximumPlayers: Int?
     public var maximumBandwidthKbps: Int?
+    /// Every TCP listener: a request must be complete (answered) within this many seconds of its
+    /// first byte, and a connection with nothing read or written for the idle timeout is closed.
+    public var requestHeaderTimeoutSeconds = 60.0
+    public var idleConnectionTimeoutSeconds = 60.0
+    /// Connections one address may hold, and open per second (0: no limit).
+    public var maximumConnectionsPerAddress = 2000
+    public var maximumConnectionRatePerAddress = 500
+    /// Server-wide IP lists, checked before every point's own.
+    public var addresses = AddressList()
+    /// The Digest realm (htdigest files name it) and how long a nonce lasts.
+    public var authRealm = "asfcast"
+    public var digestNonceSeconds = 300.0
 
     public struct Point: Sendable, Equatable {
         public enum Source: Sendable, Equatable {
@@ -54,14 +66,18 @@ public struct ServerConfiguration: Sendable, Equatable {
         public var source: Source
         public var maximumPlayers: Int?
         public var maximumBandwidthKbps: Int?
-        /// User names and passwords that may play it; empty: anyone.
-        public var users: [String: String]
+        /// Its users (from `users`; those of `usersFile` join them at start), the schemes that
+        /// prove one, and its address lists.
+        public var access: PointAccess
+        /// An htdigest file of more users.
+        public var usersFile: String?
 
         public init(name: String, path: String, source: Source, maximumPlayers: Int? = nil, maximumBandwidthKbps: Int? = nil,
-                    users: [String: String] = [:]) {
+                    access: PointAccess = PointAccess(), usersFile: String? = nil) {
             self.name = name
             self.path = path
-            self.users = users
+            self.access = access
+            self.usersFile = usersFile
             self.source = source
             self.maximumPlayers = maximumPlayers
             self.maximumBandwidthKbps = maximumBandwidthKbps
@@ -151,6 +167,24 @@ public struct ServerConfiguration: Sendable, Equatable {
             case "slow_client_seconds":
                 guard let v = value.float, v >= 1, v <= 600 else { throw fail("seconds between 1 and 600") }
                 config.slowClientSeconds = v
+            case "request_header_timeout_seconds":
+                guard let v = value.float, v >= 1, v <= 3600 else { throw fail("seconds between 1 and 3600") }
+                config.requestHeaderTimeoutSeconds = v
+            case "idle_connection_timeout_seconds":
+                guard let v = value.float, v >= 1, v <= 3600 else { throw fail("seconds between 1 and 3600") }
+                config.idleConnectionTimeoutSeconds = v
+            case "max_connections_per_address":
+                guard let v = value.int, v >= 0 else { throw fail("a number of connections (0: no limit)") }
+                config.maximumConnectionsPerAddress = v
+            case "max_connection_rate_per_address":
+                guard let v = value.int, v >= 0 else { throw fail("connections a second (0: no limit)") }
+                config.maximumConnectionRatePerAddress = v
+            case "allow": config.addresses.allow = try blocks(value, key: key, file: file)
+            case "deny": config.addresses.deny = try blocks(value, key: key, file: file)
+            case "auth_realm": guard let v = value.string, !v.isEmpty, !v.contains("\""), !v.contains(":") else { throw fail("text without quotes or ':'") }; config.authRealm = v
+            case "digest_nonce_seconds":
+                guard let v = value.float, v >= 10, v <= 86_400 else { throw fail("seconds between 10 and 86400") }
+                config.digestNonceSeconds = v
             case "points":
                 guard let items = value.sequence else { throw fail("a list of publishing points") }
                 config.points = try items.map { try point($0, file: file) }
@@ -165,13 +199,24 @@ public struct ServerConfiguration: Sendable, Equatable {
         return config
     }
 
+    /// A list of CIDR blocks (`allow`, `deny`).
+    private static func blocks(_ value: Node, key: String, file: String) throws -> [AddressList.Block] {
+        let items = value.sequence.map(Array.init) ?? [value]
+        return try items.map { item in
+            guard let text = item.string, let block = AddressList.Block(text) else {
+                throw Failure(description: "\(file):\(line(item)): '\(key)' lists addresses or CIDR blocks (10.0.0.0/8, 2001:db8::/32)")
+            }
+            return block
+        }
+    }
+
     /// Yams marks count lines from 1.
     /// One entry of `points`: `name`, `path`, and one of `directory`, `file` (a file or playlist)
     /// or `broadcast` (a file, playlist or list of them) with `start: immediately | first_client`.
     private static func point(_ node: Node, file: String) throws -> Point {
         guard let mapping = node.mapping else { throw Failure(description: "\(file):\(line(node)): a point must be a mapping") }
         var name: String?, path: String?, directory: String?, single: String?, broadcast: [String]?, redirect: String?, start = "immediately"
-        var players: Int?, kbps: Int?, users: [String: String] = [:]
+        var players: Int?, kbps: Int?, access = PointAccess(), usersFile: String?
         for (keyNode, value) in mapping {
             let key = keyNode.string ?? ""
             func text() throws -> String {
@@ -206,10 +251,22 @@ public struct ServerConfiguration: Sendable, Equatable {
                 guard let entries = value.mapping else { throw Failure(description: "\(file):\(line(value)): 'users' maps user names to passwords") }
                 for (user, password) in entries {
                     guard let u = user.string, !u.isEmpty, !u.contains(":"), let p = password.string else {
-                        throw Failure(description: "\(file):\(line(user)): a user name (without ':') and a password")
+                        throw Failure(description: "\(file):\(line(user)): a user name (without ':') and a password (or ha1-md5:<hex>, ha1-sha256:<hex>)")
                     }
-                    users[u] = p
+                    access.users.add(u, UserSecret(configured: p))
                 }
+            case "users_file": usersFile = try text()
+            case "auth":
+                let items = value.sequence.map(Array.init) ?? [value]
+                access.schemes = try Set(items.map { item in
+                    guard let scheme = item.string.flatMap(PointAccess.Scheme.init(rawValue:)) else {
+                        throw Failure(description: "\(file):\(line(item)): 'auth' lists digest and/or basic")
+                    }
+                    return scheme
+                })
+                guard !access.schemes.isEmpty else { throw Failure(description: "\(file):\(line(value)): 'auth' lists digest and/or basic") }
+            case "allow": access.addresses.allow = try blocks(value, key: key, file: file)
+            case "deny": access.addresses.deny = try blocks(value, key: key, file: file)
             case "start":
                 start = try text()
                 guard ["immediately", "first_client"].contains(start) else {
@@ -229,7 +286,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         default: throw Failure(description: "\(file):\(line(node)): a point needs one of 'directory', 'file', 'broadcast' or 'redirect'")
         }
         return Point(name: name ?? String(path.dropFirst()), path: path, source: source, maximumPlayers: players, maximumBandwidthKbps: kbps,
-                     users: users)
+                     access: access, usersFile: usersFile)
     }
 
     private static func line(_ node: Node) -> Int { node.mark?.line ?? 0 }

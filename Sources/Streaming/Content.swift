@@ -40,21 +40,19 @@ public enum Content {
         public var redirect: Redirect
         public var description: String { "redirected to \(redirect.target)" }
     }
-
-    /// The point needs credentials that were not given, or not right.
-    public struct Unauthorized: Error, CustomStringConvertible {
-        public var description: String
-    }
 }
 
 extension DeliveryContext {
     /// The content at a URL path: a broadcast point (started if it waits for a first client), or
     /// on-demand content, remuxed off the loop first when it is not ASF. Fails with
-    /// `Content.Unauthorized` when the point's users do not include `credentials`, with
-    /// `Content.Moved` for a redirecting point, or with `Content.NotFound`.
-    public func content(at path: String, credentials: Credentials?, on loop: EventLoop, logger: Logger) -> EventLoopFuture<Content> {
-        guard points.allows(path, credentials) else {
-            return loop.makeFailedFuture(Content.Unauthorized(description: credentials.map { "user \($0.user) refused" } ?? "no credentials"))
+    /// `Content.Forbidden` for an address the server or the point does not take,
+    /// `Content.Unauthorized` when the point has users and `request` proves none of them,
+    /// `Content.Moved` for a redirecting point, or `Content.NotFound`.
+    public func content(at path: String, for request: AccessRequest, on loop: EventLoop, logger: Logger) -> EventLoopFuture<Content> {
+        do {
+            try access.check(request, point: points.access(for: path))
+        } catch {
+            return loop.makeFailedFuture(error)
         }
         switch points.lookup(path.isEmpty ? "/" : path) {
         case let .notFound(reason):

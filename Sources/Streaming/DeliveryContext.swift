@@ -16,6 +16,8 @@ public struct DeliveryContext: Sendable {
     /// Seconds of a stream a client may leave unsent before it counts as too slow.
     public var slowClientSeconds: Double
     public var admission: AdmissionControl
+    /// Address lists and authentication.
+    public var access: AccessControl
     /// Turns files of other formats into ASF; nil serves ASF only.
     public var importer: Importer?
     public var accessLog: AccessLog
@@ -34,8 +36,9 @@ public struct DeliveryContext: Sendable {
     }
 
     public init(points: PublishingPoints, fastStartBuffer: TimeAmount = .seconds(2), maximumRate: Double = 5, batch: TimeAmount = .zero,
-                slowClientSeconds: Double = 10, admission: AdmissionControl = AdmissionControl(), importer: Importer? = nil,
-                accessLog: AccessLog, logger: Logger) {
+                slowClientSeconds: Double = 10, admission: AdmissionControl = AdmissionControl(), access: AccessControl = AccessControl(),
+                importer: Importer? = nil, accessLog: AccessLog, logger: Logger) {
+        self.access = access
         self.points = points
         self.accessLog = accessLog
         self.importer = importer

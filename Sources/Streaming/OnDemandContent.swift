@@ -39,9 +39,11 @@ public struct OnDemandContent {
         // read on past the first entry's packets (libavformat stops at a known Data Object end).
         var header = head.file.header
         var properties = header.fileProperties
-        let total = entries.reduce(UInt64(0)) { sum, e in sum + (e.clipEnd ?? e.file.durationMilliseconds) - (e.clipBegin ?? 0) }
-        properties.playDuration = (total + properties.preroll) * 10_000
-        properties.sendDuration = total * 10_000
+        let total = entries.reduce(UInt64(0)) { sum, e in
+            sum.saturatingAdd((e.clipEnd ?? e.file.durationMilliseconds).saturatingSubtract(e.clipBegin ?? 0))
+        }
+        properties.playDuration = total.saturatingAdd(properties.preroll).saturatingMultiply(10_000)
+        properties.sendDuration = total.saturatingMultiply(10_000)
         properties.dataPacketsCount = 0
         properties.fileSize = 0
         properties.flags.remove(.seekable)

@@ -20,8 +20,9 @@ public struct Pacing: Sendable, Equatable {
     }
 
     /// Fast Start for a file with `preroll` ms: the preroll plus `buffer`, at up to `maximumRate`×.
+    /// A preroll is a file's 64-bit field: past a minute it is taken as a minute.
     public static func fastStart(prerollMilliseconds: UInt64, buffer: TimeAmount = .seconds(2), maximumRate: Double = 5) -> Pacing {
-        Pacing(lead: .milliseconds(Int64(prerollMilliseconds)) + buffer, maximumRate: maximumRate)
+        Pacing(lead: .milliseconds(Int64(min(prerollMilliseconds, 60_000))) + buffer, maximumRate: maximumRate)
     }
 
     /// Delay after the session's start at which a packet sent `offset` after the first is due.

@@ -33,14 +33,14 @@ public struct PublishingPoint: Sendable, Equatable {
     /// URL path prefix, "/" for the default point.
     public var path: String
     public var kind: Kind
-    /// User names and their passwords; empty: anyone may play.
-    public var users: [String: String]
+    /// Its users, schemes and address lists; without users anyone allowed may play.
+    public var access: PointAccess
 
-    public init(name: String, path: String, kind: Kind, users: [String: String] = [:]) {
+    public init(name: String, path: String, kind: Kind, access: PointAccess = PointAccess()) {
         self.name = name
         self.path = path.hasSuffix("/") ? path : path + "/"
         self.kind = kind
-        self.users = users
+        self.access = access
     }
 }
 
@@ -118,13 +118,11 @@ public struct PublishingPoints: Sendable {
         }
     }
 
-    /// Whether `credentials` may play `requestPath`: a point without users is open to anyone,
-    /// one with users needs one of them (RFC 2617 basic credentials). A path no point serves is
-    /// allowed here and not found later.
-    public func allows(_ requestPath: String, _ credentials: Credentials?) -> Bool {
-        guard case let .success((point, _)) = match(requestPath), !point.users.isEmpty else { return true }
-        guard let credentials, let password = point.users[credentials.user] else { return false }
-        return password == credentials.password
+    /// The access rules of the point serving `requestPath`; nil for a path no point serves
+    /// (not found later).
+    public func access(for requestPath: String) -> PointAccess? {
+        guard case let .success((point, _)) = match(requestPath) else { return nil }
+        return point.access
     }
 
     private struct NoMatch: Error {

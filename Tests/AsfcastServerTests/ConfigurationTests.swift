@@ -1,5 +1,6 @@
 import AsfcastServer
 import Foundation
+import Streaming
 import Testing
 
 struct ConfigurationTests {
@@ -27,13 +28,20 @@ struct ConfigurationTests {
             max_players: 5
             users:
               alice: secret
+              bob: ha1-md5:0123456789ABCDEF0123456789abcdef
+            auth: [digest, basic]
+            allow: [10.0.0.0/8, "2001:db8::/32"]
+            deny: 10.1.2.3
         """
         let c = try ServerConfiguration.parse(yaml, file: "p.yaml")
         #expect(c.maximumPlayers == 100)
         #expect(c.points == [
             .init(name: "clips", path: "/clips", source: .directory("/srv/clips"), maximumBandwidthKbps: 2000),
             .init(name: "tv", path: "/tv", source: .broadcast(["a.wmv", "b.wmv"], startImmediately: false), maximumPlayers: 5,
-                  users: ["alice": "secret"]),
+                  access: PointAccess(users: Users(["alice": [.password("secret")], "bob": [.ha1(.md5, hex: "0123456789abcdef0123456789abcdef")]]),
+                                      schemes: [.digest, .basic],
+                                      addresses: AddressList(allow: [AddressList.Block("10.0.0.0/8")!, AddressList.Block("2001:db8::/32")!],
+                                                             deny: [AddressList.Block("10.1.2.3")!]))),
         ])
         let noSource = #expect(throws: ServerConfiguration.Failure.self) { try ServerConfiguration.parse("points:\n  - path: /x\n", file: "p.yaml") }
         #expect(noSource?.description == "p.yaml:2: a point needs one of 'directory', 'file', 'broadcast' or 'redirect'")
@@ -43,6 +51,25 @@ struct ConfigurationTests {
         #expect(single.points == [.init(name: "show", path: "/show", source: .file("playlist.wsx"))])
         #expect(throws: ServerConfiguration.Failure.self) { try ServerConfiguration.parse("points:\n  - path: x\n    directory: d\n", file: "p.yaml") }
         #expect(throws: ServerConfiguration.Failure.self) { try ServerConfiguration.parse("points:\n  - path: /x\n    directory: d\n    users: [a]\n", file: "p.yaml") }
+    }
+
+    @Test func hardeningSettings() throws {
+        let c = try ServerConfiguration.parse("""
+            request_header_timeout_seconds: 5
+            idle_connection_timeout_seconds: 30
+            max_connections_per_address: 10
+            max_connection_rate_per_address: 0
+            deny: [192.0.2.0/24]
+            auth_realm: media
+            digest_nonce_seconds: 60
+            """, file: "h.yaml")
+        #expect(c.requestHeaderTimeoutSeconds == 5 && c.idleConnectionTimeoutSeconds == 30)
+        #expect(c.maximumConnectionsPerAddress == 10 && c.maximumConnectionRatePerAddress == 0)
+        #expect(c.addresses == AddressList(deny: [AddressList.Block("192.0.2.0/24")!]))
+        #expect(c.authRealm == "media" && c.digestNonceSeconds == 60)
+        let block = #expect(throws: ServerConfiguration.Failure.self) { try ServerConfiguration.parse("allow: [10.0.0.0/33]\n", file: "h.yaml") }
+        #expect(block?.description == "h.yaml:1: 'allow' lists addresses or CIDR blocks (10.0.0.0/8, 2001:db8::/32)")
+        #expect(throws: ServerConfiguration.Failure.self) { try ServerConfiguration.parse("points:\n  - path: /x\n    directory: d\n    auth: [ntlm]\n", file: "h.yaml") }
     }
 
     @Test func emptyFileMeansDefaults() throws {

@@ -20,7 +20,9 @@ final class ServerProcess {
     let mmsPort: Int
     let log: URL
 
-    init() throws {
+    /// With `config`, that YAML instead of the shipped configuration (the ports and media root
+    /// still come from the flags).
+    init(config: String? = nil) throws {
         port = try Self.freePort()
         rtspPort = try Self.freePort()
         mmsPort = try Self.freePort()
@@ -28,7 +30,12 @@ final class ServerProcess {
         FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: Self.asfcast)
         // The shipped configuration (with its /live broadcast point), on a free loopback port.
-        process.arguments = ["serve", "--config", Self.root.appendingPathComponent("config/asfcast.yaml").path,
+        var configFile = Self.root.appendingPathComponent("config/asfcast.yaml").path
+        if let config {
+            configFile = temporaryFile("asfcast.yaml")
+            try config.write(toFile: configFile, atomically: true, encoding: .utf8)
+        }
+        process.arguments = ["serve", "--config", configFile,
                              "--bind", "127.0.0.1", "--http-port", "\(port)", "--rtsp-port", "\(rtspPort)", "--mms-port", "\(mmsPort)",
                              "--media-root", Self.root.appendingPathComponent("Media").path]
         let handle = try FileHandle(forWritingTo: log)
@@ -96,8 +103,8 @@ final class ServerProcess {
     }
 
     /// Sends raw bytes and returns everything the server answers before it closes.
-    func raw(_ request: String) throws -> String {
-        guard let fd = Self.connectedSocket(port: port) else { throw Failure("cannot connect") }
+    func raw(_ request: String, port: Int? = nil) throws -> String {
+        guard let fd = Self.connectedSocket(port: port ?? self.port) else { throw Failure("cannot connect") }
         defer { close(fd) }
         var timeout = timeval(tv_sec: 20, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))

@@ -1,6 +1,7 @@
 import AsfcastServer
 import Foundation
 import Logging
+import Streaming
 
 /// The whole server in-process on free loopback ports, serving Media/, for the engines' tests.
 public final class TestServer {
@@ -34,7 +35,8 @@ extension ServerConfiguration {
     /// Adds `/private`, serving Media/ to the user alice (password "secret") only, and
     /// `/moved`, redirecting to the same path on media2.example.com.
     public mutating func addPrivateAndMovedPoints() {
-        points.append(Point(name: "private", path: "/private", source: .directory(TestServer.media), users: ["alice": "secret"]))
+        points.append(Point(name: "private", path: "/private", source: .directory(TestServer.media),
+                            access: PointAccess(users: Users(["alice": [.password("secret")]]), schemes: [.digest, .basic])))
         points.append(Point(name: "moved", path: "/moved", source: .redirect("//media2.example.com")))
     }
 }

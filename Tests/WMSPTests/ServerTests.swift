@@ -24,12 +24,21 @@ final class ServerTests: ServerSuite {
         }
     }
 
-    /// A point with users: 401 with a Basic challenge without credentials or with wrong ones,
-    /// the content with a user's. A redirecting point: 302 to the other server.
+    /// A point with users: 401 with Digest (SHA-256, then MD5) and Basic challenges without
+    /// credentials or with wrong ones, the content with a user's, by either scheme; a replayed
+    /// Digest response is refused. A redirecting point: 302 to the other server.
     @Test func privatePointsNeedCredentials() async throws {
         let pragma = ["no-cache,rate=1.000000,stream-time=0,stream-offset=0:0,request-context=1,max-duration=0"]
         let anonymous = try await client.describe("/private/demo.wmv")
-        #expect(anonymous.head.status == .unauthorized && anonymous.head.headers["WWW-Authenticate"] == [#"Basic realm="asfcast""#])
+        let challenges = anonymous.head.headers["WWW-Authenticate"]
+        #expect(anonymous.head.status == .unauthorized)
+        #expect(challenges.map { $0.split(separator: ",")[0] } == [#"Digest realm="asfcast""#, #"Digest realm="asfcast""#, #"Basic realm="asfcast""#])
+        #expect(challenges.first?.contains("algorithm=SHA-256") == true && challenges.dropFirst().first?.contains("algorithm=MD5") == true)
+        for challenge in challenges.prefix(2) {
+            let digest = try #require(Credentials(user: "alice", password: "secret").digest(answering: challenge, method: "GET", uri: "/private/demo.wmv"))
+            #expect(try await client.describe("/private/demo.wmv", headers: [("Authorization", digest)]).head.status == .ok)
+            #expect(try await client.describe("/private/demo.wmv", headers: [("Authorization", digest)]).head.status == .unauthorized, "replayed")
+        }
         let wrong = try await client.request("/private/demo.wmv", pragmas: pragma, headers: [("Authorization", Credentials(user: "alice", password: "guess").basic)])
         #expect(wrong.head.status == .unauthorized)
         let alice = try await client.request("/private/demo.wmv", pragmas: pragma, headers: [("Authorization", Credentials(user: "alice", password: "secret").basic)])

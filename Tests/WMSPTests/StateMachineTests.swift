@@ -33,14 +33,35 @@ struct StateMachineTests {
         #expect(m.dataEnded().isEmpty)
     }
 
-    @Test func illegalOrders() {
+    @Test func illegalOrdersEndTheOpenResponseFirst() {
+        for request: WMSPRequest.Kind in [.play, .describe, .download, .pipeline, .unsupported("PUT")] {
+            var m = WMSPConnectionStateMachine()
+            _ = m.received(.play)
+            m.dataStarted(pipelined: true)
+            if case .abort = m.received(request) {} else { Issue.record("\(request) while streaming pipelined") }
+            #expect(m.open == .none, "the open response is ended before the error")
+        }
+        for request: WMSPRequest.Kind in [.keepAlive, .selectStream, .playNextEntry, .log] {
+            var m = WMSPConnectionStateMachine()
+            m.dataStarted(pipelined: false)
+            if case .abort = m.received(request) {} else { Issue.record("\(request) on a non-pipelined data connection") }
+            var test = WMSPConnectionStateMachine()
+            _ = test.received(.pipeline)
+            if case .abort = test.received(request) {} else { Issue.record("\(request) during the pipeline test") }
+        }
+        var idle = WMSPConnectionStateMachine()
+        if case .reject = idle.received(.unsupported("PUT")) {} else { Issue.record("an unknown request") }
+    }
+
+    @Test func nothingIsWrittenBeforeAResponseInPreparation() {
         var m = WMSPConnectionStateMachine()
-        _ = m.received(.play)
+        #expect(m.received(.play) == .respond)
+        #expect(m.open == .responding)
+        for request: WMSPRequest.Kind in [.play, .describe, .keepAlive, .pipeline, .stop] {
+            if case .ignore = m.received(request) {} else { Issue.record("\(request) while the Play is being answered") }
+        }
         m.dataStarted(pipelined: true)
-        if case .reject = m.received(.play) {} else { Issue.record("a second Play while streaming") }
-        if case .reject = m.received(.describe) {} else { Issue.record("a Describe while streaming") }
-        if case .reject = m.received(.pipeline) {} else { Issue.record("a Pipeline while streaming") }
-        if case .reject = m.received(.unsupported("PUT")) {} else { Issue.record("an unknown request") }
+        #expect(m.received(.keepAlive) == .queued)
     }
 
     @Test func nonPipelinedControlGoesToTheNamedSession() {

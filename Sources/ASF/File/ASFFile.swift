@@ -137,7 +137,7 @@ public final class ASFFile: Sendable {
     /// search on send time and back to the last packet that starts a key frame.
     public func packetNumber(forTime milliseconds: UInt64) throws -> Int {
         guard packetCount > 0 else { return 0 }
-        let presentation = milliseconds + header.fileProperties.preroll
+        let presentation = milliseconds.saturatingAdd(header.fileProperties.preroll)
         if let entry = simpleIndexes.first?.packetNumber(atPresentationTime: presentation) {
             return try nearestKeyFrame(from: min(Int(entry), packetCount - 1), to: presentation)
         }
@@ -152,12 +152,12 @@ public final class ASFFile: Sendable {
     private func nearestKeyFrame(from start: Int, to presentation: UInt64) throws -> Int {
         let preroll = header.fileProperties.preroll
         let video = Set(header.streams.filter { $0.kind == .video }.map(\.streamNumber))
-        let horizon = presentation + 500
+        let horizon = presentation.saturatingAdd(500)
         var best = (packet: start, distance: UInt64.max)
         var reader = packets(from: start, batch: 16)
         while let (number, bytes) = try reader.next() {
             let packet = try DataPacket(parsing: bytes, origin: dataOffset + number * packetSize)
-            if UInt64(packet.sendTime) + preroll > horizon { break }
+            if UInt64(packet.sendTime).saturatingAdd(preroll) > horizon { break }
             for p in packet.payloads where video.contains(p.streamNumber) && p.isKeyFrame && p.startsMediaObject {
                 guard let time = p.presentationTime.map(UInt64.init), time <= horizon else { continue }
                 let distance = time > presentation ? time - presentation : presentation - time

@@ -56,7 +56,7 @@ public struct SimpleIndex: ASFObjectBody, Equatable {
     /// The packet to start from for presentation time `milliseconds` (preroll included).
     public func packetNumber(atPresentationTime milliseconds: UInt64) -> UInt32? {
         guard !entries.isEmpty, entryTimeInterval > 0 else { return nil }
-        let slot = min(Int(milliseconds * 10_000 / entryTimeInterval), entries.count - 1)
+        let slot = min(Int(clamping: milliseconds.saturatingMultiply(10_000) / entryTimeInterval), entries.count - 1)
         return entries[slot].packetNumber
     }
 }
@@ -121,7 +121,7 @@ public struct IndexObject: ASFObjectBody, Equatable {
     /// Byte offset from the first data packet to start from at `milliseconds` (preroll included).
     public func dataOffset(atPresentationTime milliseconds: UInt64) -> UInt64? {
         guard entryTimeInterval > 0, !specifiers.isEmpty else { return nil }
-        var slot = Int(milliseconds / UInt64(entryTimeInterval))
+        var slot = Int(clamping: milliseconds / UInt64(entryTimeInterval))
         for block in blocks {
             if slot < block.entries.count {
                 let offset = block.entries[slot][0]

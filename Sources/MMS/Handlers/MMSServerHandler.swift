@@ -170,7 +170,7 @@ public final class MMSServerHandler: ChannelInboundHandler {
         case let .connectFunnel(name):
             connectFunnel(name)
         case let .openFile(incarnation, name, token):
-            openFile(name, credentials: Credentials(basic: String(buffer: token)), playIncarnation: incarnation)
+            openFile(name, token: String(buffer: token), playIncarnation: incarnation)
         case let .readBlock(_, incarnation):
             readBlock(playIncarnation: incarnation)
         case let .streamSwitch(entries):
@@ -227,14 +227,16 @@ public final class MMSServerHandler: ChannelInboundHandler {
     /// OpenFile (3.2.5.6): the path relative to the server root; unknown content gets hr
     /// "file not found", a point whose users the tokenData's basic credentials are not,
     /// "access denied".
-    private func openFile(_ name: String, credentials: Credentials?, playIncarnation: UInt32) {
+    private func openFile(_ name: String, token: String, playIncarnation: UInt32) {
         guard let context else { return }
         let bare = String(name.prefix { $0 != "?" })
         path = "/" + (bare.removingPercentEncoding ?? bare).drop { $0 == "/" }
         stopSending()
         let promise = context.eventLoop.makePromise(of: Void.self)
         suspendMessages(until: promise.futureResult)
-        server.delivery.content(at: path, credentials: credentials, on: context.eventLoop, logger: logger).assumeIsolated().whenComplete { [self] result in
+        // The token holds Basic credentials: taken where the point takes Basic.
+        let access = AccessRequest(client: context.channel.remoteAddress, authorization: token.trimmingCharacters(in: .controlCharacters))
+        server.delivery.content(at: path, for: access, on: context.eventLoop, logger: logger).assumeIsolated().whenComplete { [self] result in
             defer { promise.succeed() }
             switch result {
             case let .failure(moved as Content.Moved):
@@ -244,6 +246,9 @@ public final class MMSServerHandler: ChannelInboundHandler {
                 send(.reportRedirect(location: location))
                 context.close(promise: nil)
             case let .failure(error as Content.Unauthorized):
+                logger.notice("open \(path): \(error)")
+                send(.reportOpenFile(.init(hr: ServerMessage.HResult.accessDenied, playIncarnation: playIncarnation)))
+            case let .failure(error as Content.Forbidden):
                 logger.notice("open \(path): \(error)")
                 send(.reportOpenFile(.init(hr: ServerMessage.HResult.accessDenied, playIncarnation: playIncarnation)))
             case let .success(found):

@@ -31,7 +31,14 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
                 return reply(503)
             }
         }
-        let requested = Self.rangeStart(request["Range"])
+        let requested: UInt64?
+        switch Self.rangeStart(request["Range"]) {
+        case .invalid:
+            logger.notice("457: Range \(request["Range"] ?? "")")
+            return reply(457)
+        case let .at(milliseconds): requested = milliseconds
+        case .resume: requested = nil
+        }
         var source: (any PacketSource)?
         var firstSendTime: UInt32 = 0
         var burst = BroadcastBatch([])
@@ -43,7 +50,7 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
             firstSendTime = read.first?.sendTime ?? position
         } else if case let .onDemand(onDemand, _) = content {
             do {
-                let milliseconds = requested.map { UInt64($0 * 1000) } ?? UInt64(position)
+                let milliseconds = requested ?? UInt64(position)
                 (source, firstSendTime) = try onDemand.play(from: milliseconds > 0 ? .time(milliseconds: milliseconds) : nil)
             } catch {
                 logger.error("500: cannot play \(contentURL): \(error)")
@@ -79,10 +86,23 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
         if playback != nil { scheduler.schedule(self, at: now) }
     }
 
-    /// The start of `npt=<start>-[<end>]` in seconds; nil for none or `now` (resume).
-    static func rangeStart(_ range: String?) -> Double? {
-        guard let range, let npt = range.split(separator: ";").first(where: { $0.hasPrefix("npt=") }) else { return nil }
-        return Double(npt.dropFirst(4).split(separator: "-", omittingEmptySubsequences: false).first ?? "").map { max(0, $0) }
+    enum RangeStart: Equatable {
+        /// No Range, or `npt=now-`: go on from where the session is.
+        case resume
+        case at(milliseconds: UInt64)
+        /// Not a time (`npt=inf-`, `npt=nan-`, `npt=1e300-`, text): 457 Invalid Range (RFC 2326 11.3.12).
+        case invalid
+    }
+
+    /// The start of `npt=<start>-[<end>]` (RFC 2326 3.6). Beyond a day it is not a position in
+    /// any content, and is refused rather than converted.
+    static func rangeStart(_ range: String?) -> RangeStart {
+        guard let range, let npt = range.split(separator: ";").first(where: { $0.hasPrefix("npt=") }) else { return .resume }
+        let start = npt.dropFirst(4).split(separator: "-", omittingEmptySubsequences: false).first ?? ""
+        if start == "now" || start.isEmpty { return .resume }
+        guard let seconds = Double(start), seconds.isFinite, seconds <= 86_400,
+              let milliseconds = UInt64(milliseconds: max(0, seconds)) else { return .invalid }
+        return .at(milliseconds: milliseconds)
     }
 
     func pause(reply: Reply) {

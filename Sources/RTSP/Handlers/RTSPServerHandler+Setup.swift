@@ -56,8 +56,9 @@ extension RTSPServerHandler {
         }
         let promise = context.eventLoop.makePromise(of: Void.self)
         suspendRequests(until: promise.futureResult)
-        let credentials = request["Authorization"].flatMap(Credentials.init(basic:))
-        server.delivery.content(at: path, credentials: credentials, on: context.eventLoop, logger: logger).assumeIsolated().whenComplete { [self] result in
+        let access = AccessRequest(client: context.channel.remoteAddress, authorization: request["Authorization"],
+                                   method: request.method, uri: request.uri)
+        server.delivery.content(at: path, for: access, on: context.eventLoop, logger: logger).assumeIsolated().whenComplete { [self] result in
             defer { promise.succeed() }
             switch result {
             case let .failure(moved as Content.Moved):
@@ -68,7 +69,11 @@ extension RTSPServerHandler {
             case let .failure(error as Content.Unauthorized):
                 logger.notice("401: \(error)")
                 contentURL = ""
-                return reply(401, [("WWW-Authenticate", #"Basic realm="asfcast""#)])
+                return reply(401, error.challenges.map { ("WWW-Authenticate", $0) })
+            case let .failure(error as Content.Forbidden):
+                logger.notice("403: \(error)")
+                contentURL = ""
+                return reply(403)
             case let .success(found):
                 content = found
             case let .failure(error):

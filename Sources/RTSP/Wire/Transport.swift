@@ -55,8 +55,9 @@ public struct RTSPTransport: Equatable, Sendable {
             guard !malformed, (0...254).contains(channels.0), (0...255).contains(channels.1 ?? channels.0 + 1) else { return nil }
             interleaved = (UInt8(channels.0), UInt8(channels.1 ?? channels.0 + 1))
         case .udp:
+            // Without an RTCP port it is the next one (RFC 3550 11), so 65535 alone names none.
             guard let ports = range("client_port"), (1...65535).contains(ports.0),
-                  ports.1.map({ (1...65535).contains($0) }) ?? true else { return nil }
+                  ports.1.map({ (1...65535).contains($0) }) ?? (ports.0 < 65535) else { return nil }
             clientPort = (ports.0, ports.1)
         }
     }

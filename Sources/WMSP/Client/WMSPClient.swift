@@ -24,8 +24,8 @@ public struct WMSPClient: Sendable {
     }
 
     /// Describe (2.2.2.1): the response carries the ASF header in $H frames.
-    public func describe(_ path: String) async throws -> Response {
-        try await request(path, pragmas: ["no-cache,rate=1.000000,stream-time=0,stream-offset=0:0,request-context=1,max-duration=0"])
+    public func describe(_ path: String, headers: [(String, String)] = []) async throws -> Response {
+        try await request(path, pragmas: ["no-cache,rate=1.000000,stream-time=0,stream-offset=0:0,request-context=1,max-duration=0"], headers: headers)
     }
 
     /// Play (2.2.2.6) of `streams` (nil: all of `available`), from `streamTime` milliseconds.

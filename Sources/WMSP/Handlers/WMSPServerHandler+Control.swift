@@ -39,6 +39,14 @@ extension WMSPServerHandler {
         case let .reject(reason):
             logger.notice("400: \(reason)")
             sendError(.badRequest, reason, context: context)
+        case let .abort(reason):
+            logger.notice("400: \(reason)")
+            pipelineTimer?.cancel()
+            endPlayback()
+            context.write(wrapOutboundOut(.end(nil)), promise: nil)
+            sendError(.badRequest, reason, context: context)
+        case let .ignore(reason):
+            logger.notice("ignored: \(reason)")
         }
     }
 

@@ -100,7 +100,13 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
     }
 
     public func errorCaught(context: ChannelHandlerContext, error: Error) {
-        logger.info("connection error: \(error)")
+        // A connection closed inside a request (a client that gave up, or one the request
+        // timeouts closed) is no news; other errors are.
+        if let parse = error as? HTTPParserError, parse == .invalidEOFState {
+            logger.debug("connection closed inside a request")
+        } else {
+            logger.info("connection error: \(error)")
+        }
         context.close(promise: nil)
     }
 
@@ -161,7 +167,9 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
         isVersion9Client = request.isVersion9OrLater
         // The point's content: a broadcast, or on-demand content (another format remuxed into
         // ASF once, off the event loop, then served from the cache).
-        server.delivery.content(at: request.path, credentials: request.credentials, on: context.eventLoop, logger: logger)
+        let access = AccessRequest(client: context.channel.remoteAddress, authorization: request.authorization,
+                                   method: request.method.rawValue, uri: request.path)
+        server.delivery.content(at: request.path, for: access, on: context.eventLoop, logger: logger)
             .assumeIsolated().whenComplete { [self] result in
                 switch result {
                 case let .success(.broadcast(point)):
@@ -170,7 +178,10 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
                     serve(content, pointName: pointName, request: request, version: version, context: context)
                 case let .failure(error as Content.Unauthorized):
                     logger.notice("401: \(error)")
-                    sendError(.unauthorized, "credentials required", context: context, headers: [("WWW-Authenticate", #"Basic realm="asfcast""#)])
+                    sendError(.unauthorized, "credentials required", context: context, headers: error.challenges.map { ("WWW-Authenticate", $0) })
+                case let .failure(error as Content.Forbidden):
+                    logger.notice("403: \(error)")
+                    sendError(.forbidden, "forbidden", context: context)
                 case let .failure(moved as Content.Moved):
                     let location = moved.redirect.location(scheme: "http")
                     logger.info("302: \(location)")

@@ -4,6 +4,9 @@
 struct WMSPConnectionStateMachine: Equatable {
     enum Open: Equatable {
         case none
+        /// A Describe, Play or download is being answered: its content is being opened, and its
+        /// response (which closes the connection, or becomes the data response) is not out yet.
+        case responding
         /// The first Pipeline response, chunked, waiting for the second request or the timer.
         case pipelineTest
         /// A response whose body carries $D packets.
@@ -30,7 +33,15 @@ struct WMSPConnectionStateMachine: Equatable {
         case continueData(flush: [Reply])
         /// Apply to the session whose data goes elsewhere, then reply (non-pipelined control).
         case forward
+        /// Answer 400 and close; no response is open.
         case reject(String)
+        /// A response is open and this request cannot wait for it: end the open response
+        /// (stopping its data), then answer 400 and close. NIO's HTTP encoder takes one response
+        /// at a time, so the open one must end before the error's head is written.
+        case abort(String)
+        /// A response is being prepared; nothing may be written before it. The request is dropped
+        /// (that response closes the connection or carries the data).
+        case ignore(String)
     }
 
     private(set) var open = Open.none
@@ -40,6 +51,8 @@ struct WMSPConnectionStateMachine: Equatable {
 
     mutating func received(_ kind: WMSPRequest.Kind) -> Action {
         switch (kind, open) {
+        case (_, .responding):
+            return .ignore("\(kind) before the previous request was answered")
         case (.pipeline, .pipelineTest):
             // The second Pipeline request: the timer was still running.
             open = .none
@@ -56,24 +69,42 @@ struct WMSPConnectionStateMachine: Equatable {
             open = .pipelineTest
             return .startPipelineTest
         case (.pipeline, .data):
-            return .reject("Pipeline request while streaming")
+            return abort("Pipeline request while streaming")
         case (.describe, .none), (.play, .none), (.download, .none):
+            open = .responding
             return .respond
         case (.describe, _), (.play, _), (.download, _):
-            return .reject("a response is still in progress on this connection")
+            return abort("\(kind) while a response is still in progress on this connection")
         case (.keepAlive, .data(pipelined: true)), (.log, .data(pipelined: true)), (.sendEvent, .data(pipelined: true)):
             pending.append(.ok)
             return .queued
         case (.selectStream, .data(pipelined: true)), (.playNextEntry, .data(pipelined: true)):
             defer { pending.removeAll() }
             return .continueData(flush: pending)
-        case (.selectStream, _), (.playNextEntry, _), (.stop, _):
+        case (.stop, .data):
+            // Stop ends the data response before its reply (3.2.5.10): safe on the data connection.
             return .forward
-        case (.keepAlive, _), (.log, _), (.sendEvent, _):
+        case (_, .pipelineTest), (_, .data(pipelined: false)):
+            // Only the second Pipeline request may come during the test (3.2.5.5), and in
+            // non-pipelined mode every request has a connection of its own (3.2.5.3).
+            return abort("\(kind) on a connection whose response is still open")
+        case (.selectStream, .none), (.playNextEntry, .none), (.stop, .none):
             return .forward
-        case let (.unsupported(reason), _):
+        case (.keepAlive, .none), (.log, .none), (.sendEvent, .none):
+            return .forward
+        case let (.unsupported(reason), .none):
             return .reject(reason)
+        case let (.unsupported(reason), .data):
+            return abort(reason)
         }
+    }
+
+    private mutating func abort(_ reason: String) -> Action {
+        open = .none
+        pending.removeAll()
+        pipelineTestStarted = false
+        pipelineTimerRunning = false
+        return .abort(reason)
     }
 
     /// 3.2.6.1: the timer ended the test; the open response must end now.

@@ -35,8 +35,8 @@ public struct WMSPRequest: Sendable, Equatable {
     public var pragma: Pragma
     public var range: String?
     public var contentType: String?
-    /// Basic credentials from `Authorization` (RFC 2617).
-    public var credentials: Credentials?
+    /// `Authorization` (RFC 7235 4.2): Digest or Basic credentials.
+    public var authorization: String?
 
     public init(head: HTTPRequestHead) {
         method = head.method
@@ -45,7 +45,7 @@ public struct WMSPRequest: Sendable, Equatable {
         pragma = Pragma(headerValues: head.headers["Pragma"])
         range = head.headers["Range"].first
         contentType = head.headers["Content-Type"].first
-        credentials = head.headers["Authorization"].first.flatMap(Credentials.init(basic:))
+        authorization = head.headers["Authorization"].first
         // MS-WMSP 2.2.1.8: Windows Media players say NSPlayer, servers NSServer.
         let speaksWMSP = head.headers["User-Agent"].contains { $0.hasPrefix("NSPlayer/") || $0.hasPrefix("NSServer/") }
         let p = pragma
