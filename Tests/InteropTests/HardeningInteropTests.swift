@@ -46,7 +46,7 @@ final class RawConnection {
     }
 
     func send(_ text: String) {
-        _ = text.withCString { Glibc.send(fd, $0, strlen($0), MSG_NOSIGNAL) }
+        _ = text.withCString { Glibc.send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
     }
 
     /// One RTSP response: its head and its body, by Content-Length; nil when the server closed.
@@ -166,7 +166,7 @@ extension Interop {
                     if n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
                         open.remove(fd)
                     } else {
-                        _ = send(fd, &byte, 1, MSG_NOSIGNAL)
+                        _ = send(fd, &byte, 1, Int32(MSG_NOSIGNAL))
                     }
                 }
                 usleep(500_000)  // the trickle's pace: a byte per connection every half second
@@ -201,7 +201,7 @@ extension Interop {
             }
             #expect(refused == 150, "\(refused) of 200 closed at once")
             try Self.ffmpegStillPlays(server)
-            #expect(server.logText.components(separatedBy: "connections refused").count == 2, "the flood is logged once")
+            #expect(server.logText.components(separatedBy: "connections refused: already").count == 2, "the flood is logged once")
         }
 
         /// ffmpeg plays a Digest-protected point over RTSP and HTTP with the right credentials
@@ -212,12 +212,13 @@ extension Interop {
             for url in ["rtsp://alice:secret@\(server.rtspURL)/private/demo.wmv", "http://alice:secret@\(server.url)/private/demo.wmv"] {
                 let out = temporaryFile("digest.asf")
                 defer { try? FileManager.default.removeItem(atPath: out) }
-                let result = try run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-y", "-rtsp_transport", "tcp", "-i", url, "-c", "copy", "-f", "asf", out])
+                let transport = url.hasPrefix("rtsp") ? ["-rtsp_transport", "tcp"] : []
+                let result = try run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-y"] + transport + ["-i", url, "-c", "copy", "-f", "asf", out])
                 #expect(result.status == 0 && result.output.isEmpty, "\(url): \(result.output)")
                 let video = try probe(out).streams.first { $0["codec_type"] as? String == "video" }
-                #expect(video?["nb_read_packets"] as? String == "300", url)
-                let refused = try run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-rtsp_transport", "tcp",
-                                                          "-i", url.replacingOccurrences(of: "alice:secret@", with: "alice:guess@"), "-f", "null", "-"])
+                #expect(video?["nb_read_packets"] as? String == "300", "\(url)")
+                let refused = try run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error"] + transport
+                                      + ["-i", url.replacingOccurrences(of: "alice:secret@", with: "alice:guess@"), "-f", "null", "-"])
                 #expect(refused.status != 0 && refused.output.contains("401"), "\(url) with a wrong password: \(refused.output)")
             }
             let curl = try run("/usr/bin/curl", ["-s", "--digest", "-u", "alice:secret", "-o", "/dev/null", "-w", "%{http_code} %{size_download}",
@@ -227,8 +228,8 @@ extension Interop {
             // The same Digest response twice: the first plays, the second is a replay.
             let challenge = try server.raw("GET /private/demo.wmv HTTP/1.0\r\n\r\n").split(separator: "\r\n")
                 .first { $0.hasPrefix("WWW-Authenticate: Digest") }.map { String($0.dropFirst("WWW-Authenticate: ".count)) }
-            let answer = try #require(Credentials(user: "alice", password: "secret").digest(answering: try #require(challenge), method: "GET",
-                                                                                             uri: "/private/demo.wmv"))
+            let offered = try #require(challenge)
+            let answer = try #require(Credentials(user: "alice", password: "secret").digest(answering: offered, method: "GET", uri: "/private/demo.wmv"))
             let request = "GET /private/demo.wmv HTTP/1.0\r\nAuthorization: \(answer)\r\n\r\n"
             #expect(try server.raw(request).hasPrefix("HTTP/1.0 200"))
             #expect(try server.raw(request).hasPrefix("HTTP/1.0 401"), "a replayed nonce-count")
