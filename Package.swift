@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "asfcast", targets: ["asfcast"]),
+        .executable(name: "asfcast-fuzz", targets: ["AsfcastFuzz"]),
         .library(name: "ASF", targets: ["ASF"]),
     ],
     dependencies: [
@@ -95,6 +96,17 @@ let package = Package(
             // Checking exclusive access at run time took a tenth of the tool's time at 10,000
             // sessions (a check per packet per access); tests build in debug and keep it.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+        ),
+        // Every parser as a fuzz target: libFuzzer's with -DFUZZING (`make fuzz`), else a replayer
+        // of the corpora and regressions (`make test`).
+        .executableTarget(
+            name: "AsfcastFuzz",
+            dependencies: [
+                "ASF", "Streaming", "WMSP", "RTSP", "MMS", "AsfcastServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         // Configuration, listeners and wiring of the engines.

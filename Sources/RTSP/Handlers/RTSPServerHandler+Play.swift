@@ -32,7 +32,7 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
             }
         }
         let requested: UInt64?
-        switch Self.rangeStart(request["Range"]) {
+        switch RangeStart(header: request["Range"]) {
         case .invalid:
             logger.notice("457: Range \(request["Range"] ?? "")")
             return reply(457)
@@ -84,25 +84,6 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
         nextReport = now
         sendRTP(burst, now: now)
         if playback != nil { scheduler.schedule(self, at: now) }
-    }
-
-    enum RangeStart: Equatable {
-        /// No Range, or `npt=now-`: go on from where the session is.
-        case resume
-        case at(milliseconds: UInt64)
-        /// Not a time (`npt=inf-`, `npt=nan-`, `npt=1e300-`, text): 457 Invalid Range (RFC 2326 11.3.12).
-        case invalid
-    }
-
-    /// The start of `npt=<start>-[<end>]` (RFC 2326 3.6). Beyond a day it is not a position in
-    /// any content, and is refused rather than converted.
-    static func rangeStart(_ range: String?) -> RangeStart {
-        guard let range, let npt = range.split(separator: ";").first(where: { $0.hasPrefix("npt=") }) else { return .resume }
-        let start = npt.dropFirst(4).split(separator: "-", omittingEmptySubsequences: false).first ?? ""
-        if start == "now" || start.isEmpty { return .resume }
-        guard let seconds = Double(start), seconds.isFinite, seconds <= 86_400,
-              let milliseconds = UInt64(milliseconds: max(0, seconds)) else { return .invalid }
-        return .at(milliseconds: milliseconds)
     }
 
     func pause(reply: Reply) {

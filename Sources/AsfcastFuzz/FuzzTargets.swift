@@ -1,0 +1,103 @@
+import ASF
+import AsfcastServer
+import Foundation
+import MMS
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import RTSP
+import Streaming
+import WMSP
+
+/// Every parser of network and file input, as a function of bytes. A target must never trap,
+/// whatever the bytes: errors are what it may throw (and drops). libFuzzer drives them
+/// (`make fuzz`); `asfcast-fuzz replay` runs the seed corpus and every crash found so far
+/// through them in `make test`.
+enum FuzzTargets {
+    static let all: [String: @Sendable (ByteBuffer) -> Void] = [
+        "asf-header": { bytes in _ = try? ASFHeader(parsing: bytes) },
+        "asf-packet": { bytes in
+            guard let packet = try? DataPacket(parsing: bytes) else { return }
+            _ = packet.payloads.map { ($0.presentationTime, $0.isKeyFrame) }
+            _ = try? DataPacket.sendTime(of: bytes)
+        },
+        "http-request": httpRequest,
+        "wmsp-frames": { bytes in
+            var parser = FrameParser()
+            parser.append(bytes)
+            while let frame = try? parser.next() { _ = frame }
+        },
+        "rtsp-message": { bytes in
+            var buffer = bytes
+            let parser = RTSPMessageParser()
+            while buffer.readableBytes > 0, let inbound = try? parser.parse(&buffer) {
+                guard case let .request(request) = inbound else { continue }
+                _ = RTSPTransport.firstSupported(in: request["Transport"] ?? "")
+                _ = RangeStart(header: request["Range"])
+                _ = try? SSEntry.parse(String(buffer: request.body))
+            }
+        },
+        "rtcp": { bytes in _ = try? RTCP.parse(bytes) },
+        "mms-message": { bytes in
+            var buffer = bytes
+            let parser = MMSMessageParser()
+            while buffer.readableBytes > 0, let message = try? parser.parse(&buffer) { _ = try? ClientMessage(message) }
+        },
+        "mms-udp": { bytes in _ = try? ResendRequest(parsing: bytes) },
+        "entry-metadata": { bytes in _ = try? EntryMetadata(payload: bytes) },
+        "wsx": { bytes in _ = try? Playlist(parsing: Data(bytes.readableBytesView)) },
+        "config": { bytes in _ = try? ServerConfiguration.parse(String(decoding: bytes.readableBytesView, as: UTF8.self), file: "fuzz.yaml") },
+        "digest": { bytes in
+            let text = String(decoding: bytes.readableBytesView, as: UTF8.self)
+            let access = PointAccess(users: Users(["alice": [.password("secret")]]), schemes: [.digest, .basic])
+            try? digestControl.check(AccessRequest(client: nil, authorization: text, method: "GET", uri: "/x"), point: access)
+        },
+        "wmlog": { bytes in
+            let text = String(decoding: bytes.readableBytesView, as: UTF8.self)
+            _ = try? WMLog(w3c: text)
+            _ = try? WMLog(xml: text)
+        },
+    ]
+
+    static let digestControl = AccessControl()
+
+    /// Request heads as NIO's decoder gives them to the WMSP engine, then what the engine reads
+    /// from each: its kind, start position, stream selection and byte range.
+    static func httpRequest(_ bytes: ByteBuffer) {
+        let channel = EmbeddedChannel()
+        defer { _ = try? channel.finish() }
+        try? channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder()))
+        try? channel.writeInbound(bytes)
+        while let part = try? channel.readInbound(as: HTTPServerRequestPart.self) {
+            guard case let .head(head) = part else { continue }
+            let request = WMSPRequest(head: head)
+            _ = request.startPosition
+            if let entries = request.pragma["stream-switch-entry"] {
+                _ = StreamSwitchEntry.selection(entries, available: [1, 2, 3], decimalFirst: request.printsDecimalStreamNumbers)
+            }
+            if let range = request.range { _ = ByteRange(range, size: 1_000_000) }
+        }
+    }
+
+    /// The target `ASFCAST_FUZZ` names.
+    static func selected() -> (name: String, run: @Sendable (ByteBuffer) -> Void) {
+        let name = ProcessInfo.processInfo.environment["ASFCAST_FUZZ"] ?? ""
+        guard let run = all[name] else {
+            FileHandle.standardError.write(Data("ASFCAST_FUZZ must name a target: \(all.keys.sorted().joined(separator: ", "))\n".utf8))
+            exit(2)
+        }
+        return (name, run)
+    }
+}
+
+#if FUZZING
+private let target = FuzzTargets.selected()
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    var buffer = ByteBufferAllocator().buffer(capacity: size)
+    buffer.writeBytes(UnsafeBufferPointer(start: data, count: size))
+    target.run(buffer)
+    return 0
+}
+#endif
