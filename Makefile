@@ -10,7 +10,7 @@ TEST_PACKAGES := $(BUILD_PACKAGES) ffmpeg vlc-bin vlc-plugin-base gstreamer1.0-t
 	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
 	gstreamer1.0-plugins-ugly gstreamer1.0-libav python3
 
-.PHONY: build release run test bench deps deps-test media clean
+.PHONY: build release run test bench soak fuzz fuzz-build deps deps-test media clean
 
 # Installs the Debian packages in $(1) that are missing.
 define apt_install
@@ -40,10 +40,42 @@ run: release
 test: deps-test
 	$(SWIFT) build $(BUILD_FLAGS)
 	$(SWIFT) test $(BUILD_FLAGS)
+	.build/debug/asfcast-fuzz replay Fuzz/Regressions
+	$(MAKE) fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
+
+# Fuzzing: every parser's libFuzzer target (Sources/AsfcastFuzz), built with the fuzzer and
+# AddressSanitizer in .build-fuzz, seeded from Media/ and the clients' requests, then run for
+# FUZZ_SECONDS each. A crash stops the run and leaves its input in Fuzz/Crashes/<target>/:
+# move it to Fuzz/Regressions/<target>/ with the fix, where `make test` replays it.
+FUZZ_SECONDS ?= 120
+TEST_FUZZ_SECONDS ?= 10
+FUZZ_TARGETS = asf-header asf-packet http-request wmsp-frames rtsp-message rtcp mms-message mms-udp \
+	entry-metadata wsx config digest wmlog
+
+fuzz-build: deps
+	$(SWIFT) build -c release --scratch-path .build-fuzz --product asfcast-fuzz \
+		-Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
+	$(SWIFT) build --product asfcast-fuzz
+
+fuzz: fuzz-build
+	rm -rf .build-fuzz/seeds && .build/debug/asfcast-fuzz seed Media .build-fuzz/seeds
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p .build-fuzz/corpus/$$t .build-fuzz/seeds/$$t Fuzz/Regressions/$$t Fuzz/Crashes/$$t; \
+		ASFCAST_FUZZ=$$t .build-fuzz/release/asfcast-fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
+			-artifact_prefix=Fuzz/Crashes/$$t/ .build-fuzz/corpus/$$t .build-fuzz/seeds/$$t Fuzz/Regressions/$$t \
+			> .build-fuzz/$$t.log 2>&1; status=$$?; \
+		echo "fuzz $$t: $$(grep -h 'stat::number_of_executed_units' .build-fuzz/$$t.log | awk '{print $$2}') inputs in $(FUZZ_SECONDS) s"; \
+		[ $$status = 0 ] || { tail -40 .build-fuzz/$$t.log; echo "fuzz $$t: crashed, input in Fuzz/Crashes/$$t/"; exit 1; }; \
+		rmdir Fuzz/Crashes/$$t 2>/dev/null || true; \
+	done
 
 # The load-test ramp per protocol and against VLC's MMSH broadcast; writes BENCHMARKS.md.
 bench: deps-test release
 	Benchmarks/bench.sh
+
+# An hour at 5,000 mixed sessions with faults injected; writes RELIABILITY.md (outside CI).
+soak: deps-test release
+	Benchmarks/soak.sh
 
 # Regenerates the sample content (needs ffmpeg).
 media: deps-test build

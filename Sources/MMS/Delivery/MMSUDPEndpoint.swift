@@ -5,7 +5,8 @@ import NIOPosix
 
 /// What the endpoint hands a client's resend requests to, on the session's own loop.
 public protocol ResendTarget: AnyObject {
-    func resend(_ request: ResendRequest)
+    /// A resend request that came from `sender`.
+    func resend(_ request: ResendRequest, from sender: SocketAddress)
 }
 
 /// The server's UDP socket for MMS (MS-MMSP 3.2.5.11.1): bound to the same port number as the
@@ -59,10 +60,10 @@ public final class MMSUDPEndpoint: Sendable {
         channel.close(promise: nil)
     }
 
-    fileprivate func dispatch(_ request: ResendRequest) -> Bool {
+    fileprivate func dispatch(_ request: ResendRequest, from sender: SocketAddress) -> Bool {
         guard let registration = sessions.withLockedValue({ $0[request.clientID] }) else { return false }
         let target = UncheckedTarget(target: registration.target)
-        registration.loop.execute { target.target?.resend(request) }
+        registration.loop.execute { target.target?.resend(request, from: sender) }
         return true
     }
 
@@ -87,7 +88,7 @@ private final class ResendInbound: ChannelInboundHandler {
         let envelope = unwrapInboundIn(data)
         let accepted: Bool
         do {
-            accepted = endpoint.dispatch(try ResendRequest(parsing: envelope.data))
+            accepted = endpoint.dispatch(try ResendRequest(parsing: envelope.data), from: envelope.remoteAddress)
         } catch {
             accepted = false
         }

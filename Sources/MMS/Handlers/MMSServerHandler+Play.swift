@@ -261,15 +261,26 @@ extension MMSServerHandler: PacedSession, BroadcastSubscriber, ResendTarget {
         bytesSent += packets.reduce(0) { $0 + $1.bytes.readableBytes }
     }
 
-    /// RequestPacketListResend (3.2.5.13): the Data packets named, unchanged, if still kept.
-    public func resend(_ request: ResendRequest) {
+    /// RequestPacketListResend (3.2.5.13): the Data packets named, unchanged, if still kept,
+    /// within the session's resend budget. Only from the client's own address: a request with
+    /// its client id from elsewhere is forged.
+    public func resend(_ request: ResendRequest, from sender: SocketAddress) {
         guard let udpTarget, request.sourceID == UInt16(truncatingIfNeeded: Self.openFileID) else {
             logger.notice("resend request for file \(request.sourceID) ignored")
             return
         }
-        let copies = request.sequences.compactMap { resend.datagram($0) }
-        if copies.count < request.sequences.count {
-            logger.info("resend: \(request.sequences.count - copies.count) of \(request.sequences.count) packets no longer kept")
+        guard sender.ipAddress == udpTarget.ipAddress else {
+            forgedResends += 1
+            if forgedResends == 1 { logger.notice("resend request for this session from \(sender), not the client's address: ignored") }
+            return
+        }
+        let granted = resendBudget.take(request.sequences.count, now: context?.eventLoop.now ?? .now())
+        if granted < request.sequences.count, resendBudget.refused == request.sequences.count - granted {
+            logger.notice("resend requests over the session's budget (\(Int(resendBudget.perSecond)) a second): the rest not resent")
+        }
+        let copies = request.sequences.prefix(granted).compactMap { resend.datagram($0) }
+        if copies.count < granted {
+            logger.info("resend: \(granted - copies.count) of \(granted) packets no longer kept")
         }
         server.udp?.send(copies, to: udpTarget)
     }

@@ -63,6 +63,9 @@ public final class MMSServerHandler: ChannelInboundHandler {
     var sequence: UInt32 = 0
     /// The last 256 Data packets over UDP, for resend requests (3.2.5.13).
     var resend = ResendWindow(capacity: 256)
+    var resendBudget = ResendBudget()
+    /// Resend requests with this session's client id from another address.
+    var forgedResends = 0
     var bytesSent = 0
     var packetsSent = 0
     var playStarted: NIODeadline?

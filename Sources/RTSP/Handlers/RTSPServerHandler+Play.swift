@@ -379,7 +379,11 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
             logger.debug("NACK without the retransmission stream's CNAME ignored")
             return
         }
-        for sequence in lost.prefix(128) {
+        let granted = resendBudget.take(min(lost.count, 128), now: context?.eventLoop.now ?? .now())
+        if granted < min(lost.count, 128), resendBudget.refused == min(lost.count, 128) - granted {
+            logger.notice("NACKs over the session's resend budget (\(Int(resendBudget.perSecond)) a second): the rest not resent")
+        }
+        for sequence in lost.prefix(granted) {
             if let datagram = resend.datagram(UInt32(sequence)) {
                 endpoint.sendRTP(datagram, to: port)
                 statistics.retransmitted += 1

@@ -60,6 +60,7 @@ public final class RTSPServerHandler: ChannelInboundHandler {
     var pieces: [RTPPacketizer.Piece] = []
     /// The last 256 RTP packets over UDP: seconds of a stream, for NACKs (MS-RTSP 3.2.5.10).
     var resend = ResendWindow(capacity: 256)
+    var resendBudget = ResendBudget()
     var nextReport = NIODeadline.uptimeNanoseconds(0)
     /// ASF send time of the last packet sent: where PLAY without a Range resumes.
     var position: UInt32 = 0
