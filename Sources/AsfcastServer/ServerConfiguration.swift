@@ -128,6 +128,10 @@ public struct ServerConfiguration: Sendable, Equatable {
             func fail(_ expected: String) -> Failure {
                 Failure(description: "\(file):\(line(value)): '\(key)' must be \(expected)")
             }
+            func seconds(_ range: ClosedRange<Double>) throws -> Double {
+                guard let v = value.float, range.contains(v) else { throw fail("seconds between \(Int(range.lowerBound)) and \(Int(range.upperBound))") }
+                return v
+            }
             func port() throws -> Int {
                 guard let p = value.int, (1...65535).contains(p) else { throw fail("a port number (1-65535)") }
                 return p
@@ -167,12 +171,8 @@ public struct ServerConfiguration: Sendable, Equatable {
             case "slow_client_seconds":
                 guard let v = value.float, v >= 1, v <= 600 else { throw fail("seconds between 1 and 600") }
                 config.slowClientSeconds = v
-            case "request_header_timeout_seconds":
-                guard let v = value.float, v >= 1, v <= 3600 else { throw fail("seconds between 1 and 3600") }
-                config.requestHeaderTimeoutSeconds = v
-            case "idle_connection_timeout_seconds":
-                guard let v = value.float, v >= 1, v <= 3600 else { throw fail("seconds between 1 and 3600") }
-                config.idleConnectionTimeoutSeconds = v
+            case "request_header_timeout_seconds": config.requestHeaderTimeoutSeconds = try seconds(1...3600)
+            case "idle_connection_timeout_seconds": config.idleConnectionTimeoutSeconds = try seconds(1...3600)
             case "max_connections_per_address":
                 guard let v = value.int, v >= 0 else { throw fail("a number of connections (0: no limit)") }
                 config.maximumConnectionsPerAddress = v
@@ -182,9 +182,7 @@ public struct ServerConfiguration: Sendable, Equatable {
             case "allow": config.addresses.allow = try blocks(value, key: key, file: file)
             case "deny": config.addresses.deny = try blocks(value, key: key, file: file)
             case "auth_realm": guard let v = value.string, !v.isEmpty, !v.contains("\""), !v.contains(":") else { throw fail("text without quotes or ':'") }; config.authRealm = v
-            case "digest_nonce_seconds":
-                guard let v = value.float, v >= 10, v <= 86_400 else { throw fail("seconds between 10 and 86400") }
-                config.digestNonceSeconds = v
+            case "digest_nonce_seconds": config.digestNonceSeconds = try seconds(10...86400)
             case "points":
                 guard let items = value.sequence else { throw fail("a list of publishing points") }
                 config.points = try items.map { try point($0, file: file) }

@@ -68,18 +68,6 @@ final class RawConnection {
             pending += chunk[0..<n]
         }
     }
-
-    /// Everything until the server closes.
-    func rest() -> String {
-        var answer = pending
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = recv(fd, &chunk, chunk.count, 0)
-            if n <= 0 { break }
-            answer += chunk[0..<n]
-        }
-        return String(decoding: answer, as: UTF8.self)
-    }
 }
 
 extension Interop {
