@@ -61,7 +61,7 @@ fuzz: fuzz-build
 	rm -rf .build-fuzz/seeds && .build/debug/asfcast-fuzz seed Media .build-fuzz/seeds
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p .build-fuzz/corpus/$$t .build-fuzz/seeds/$$t Fuzz/Regressions/$$t Fuzz/Crashes/$$t; \
-		ASFCAST_FUZZ=$$t .build-fuzz/release/asfcast-fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
+		ASFCAST_FUZZ=$$t ASAN_OPTIONS=detect_leaks=0 .build-fuzz/release/asfcast-fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
 			-artifact_prefix=Fuzz/Crashes/$$t/ .build-fuzz/corpus/$$t .build-fuzz/seeds/$$t Fuzz/Regressions/$$t \
 			> .build-fuzz/$$t.log 2>&1; status=$$?; \
 		echo "fuzz $$t: $$(grep -h 'stat::number_of_executed_units' .build-fuzz/$$t.log | awk '{print $$2}') inputs in $(FUZZ_SECONDS) s"; \

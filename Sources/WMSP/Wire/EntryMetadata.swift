@@ -101,7 +101,7 @@ private struct CDLReader {
 
     /// `length,text`: the text of that many bytes.
     private mutating func counted() throws -> String {
-        guard let length = Int(try field()), length <= bytes.count else { throw EntryMetadata.Malformed(description: "bad length in the list") }
+        guard let length = Int(try field()), (0...bytes.count).contains(length) else { throw EntryMetadata.Malformed(description: "bad length in the list") }
         let text = String(decoding: bytes.prefix(length), as: UTF8.self)
         bytes.removeFirst(length)
         if bytes.first == 0x2C { bytes.removeFirst() }
