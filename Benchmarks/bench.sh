@@ -15,18 +15,12 @@ HOLD=${HOLD:-20}
 RATE=${RATE:-1000}
 ON_DEMAND=${ON_DEMAND:-5000}
 VLC=${VLC:-1}
-bin=$PWD/.build/release/asfcast
-work=$(mktemp -d)
-chmod 755 "$work"
+. Benchmarks/common.sh
 server=""
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
-ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 # About 400 kbit/s of WMV2 and WMA2, 60 s, looped by the broadcast point.
-mkdir -p "$work/media"
-ffmpeg -nostdin -v error -y -f lavfi -i "testsrc=size=640x360:rate=25" -f lavfi -i "sine=frequency=440:sample_rate=44100" -t 60 \
-    -c:v wmv2 -b:v 330k -g 25 -c:a wmav2 -b:a 64k -ac 2 "$work/raw.wmv"
-"$bin" import "$work/raw.wmv" "$work/media/bench.wmv" >/dev/null
+make_sample bench.wmv
 kbps=$("$bin" probe "$work/media/bench.wmv" | awk '/bit rate/ {print $3}')
 cat > "$work/bench.yaml" <<YAML
 bind: 127.0.0.1
@@ -44,8 +38,7 @@ YAML
 start_server() {
     "$bin" serve --config "$work/bench.yaml" > "$work/server.log" 2>&1 &
     server=$!
-    for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/18755) 2>/dev/null && return; sleep 0.1; done
-    echo "server did not start: $(cat "$work/server.log")" >&2; exit 1
+    wait_for_server
 }
 stop_server() { kill "$server"; wait "$server" 2>/dev/null || true; server=""; }
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }

@@ -8,18 +8,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SOAK_SECONDS=${SOAK_SECONDS:-3600}
 SESSIONS=${SESSIONS:-5000}
-bin=$PWD/.build/release/asfcast
-work=$(mktemp -d)
-chmod 755 "$work"
+. Benchmarks/common.sh
 server=""
 loads=()
 trap 'for p in "${loads[@]}"; do kill "$p" 2>/dev/null || true; done; [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
-ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
-mkdir -p "$work/media"
-ffmpeg -nostdin -v error -y -f lavfi -i "testsrc=size=640x360:rate=25" -f lavfi -i "sine=frequency=440:sample_rate=44100" -t 60 \
-    -c:v wmv2 -b:v 330k -g 25 -c:a wmav2 -b:a 64k -ac 2 "$work/raw.wmv"
-"$bin" import "$work/raw.wmv" "$work/media/soak.wmv" >/dev/null
+make_sample soak.wmv
 cp Media/multibitrate.wmv "$work/media/"
 cp "$work/media/soak.wmv" "$work/media/ondemand.wmv"
 cat > "$work/soak.yaml" <<YAML
@@ -36,7 +30,7 @@ points:
 YAML
 "$bin" serve --config "$work/soak.yaml" > "$work/server.log" 2>&1 &
 server=$!
-for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/18755) 2>/dev/null && break; sleep 0.1; done
+wait_for_server
 
 # The mix, in tenths of SESSIONS: protocol, profile, URL.
 mix=(

@@ -19,13 +19,15 @@ public struct ResendBudget {
         tokens = burst
     }
 
-    /// How many of `wanted` datagrams may be resent now.
-    public mutating func take(_ wanted: Int, now: NIODeadline) -> Int {
+    /// How many of `wanted` datagrams may be resent now, and whether this is the session's first
+    /// shortfall (the one worth a log line).
+    public mutating func take(_ wanted: Int, now: NIODeadline) -> (granted: Int, firstShortfall: Bool) {
         if let refilled { tokens = min(burst, tokens + perSecond * Double((now - refilled).nanoseconds) / 1e9) }
         refilled = now
         let granted = min(wanted, Int(tokens))
         tokens -= Double(granted)
+        let first = refused == 0 && granted < wanted
         refused += wanted - granted
-        return granted
+        return (granted, first)
     }
 }

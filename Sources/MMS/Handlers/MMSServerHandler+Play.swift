@@ -274,8 +274,8 @@ extension MMSServerHandler: PacedSession, BroadcastSubscriber, ResendTarget {
             if forgedResends == 1 { logger.notice("resend request for this session from \(sender), not the client's address: ignored") }
             return
         }
-        let granted = resendBudget.take(request.sequences.count, now: context?.eventLoop.now ?? .now())
-        if granted < request.sequences.count, resendBudget.refused == request.sequences.count - granted {
+        let (granted, firstShortfall) = resendBudget.take(request.sequences.count, now: context?.eventLoop.now ?? .now())
+        if firstShortfall {
             logger.notice("resend requests over the session's budget (\(Int(resendBudget.perSecond)) a second): the rest not resent")
         }
         let copies = request.sequences.prefix(granted).compactMap { resend.datagram($0) }

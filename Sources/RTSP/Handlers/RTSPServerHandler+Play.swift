@@ -379,8 +379,8 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
             logger.debug("NACK without the retransmission stream's CNAME ignored")
             return
         }
-        let granted = resendBudget.take(min(lost.count, 128), now: context?.eventLoop.now ?? .now())
-        if granted < min(lost.count, 128), resendBudget.refused == min(lost.count, 128) - granted {
+        let (granted, firstShortfall) = resendBudget.take(min(lost.count, 128), now: context?.eventLoop.now ?? .now())
+        if firstShortfall {
             logger.notice("NACKs over the session's resend budget (\(Int(resendBudget.perSecond)) a second): the rest not resent")
         }
         for sequence in lost.prefix(granted) {

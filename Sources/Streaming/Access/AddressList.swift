@@ -4,7 +4,7 @@ import NIOCore
 /// single address). A deny entry always wins; with any allow entry, only those blocks may play.
 /// An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) is matched as the IPv4 address it carries.
 public struct AddressList: Sendable, Equatable {
-    public struct Block: Sendable, Equatable, CustomStringConvertible {
+    public struct Block: Sendable, Equatable {
         /// 16 bytes; IPv4 as IPv4-mapped IPv6.
         var address: [UInt8]
         var prefixLength: Int
@@ -24,12 +24,6 @@ public struct AddressList: Sendable, Equatable {
                 prefixLength = 128
             }
             self.address = bytes
-        }
-
-        public var description: String {
-            address[0..<12] == Self.mappedPrefix[...]
-                ? address[12...].map(String.init).joined(separator: ".") + "/\(prefixLength - 96)"
-                : "\(address)/\(prefixLength)"
         }
 
         func contains(_ bytes: [UInt8]) -> Bool {
