@@ -187,7 +187,7 @@ let package = Package(
         .testTarget(name: "AsfcastServerTests", dependencies: ["AsfcastServer", "Streaming"]),
         .testTarget(
             name: "InteropTests",
-            dependencies: ["asfcast", "Streaming"]
+            dependencies: ["asfcast", "Streaming", "MMS", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "MediaImportTests",

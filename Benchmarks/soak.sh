@@ -27,6 +27,9 @@ points:
   - name: live
     path: /live
     broadcast: soak.wmv
+  - name: mbr
+    path: /mbr
+    broadcast: multibitrate.wmv
 YAML
 "$bin" serve --config "$work/soak.yaml" > "$work/server.log" 2>&1 &
 server=$!
@@ -41,8 +44,8 @@ mix=(
   "1 mmsu play mms://127.0.0.1:18755/live"
   "1 wmsp seek mmsh://127.0.0.1:18080/ondemand.wmv"
   "1 rtsp-tcp openclose rtsp://127.0.0.1:18554/ondemand.wmv"
-  "1 mmst switch mms://127.0.0.1:18755/multibitrate.wmv"
-  "1 wmsp-pipelined switch mmsh://127.0.0.1:18080/multibitrate.wmv"
+  "1 mmst switch mms://127.0.0.1:18755/mbr"
+  "1 wmsp-pipelined switch mmsh://127.0.0.1:18080/mbr"
 )
 i=0
 for entry in "${mix[@]}"; do

@@ -54,14 +54,19 @@ struct RTSPDriver: LoadDriver {
             let header = sdp.first { $0.hasPrefix("a=pgmpu:") }.flatMap { $0.split(separator: ",").last }
                 .flatMap { Data(base64Encoded: String($0)) }.flatMap { try? ASFHeader(parsing: ByteBuffer(bytes: $0)) }
             let controls = sdp.compactMap { line in line.hasPrefix("a=control:stream=") ? String(line.dropFirst(10)) : nil }
+            var serverRTCP: SocketAddress?
             for (i, control) in controls.enumerated() {
                 let transport = ports.map { "RTP/AVP/UDP;unicast;client_port=\($0.rtpPort)-\($0.rtpPort + 1)" }
                     ?? "RTP/AVP/TCP;unicast;interleaved=\(2 * i)-\(2 * i + 1)"
                 let reply = try await client.request("SETUP", base + "/" + control, [("Transport", transport)])
                 guard reply.status == 200 else { throw LoadFailure("RTSP SETUP \(reply.status)") }
+                if serverRTCP == nil, let port = RTSPPlayback.serverRTCPPort(reply["Transport"]) {
+                    serverRTCP = try? SocketAddress(ipAddress: address.ipAddress ?? "127.0.0.1", port: port)
+                }
             }
             let playback = RTSPPlayback(client: client, base: base, header: header, ports: ports, counting: counting, awaiting: awaiting, ended: ended)
             try await playback.play(from: 0)
+            if let ports, let serverRTCP { playback.sendReceiverReports(from: ports, to: serverRTCP) }
             return playback
         } catch {
             ended.fail(error)
@@ -83,6 +88,7 @@ final class RTSPPlayback: LoadPlayback, @unchecked Sendable {
     /// The alternatives once switching began, and the stream URL each selected one is carried
     /// under: the SETUP URL of the stream it replaced (2.2.7.10.3).
     private let switching = NIOLockedValueBox<(alternatives: StreamAlternatives, urls: [UInt8: String])?>(nil)
+    private let reports = NIOLockedValueBox<RepeatedTask?>(nil)
 
     init(client: RTSPClient, base: String, header: ASFHeader?, ports: RTPReceiverPorts?, counting: NIOLockedValueBox<Bool>,
          awaiting: NIOLockedValueBox<UInt8?>, ended: EventLoopPromise<Void>) {
@@ -97,6 +103,25 @@ final class RTSPPlayback: LoadPlayback, @unchecked Sendable {
     }
 
     var ended: EventLoopFuture<Void> { endedPromise.futureResult }
+
+    /// The RTCP port in a SETUP reply's `server_port=a-b`.
+    static func serverRTCPPort(_ transport: String?) -> Int? {
+        guard let part = transport?.split(separator: ";").first(where: { $0.hasPrefix("server_port=") }) else { return nil }
+        return part.dropFirst("server_port=".count).split(separator: "-").last.flatMap { Int($0) }
+    }
+
+    /// Over UDP a player tells the server it is there with RTCP receiver reports (RFC 3550
+    /// 6.2, every 5 s); without them the server ends the session at its timeout (MS-RTSP 3.2.2).
+    func sendReceiverReports(from ports: RTPReceiverPorts, to server: SocketAddress) {
+        let rtcp = ports.rtcp
+        let ssrc = UInt32.random(in: 1...UInt32.max)
+        let task = rtcp.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(5), delay: .seconds(5)) { _ in
+            var report = rtcp.allocator.buffer(capacity: 8)
+            RTCP.writeReceiverReport(ssrc: ssrc, to: &report)
+            rtcp.writeAndFlush(AddressedEnvelope(remoteAddress: server, data: report), promise: nil)
+        }
+        reports.withLockedValue { $0 = task }
+    }
 
     func play(from seconds: Double) async throws {
         let play = try await client.request("PLAY", base + "/", [("Range", "npt=\(String(format: "%.3f", seconds))-")])
@@ -140,6 +165,7 @@ final class RTSPPlayback: LoadPlayback, @unchecked Sendable {
     }
 
     func close() async {
+        reports.withLockedValue { $0?.cancel() }
         await client.close()
         await ports?.close()
         endedPromise.fail(LoadFailure("closed"))
