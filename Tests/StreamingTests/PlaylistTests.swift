@@ -33,6 +33,18 @@ struct PlaylistTests {
         #expect(throws: Playlist.Failure.self) { try Playlist(parsing: Data(xml.utf8)) }
     }
 
+    /// Invalid UTF-8 in a comment made Foundation's XMLParser trap (fuzzing, wsx target): it is
+    /// an error now. UTF-16 with a byte-order mark, as Notepad saves, still reads.
+    @Test func playlistBytesMustBeText() throws {
+        var bad = Data("<smil><!-- caf".utf8)
+        bad.append(0xE9)
+        bad.append(contentsOf: Data(" --><media src=\"a.wmv\"/></smil>".utf8))
+        #expect(throws: Playlist.Failure.self) { try Playlist(parsing: bad) }
+        let utf16 = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><smil><seq><media src=\"é.wmv\"/></seq></smil>"
+        let playlist = try Playlist(parsing: utf16.data(using: .utf16)!)
+        #expect(playlist.entries.map(\.source) == ["é.wmv"])
+    }
+
     @Test func missingAndEscapingEntriesAreSkipped() throws {
         let xml = "<smil><seq><media src=\"missing.wmv\"/><media src=\"../Makefile\"/><media src=\"http://x/y.wmv\"/><media src=\"demo.wmv\"/></seq></smil>"
         let path = PacingTests.media.appendingPathComponent("virtual.wsx").path

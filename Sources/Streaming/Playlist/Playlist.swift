@@ -25,7 +25,7 @@ public struct Playlist: Sendable, Equatable {
 
     public init(parsing data: Data) throws {
         let reader = Reader()
-        let parser = XMLParser(data: data)
+        let parser = XMLParser(data: try Self.utf8(data))
         parser.delegate = reader
         guard parser.parse(), let root = reader.root else {
             throw Failure(description: "not a playlist: \(reader.failure ?? parser.parserError.map { "\($0)" } ?? "no smil element") (line \(parser.lineNumber))")
@@ -33,6 +33,19 @@ public struct Playlist: Sendable, Equatable {
         guard root.name.lowercased() == "smil" else { throw Failure(description: "the root element is \(root.name), not smil") }
         entries = []
         try expand(root, into: &entries)
+    }
+
+    /// The playlist as UTF-8: as it is, or from UTF-16 with a byte-order mark (Notepad's
+    /// "Unicode"). Other bytes are refused here: Foundation's XMLParser traps on invalid UTF-8
+    /// in a comment (found by fuzzing), which would stop the server.
+    static func utf8(_ data: Data) throws -> Data {
+        if data.starts(with: [0xFF, 0xFE]) || data.starts(with: [0xFE, 0xFF]) {
+            guard let text = String(data: data, encoding: .utf16) else { throw Failure(description: "not UTF-16 text") }
+            let declaration = text.range(of: #"encoding\s*=\s*["'][^"']*["']"#, options: .regularExpression)
+            return Data(declaration.map { text.replacingCharacters(in: $0, with: #"encoding="UTF-8""#) }?.utf8 ?? text.utf8)
+        }
+        guard String(validating: data, as: UTF8.self) != nil else { throw Failure(description: "not UTF-8 text") }
+        return data
     }
 
     private func expand(_ node: Reader.Node, into out: inout [Entry]) throws {
