@@ -133,7 +133,7 @@ public struct ServerConfiguration: Sendable, Equatable {
                 return v
             }
             func port() throws -> Int {
-                guard let p = value.int, (1...65535).contains(p) else { throw fail("a port number (1-65535)") }
+                guard let p = integer(value), (1...65535).contains(p) else { throw fail("a port number (1-65535)") }
                 return p
             }
             switch key {
@@ -149,7 +149,7 @@ public struct ServerConfiguration: Sendable, Equatable {
                 guard let v = value.float, v >= 10, v <= 3600 else { throw fail("seconds between 10 and 3600") }
                 config.mmsIdleTimeoutSeconds = v
             case "rtp_port":
-                guard let p = value.int, p == 0 || (1024...65000).contains(p), p % 2 == 0 else { throw fail("an even port number (1024-65000), or 0 for any") }
+                guard let p = integer(value), p == 0 || (1024...65000).contains(p), p % 2 == 0 else { throw fail("an even port number (1024-65000), or 0 for any") }
                 config.rtpPort = p
             case "fast_start_buffer_seconds":
                 guard let v = value.float, v >= 0, v <= 60 else { throw fail("seconds between 0 and 60") }
@@ -158,13 +158,13 @@ public struct ServerConfiguration: Sendable, Equatable {
                 guard let v = value.float, v >= 1, v <= 100 else { throw fail("a multiple between 1 and 100") }
                 config.fastStartMaximumRate = v
             case "batch_ms":
-                guard let v = value.int, (0...2000).contains(v) else { throw fail("milliseconds between 0 and 2000") }
+                guard let v = integer(value), (0...2000).contains(v) else { throw fail("milliseconds between 0 and 2000") }
                 config.batchMilliseconds = v
             case "max_players":
-                guard let v = value.int, v >= 0 else { throw fail("a number of players (0: no limit)") }
+                guard let v = integer(value), v >= 0 else { throw fail("a number of players (0: no limit)") }
                 config.maximumPlayers = v == 0 ? nil : v
             case "max_bandwidth_kbps":
-                guard let v = value.int, v >= 0 else { throw fail("kbit/s (0: no limit)") }
+                guard let v = integer(value), v >= 0 else { throw fail("kbit/s (0: no limit)") }
                 config.maximumBandwidthKbps = v == 0 ? nil : v
             case "access_log": guard let v = value.string else { throw fail("a file path") }; config.accessLog = v.isEmpty ? nil : v
             case "import_cache": guard let v = value.string, !v.isEmpty else { throw fail("a directory") }; config.importCache = v
@@ -174,10 +174,10 @@ public struct ServerConfiguration: Sendable, Equatable {
             case "request_header_timeout_seconds": config.requestHeaderTimeoutSeconds = try seconds(1...3600)
             case "idle_connection_timeout_seconds": config.idleConnectionTimeoutSeconds = try seconds(1...3600)
             case "max_connections_per_address":
-                guard let v = value.int, v >= 0 else { throw fail("a number of connections (0: no limit)") }
+                guard let v = integer(value), v >= 0 else { throw fail("a number of connections (0: no limit)") }
                 config.maximumConnectionsPerAddress = v
             case "max_connection_rate_per_address":
-                guard let v = value.int, v >= 0 else { throw fail("connections a second (0: no limit)") }
+                guard let v = integer(value), v >= 0 else { throw fail("connections a second (0: no limit)") }
                 config.maximumConnectionRatePerAddress = v
             case "allow": config.addresses.allow = try blocks(value, key: key, file: file)
             case "deny": config.addresses.deny = try blocks(value, key: key, file: file)
@@ -195,6 +195,12 @@ public struct ServerConfiguration: Sendable, Equatable {
             }
         }
         return config
+    }
+
+    /// An integer as written, in decimal. Yams's own reading (`Node.int`) also takes YAML 1.1's
+    /// base-60 forms (`1:30`) and traps when one overflows (found by fuzzing the config).
+    private static func integer(_ node: Node) -> Int? {
+        node.scalar.flatMap { Int($0.string.hasPrefix("+") ? String($0.string.dropFirst()) : $0.string) }
     }
 
     /// A list of CIDR blocks (`allow`, `deny`).
@@ -240,10 +246,10 @@ public struct ServerConfiguration: Sendable, Equatable {
                     broadcast = [try text()]
                 }
             case "max_players":
-                guard let v = value.int, v >= 0 else { throw Failure(description: "\(file):\(line(value)): 'max_players' must be a number (0: no limit)") }
+                guard let v = integer(value), v >= 0 else { throw Failure(description: "\(file):\(line(value)): 'max_players' must be a number (0: no limit)") }
                 players = v == 0 ? nil : v
             case "max_bandwidth_kbps":
-                guard let v = value.int, v >= 0 else { throw Failure(description: "\(file):\(line(value)): 'max_bandwidth_kbps' must be kbit/s (0: no limit)") }
+                guard let v = integer(value), v >= 0 else { throw Failure(description: "\(file):\(line(value)): 'max_bandwidth_kbps' must be kbit/s (0: no limit)") }
                 kbps = v == 0 ? nil : v
             case "users":
                 guard let entries = value.mapping else { throw Failure(description: "\(file):\(line(value)): 'users' maps user names to passwords") }

@@ -85,6 +85,12 @@ struct ConfigurationTests {
         #expect(type?.description == "a.yaml:1: 'http_port' must be a port number (1-65535)")
         #expect(throws: ServerConfiguration.Failure.self) { try ServerConfiguration.parse("- a list\n", file: "a.yaml") }
         #expect(throws: ServerConfiguration.Failure.self) { try ServerConfiguration.parse("log_level: loud\n", file: "a.yaml") }
+        // YAML 1.1 base-60 integers that overflow made Yams trap (fuzzing): an error now.
+        let sexagesimal = #expect(throws: ServerConfiguration.Failure.self) {
+            try ServerConfiguration.parse("http_port: +66:66:66666666666:6666666666666\n", file: "a.yaml")
+        }
+        #expect(sexagesimal?.description == "a.yaml:1: 'http_port' must be a port number (1-65535)")
+        #expect(try ServerConfiguration.parse("http_port: +8080\n", file: "a.yaml").httpPort == 8080)
     }
 }
 

@@ -28,7 +28,8 @@ struct PlaylistTests {
     }
 
     @Test(arguments: ["not xml", "<html/>", "<smil><media/></smil>", "<smil><media src=\"a\" clipEnd=\"soon\"/></smil>",
-                      "<smil><media src=\"a\" repeatCount=\"0\"/></smil>"])
+                      "<smil><media src=\"a\" repeatCount=\"0\"/></smil>", "<smil><media src=\"a\"></smil>", "<smil><media src=a/></smil>",
+                      "<smil/><smil/>", "<?wsx?><smil><!-- open", "<smil><media src=\"&bogus;\"/></smil>"])
     func malformedPlaylistsAreErrors(xml: String) {
         #expect(throws: Playlist.Failure.self) { try Playlist(parsing: Data(xml.utf8)) }
     }
@@ -43,6 +44,11 @@ struct PlaylistTests {
         let utf16 = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><smil><seq><media src=\"é.wmv\"/></seq></smil>"
         let playlist = try Playlist(parsing: utf16.data(using: .utf16)!)
         #expect(playlist.entries.map(\.source) == ["é.wmv"])
+        // A processing instruction without data made XMLParser dereference NULL (fuzzing).
+        #expect(try Playlist(parsing: Data("<?wsx?><!DOCTYPE smil><smil><media src=\"a&amp;b&#233;.wmv\"/></smil>".utf8)).entries.map(\.source) == ["a&bé.wmv"])
+        // Clock values and repeat counts past any real one saturate instead of trapping.
+        let huge = try Playlist(parsing: Data("<smil><media src=\"a\" clipEnd=\"1e300s\" repeatCount=\"1e300\"/></smil>".utf8))
+        #expect(huge.entries.count == Playlist.maximumEntries && huge.entries[0].clipEnd == .max)
     }
 
     @Test func missingAndEscapingEntriesAreSkipped() throws {

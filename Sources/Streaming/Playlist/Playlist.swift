@@ -1,7 +1,5 @@
+import ASF
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 
 /// A server-side playlist (`.wsx`): the SMIL subset Windows Media Services reads — `smil`,
 /// `seq` (with `repeatCount`), and `media` with `src`, `clipBegin`, `clipEnd`, `repeatCount`.
@@ -24,31 +22,28 @@ public struct Playlist: Sendable, Equatable {
     }
 
     public init(parsing data: Data) throws {
-        let reader = Reader()
-        let parser = XMLParser(data: try Self.utf8(data))
-        parser.delegate = reader
-        guard parser.parse(), let root = reader.root else {
-            throw Failure(description: "not a playlist: \(reader.failure ?? parser.parserError.map { "\($0)" } ?? "no smil element") (line \(parser.lineNumber))")
+        let root: PlaylistXML.Node
+        do {
+            root = try PlaylistXML.root(of: try Self.text(data))
+        } catch let error as PlaylistXML.Malformed {
+            throw Failure(description: "not a playlist: \(error.description) (line \(error.line))")
         }
         guard root.name.lowercased() == "smil" else { throw Failure(description: "the root element is \(root.name), not smil") }
         entries = []
         try expand(root, into: &entries)
     }
 
-    /// The playlist as UTF-8: as it is, or from UTF-16 with a byte-order mark (Notepad's
-    /// "Unicode"). Other bytes are refused here: Foundation's XMLParser traps on invalid UTF-8
-    /// in a comment (found by fuzzing), which would stop the server.
-    static func utf8(_ data: Data) throws -> Data {
+    /// The playlist's text: UTF-8, or UTF-16 with a byte-order mark (Notepad's "Unicode").
+    static func text(_ data: Data) throws -> String {
         if data.starts(with: [0xFF, 0xFE]) || data.starts(with: [0xFE, 0xFF]) {
             guard let text = String(data: data, encoding: .utf16) else { throw Failure(description: "not UTF-16 text") }
-            let declaration = text.range(of: #"encoding\s*=\s*["'][^"']*["']"#, options: .regularExpression)
-            return Data(declaration.map { text.replacingCharacters(in: $0, with: #"encoding="UTF-8""#) }?.utf8 ?? text.utf8)
+            return text
         }
-        guard String(validating: data, as: UTF8.self) != nil else { throw Failure(description: "not UTF-8 text") }
-        return data
+        guard let text = String(validating: data, as: UTF8.self) else { throw Failure(description: "not UTF-8 text") }
+        return text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
     }
 
-    private func expand(_ node: Reader.Node, into out: inout [Entry]) throws {
+    private func expand(_ node: PlaylistXML.Node, into out: inout [Entry]) throws {
         let repeats = try Self.repeatCount(node.attributes["repeatCount"])
         for _ in 0..<repeats {
             switch node.name.lowercased() {
@@ -69,7 +64,7 @@ public struct Playlist: Sendable, Equatable {
         guard let value else { return 1 }
         if value == "indefinite" { return maximumEntries }
         guard let n = Double(value), n >= 1 else { throw Failure(description: "bad repeatCount \(value)") }
-        return min(Int(n), maximumEntries)
+        return n >= Double(maximumEntries) ? maximumEntries : Int(n)
     }
 
     /// SMIL clock values: `hh:mm:ss.fff`, `mm:ss`, or a number with `h`, `min`, `s` or `ms`
@@ -83,44 +78,13 @@ public struct Playlist: Sendable, Equatable {
                 guard let v = Double(part), v >= 0 else { throw bad }
                 seconds = seconds * 60 + v
             }
-            return UInt64(seconds * 1000)
+            guard let milliseconds = UInt64(milliseconds: seconds) else { throw bad }
+            return milliseconds
         }
         for (suffix, scale) in [("ms", 1.0), ("min", 60_000.0), ("h", 3_600_000.0), ("s", 1000.0), ("", 1000.0)] where raw.hasSuffix(suffix) {
-            guard let v = Double(raw.dropLast(suffix.count)), v >= 0 else { continue }
-            return UInt64(v * scale)
+            guard let v = Double(raw.dropLast(suffix.count)), v >= 0, let milliseconds = UInt64(milliseconds: v * scale / 1000) else { continue }
+            return milliseconds
         }
         throw bad
-    }
-
-    /// Builds the element tree.
-    private final class Reader: NSObject, XMLParserDelegate {
-        final class Node {
-            let name: String
-            let attributes: [String: String]
-            var children: [Node] = []
-            init(name: String, attributes: [String: String]) {
-                self.name = name
-                self.attributes = attributes
-            }
-        }
-
-        var root: Node?
-        var stack: [Node] = []
-        var failure: String?
-
-        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                    attributes: [String: String] = [:]) {
-            let node = Node(name: name, attributes: attributes)
-            if let parent = stack.last { parent.children.append(node) } else if root == nil { root = node }
-            stack.append(node)
-            if stack.count > 32 {
-                failure = "nested too deeply"
-                parser.abortParsing()
-            }
-        }
-
-        func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
-            stack.removeLast()
-        }
     }
 }
