@@ -78,7 +78,7 @@ struct ConfigurationTests {
         #expect(c.httpPort == 8080 && c.mediaRoot == "/srv/media")
     }
 
-    @Test func unknownKeysAndWrongTypesNameFileAndLine() {
+    @Test func unknownKeysAndWrongTypesNameFileAndLine() throws {
         let unknown = #expect(throws: ServerConfiguration.Failure.self) { try ServerConfiguration.parse("bind: 1.2.3.4\nhttp_prot: 80\n", file: "a.yaml") }
         #expect(unknown?.description == "a.yaml:2: unknown key 'http_prot'")
         let type = #expect(throws: ServerConfiguration.Failure.self) { try ServerConfiguration.parse("http_port: eighty\n", file: "a.yaml") }
