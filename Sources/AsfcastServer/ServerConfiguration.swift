@@ -113,6 +113,9 @@ public struct ServerConfiguration: Sendable, Equatable {
 
     public static func parse(_ text: String, file: String) throws -> ServerConfiguration {
         var config = ServerConfiguration()
+        guard flowNesting(of: text) <= maximumNesting else {
+            throw Failure(description: "\(file): nested more than \(maximumNesting) deep")
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -195,6 +198,29 @@ public struct ServerConfiguration: Sendable, Equatable {
             }
         }
         return config
+    }
+
+    /// Yams parses nested flow collections by recursion and overflows the stack on thousands
+    /// of `[` (found by fuzzing); no configuration nests beyond a few levels.
+    static let maximumNesting = 64
+
+    /// The deepest nesting of `[` and `{` outside quotes and comments.
+    static func flowNesting(of text: String) -> Int {
+        var depth = 0, deepest = 0
+        var quote: UInt8?
+        var comment = false
+        for byte in text.utf8 {
+            if comment { comment = byte != UInt8(ascii: "\n"); continue }
+            if let open = quote { if byte == open { quote = nil }; continue }
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "'"): quote = byte
+            case UInt8(ascii: "#"): comment = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"): depth += 1; deepest = max(deepest, depth)
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth = max(0, depth - 1)
+            default: break
+            }
+        }
+        return deepest
     }
 
     /// An integer as written, in decimal. Yams's own reading (`Node.int`) also takes YAML 1.1's

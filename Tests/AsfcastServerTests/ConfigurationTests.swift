@@ -1,4 +1,4 @@
-import AsfcastServer
+@testable import AsfcastServer
 import Foundation
 import Streaming
 import Testing
@@ -91,6 +91,12 @@ struct ConfigurationTests {
         }
         #expect(sexagesimal?.description == "a.yaml:1: 'http_port' must be a port number (1-65535)")
         #expect(try ServerConfiguration.parse("http_port: +8080\n", file: "a.yaml").httpPort == 8080)
+        // Thousands of nested flow sequences overflowed Yams's stack (fuzzing): refused first.
+        let deep = #expect(throws: ServerConfiguration.Failure.self) {
+            try ServerConfiguration.parse("allow: " + String(repeating: "[", count: 5000) + "\n", file: "a.yaml")
+        }
+        #expect(deep?.description == "a.yaml: nested more than 64 deep")
+        #expect(ServerConfiguration.flowNesting(of: "a: [1, {b: [2]}] # [[[[\nc: \"[[[\"\n") == 3)
     }
 }
 
