@@ -204,17 +204,12 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// of `[` (found by fuzzing); no configuration nests beyond a few levels.
     static let maximumNesting = 64
 
-    /// The deepest nesting of `[` and `{` outside quotes and comments.
+    /// The deepest nesting of `[` and `{`, counted everywhere: quotes and comments are what an
+    /// input would hide brackets in, and no real configuration comes near the limit.
     static func flowNesting(of text: String) -> Int {
         var depth = 0, deepest = 0
-        var quote: UInt8?
-        var comment = false
         for byte in text.utf8 {
-            if comment { comment = byte != UInt8(ascii: "\n"); continue }
-            if let open = quote { if byte == open { quote = nil }; continue }
             switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "'"): quote = byte
-            case UInt8(ascii: "#"): comment = true
             case UInt8(ascii: "["), UInt8(ascii: "{"): depth += 1; deepest = max(deepest, depth)
             case UInt8(ascii: "]"), UInt8(ascii: "}"): depth = max(0, depth - 1)
             default: break
