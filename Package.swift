@@ -133,7 +133,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ASFTests",
-            dependencies: ["ASF", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["ASF", "ServerTestSupport", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "StreamingTests",
@@ -187,7 +187,7 @@ let package = Package(
         .testTarget(name: "AsfcastServerTests", dependencies: ["AsfcastServer", "Streaming"]),
         .testTarget(
             name: "InteropTests",
-            dependencies: ["asfcast", "Streaming", "MMS", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["asfcast", "Streaming", "MMS", "ServerTestSupport", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "MediaImportTests",

@@ -1,6 +1,7 @@
 @testable import ASF
 import Foundation
 import NIOCore
+import ServerTestSupport
 import Testing
 
 /// Mutated copies of the sample files must parse or fail with `ASFError`; nothing may trap.
