@@ -8,9 +8,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BUILD_PACKAGES := pkg-config libavformat-dev libavcodec-dev libavutil-dev libsystemd-dev
 TEST_PACKAGES := $(BUILD_PACKAGES) ffmpeg vlc-bin vlc-plugin-base gstreamer1.0-tools \
 	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
-	gstreamer1.0-plugins-ugly gstreamer1.0-libav python3
+	gstreamer1.0-plugins-ugly gstreamer1.0-libav python3 python3-mutagen
 
-.PHONY: build release run test bench soak fuzz fuzz-build deps deps-test media clean
+.PHONY: build release run test bench soak header-limits fuzz fuzz-build deps deps-test media clean
 
 # Installs the Debian packages in $(1) that are missing.
 define apt_install
@@ -76,6 +76,10 @@ bench: deps-test release
 # An hour at 5,000 mixed sessions with faults injected; writes RELIABILITY.md (outside CI).
 soak: deps-test release
 	Benchmarks/soak.sh
+
+# How large a header each client takes over each protocol, measured; writes HEADERS-measured.md.
+header-limits: deps-test release
+	Benchmarks/header-limits.sh
 
 # Regenerates the sample content (needs ffmpeg).
 media: deps-test build

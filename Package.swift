@@ -187,7 +187,8 @@ let package = Package(
         .testTarget(name: "AsfcastServerTests", dependencies: ["AsfcastServer", "Streaming"]),
         .testTarget(
             name: "InteropTests",
-            dependencies: ["asfcast", "Streaming", "MMS", "ServerTestSupport", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["asfcast", "Streaming", "MMS", "ServerTestSupport", .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
         ),
         .testTarget(
             name: "MediaImportTests",

@@ -1,6 +1,6 @@
 # Shared by bench.sh and soak.sh: a work directory removed at exit, the open-file limit, and the
 # ~400 kbit/s sample (WMV2 + WMA2, 60 s) both serve, remuxed by `asfcast import` as $1.
-bin=$PWD/.build/release/asfcast
+bin=${ASFCAST:-$PWD/.build/release/asfcast}
 work=$(mktemp -d)
 chmod 755 "$work"
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"

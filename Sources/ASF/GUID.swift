@@ -84,6 +84,8 @@ public extension GUID {
     static let extendedContentDescription = GUID("D2D0A440-E307-11D2-97F0-00A0C95EA850")
     static let streamBitrateProperties = GUID("7BF875CE-468D-11D1-8D82-006097C9A2B2")
     static let padding = GUID("1806D474-CADF-4509-A4BA-9AABCB96AAE8")
+    static let scriptCommand = GUID("1EFB1A30-0B62-11D0-A39B-00A0C90348F6")
+    static let marker = GUID("F487CD01-A951-11CF-8EE6-00C00C205365")
 
     // Header Extension objects (ASF spec 4)
     static let extendedStreamProperties = GUID("14E6A5CB-C672-4332-8399-A96952065B5A")
@@ -91,6 +93,7 @@ public extension GUID {
     static let groupMutualExclusion = GUID("D1465A40-5A79-4338-B71B-E36B8FD6C249")
     static let languageList = GUID("7C4346A9-EFE0-4BFC-B229-393EDE415C85")
     static let metadata = GUID("C5F8CBEA-5BAF-4877-8467-AA8C44FA4CCA")
+    static let metadataLibrary = GUID("44231C94-9498-49D1-A141-1D134E457054")
 
     // Reserved fields and stream types (ASF spec 10)
     static let headerExtensionReserved1 = GUID("ABD3D211-A9BA-11CF-8EE6-00C00C205365")

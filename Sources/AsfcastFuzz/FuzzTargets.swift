@@ -15,11 +15,18 @@ import WMSP
 /// through them in `make test`.
 enum FuzzTargets {
     static let all: [String: @Sendable (ByteBuffer) -> Void] = [
-        "asf-header": { bytes in _ = try? ASFHeader(parsing: bytes) },
+        "asf-header": { bytes in
+            guard let header = try? ASFHeader(parsing: bytes) else { return }
+            _ = header.fitted(to: 12_240)
+        },
         "asf-packet": { bytes in
             guard let packet = try? DataPacket(parsing: bytes) else { return }
             _ = packet.payloads.map { ($0.presentationTime, $0.isKeyFrame) }
             _ = try? DataPacket.sendTime(of: bytes)
+            _ = packet.padded(to: 65_535)
+            var batch = ByteBuffer()
+            var rewritten: [ASFPayload.Packet] = []
+            try? ASFPayload.append(bytes, rewritingInto: &batch, to: &rewritten)
         },
         "http-request": httpRequest,
         "wmsp-frames": { bytes in

@@ -65,7 +65,7 @@ public final class Server: @unchecked Sendable {
         let delivery = DeliveryContext(points: points, fastStartBuffer: .milliseconds(Int64(configuration.fastStartBufferSeconds * 1000)),
                                        maximumRate: configuration.fastStartMaximumRate,
                                        batch: .milliseconds(Int64(configuration.batchMilliseconds)),
-                                       slowClientSeconds: configuration.slowClientSeconds,
+                                       slowClientSeconds: configuration.slowClientSeconds, fitsHeaders: configuration.fitHeaders,
                                        admission: configuration.admission,
                                        access: AccessControl(addresses: configuration.addresses,
                                                              digest: DigestAuthenticator(realm: configuration.authRealm,

@@ -31,6 +31,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var importCache = NSTemporaryDirectory() + "asfcast-import-cache"
     /// A live client whose unsent data exceeds this many seconds of the stream is disconnected.
     public var slowClientSeconds = 10.0
+    /// Headers fitted to what each client takes (HEADERS.md); off sends every header whole.
+    public var fitHeaders = true
     /// Named publishing points, besides the default one serving `mediaRoot` at "/".
     public var points: [Point] = []
     /// Server-wide limits; over them a client gets the protocol's refusal (HTTP 503).
@@ -174,6 +176,7 @@ public struct ServerConfiguration: Sendable, Equatable {
             case "slow_client_seconds":
                 guard let v = value.float, v >= 1, v <= 600 else { throw fail("seconds between 1 and 600") }
                 config.slowClientSeconds = v
+            case "fit_headers": guard let v = value.bool else { throw fail("true or false") }; config.fitHeaders = v
             case "request_header_timeout_seconds": config.requestHeaderTimeoutSeconds = try seconds(1...3600)
             case "idle_connection_timeout_seconds": config.idleConnectionTimeoutSeconds = try seconds(1...3600)
             case "max_connections_per_address":

@@ -15,6 +15,8 @@ public struct DeliveryContext: Sendable {
     public var batch: TimeAmount
     /// Seconds of a stream a client may leave unsent before it counts as too slow.
     public var slowClientSeconds: Double
+    /// Whether headers are fitted to what each client takes (`ClientHeader`).
+    public var fitsHeaders: Bool
     public var admission: AdmissionControl
     /// Address lists and authentication.
     public var access: AccessControl
@@ -36,7 +38,7 @@ public struct DeliveryContext: Sendable {
     }
 
     public init(points: PublishingPoints, fastStartBuffer: TimeAmount = .seconds(2), maximumRate: Double = 5, batch: TimeAmount = .zero,
-                slowClientSeconds: Double = 10, admission: AdmissionControl = AdmissionControl(), access: AccessControl = AccessControl(),
+                slowClientSeconds: Double = 10, fitsHeaders: Bool = true, admission: AdmissionControl = AdmissionControl(), access: AccessControl = AccessControl(),
                 importer: Importer? = nil, accessLog: AccessLog, logger: Logger) {
         self.access = access
         self.points = points
@@ -47,7 +49,13 @@ public struct DeliveryContext: Sendable {
         self.batch = batch
         self.maximumRate = maximumRate
         self.slowClientSeconds = slowClientSeconds
+        self.fitsHeaders = fitsHeaders
         self.logger = logger
+    }
+
+    /// The header as `limit`'s client takes it, or whole with `fit_headers: false`.
+    public func header(_ header: ASFHeader, for limit: ClientHeaderLimit) -> ClientHeader {
+        ClientHeader(header, for: fitsHeaders ? limit : ClientHeaderLimit(client: limit.client), logger: logger)
     }
 
     /// Write buffer marks for a stream of `bitsPerSecond`: a session may queue `slowClientSeconds`

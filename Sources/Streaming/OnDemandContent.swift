@@ -26,8 +26,15 @@ public struct OnDemandContent {
         guard path.lowercased().hasSuffix(".wsx") else {
             first = try ASFFile(path: path)
             playlist = nil
-            header = first.header
-            streamingHeader = first.header.streamingHeader(dataObject: first.dataObject)
+            // The packets there are, which a partial download has fewer of than it declares:
+            // ffmpeg over mmst waits for the packets a header promises.
+            var header = first.header
+            let packets = UInt64(first.packetCount)
+            if header.fileProperties.dataPacketsCount != packets { header.fileProperties.dataPacketsCount = packets }
+            self.header = header
+            streamingHeader = header.streamingHeader(dataObject: DataObjectHeader(
+                objectSize: UInt64(DataObjectHeader.size + first.packetCount * first.packetSize),
+                fileID: first.dataObject.fileID, totalDataPackets: packets))
             return
         }
         let entries = try Playlist(parsing: try Data(contentsOf: URL(fileURLWithPath: path)))

@@ -26,6 +26,9 @@ struct Probe: ParsableCommand {
         } else {
             print(Self.text(report), terminator: "")
         }
+        for departure in report.departures {
+            FileHandle.standardError.write(Data("asfcast probe: warning: \(departure)\n".utf8))
+        }
     }
 
     static func text(_ r: FileReport) -> String {

@@ -120,18 +120,73 @@ struct DataPacketTests {
         #expect(packet.bytes == b)
     }
 
-    @Test func truncatedAndInconsistentPacketsAreTypedErrors() throws {
+    /// A packet cut short keeps the payloads that fit in it, as libavformat does, and says so;
+    /// one with no whole payload left is an error.
+    @Test func cutPacketsKeepTheirWholePayloads() throws {
         let file = try ASFFile(path: Samples.path("demo.wmv"))
         let bytes = try #require(file.readPackets(0..<1).first)
-        for cut in [0, 1, 3, 10, 20, 100, 3199] {
-            // A packet cut short must fail, unless the cut lands inside the padding.
-            let slice = bytes.getSlice(at: bytes.readerIndex, length: cut)!
-            if let packet = try? DataPacket(parsing: slice) {
-                #expect(packet.padding.readableBytes < (try DataPacket(parsing: bytes)).padding.readableBytes)
+        let whole = try DataPacket(parsing: bytes)
+        #expect(whole.departures.isEmpty)
+        for cut in [0, 1, 3, 10, 20] {
+            #expect(throws: ASFError.self) { try DataPacket(parsing: bytes.getSlice(at: bytes.readerIndex, length: cut)!) }
+        }
+        for cut in [100, 1500, 3199] {
+            guard let packet = try? DataPacket(parsing: bytes.getSlice(at: bytes.readerIndex, length: cut)!) else { continue }
+            #expect(packet.payloads == Array(whole.payloads.prefix(packet.payloads.count)))
+            #expect(!packet.departures.isEmpty)
+            if packet.payloads.count < whole.payloads.count {
+                #expect(packet.departures.contains(.payloadTruncated))
+                #expect(Int(packet.payloadFlags & 0x3F) == packet.payloads.count)
             }
         }
+    }
+
+    /// GStreamer's asfmux: a Packet Length that stops where the payloads end, and the padding
+    /// after it. Every payload is read, and `padded(to:)` makes a packet that states itself.
+    @Test func packetLengthThatExcludesThePadding() throws {
+        var b = ByteBuffer()
+        b.writeBytes([0x51, 0x5D])                     // multiple payloads, WORD padding and packet lengths
+        let lengthAt = b.writerIndex
+        b.writeLE(UInt16(0)); b.writeLE(UInt16(8))      // packet length (set below), padding 8
+        b.writeLE(UInt32(1000)); b.writeLE(UInt16(0))   // send time, duration
+        b.writeInteger(UInt8(0x82))                     // two payloads, WORD lengths
+        for number in 0..<2 {
+            b.writeBytes([0x81, UInt8(number)]); b.writeLE(UInt32(0)); b.writeBytes([8])
+            b.writeLE(UInt32(5)); b.writeLE(UInt32(2000)); b.writeLE(UInt16(5)); b.writeBytes([1, 2, 3, 4, 5])
+        }
+        b.setInteger(UInt16(b.readableBytes), at: lengthAt, endianness: .little)
+        b.writeRepeatingByte(0, count: 8)
+        let packet = try DataPacket(parsing: b)
+        #expect(packet.payloads.count == 2)
+        #expect(packet.departures == [.lengthExcludesPadding])
+        #expect(packet.bytes == b)
+        let padded = try #require(packet.padded(to: 100))
+        #expect(padded.readableBytes == 100)
+        let reparsed = try DataPacket(parsing: padded)
+        #expect(reparsed.departures.isEmpty && reparsed.payloads == packet.payloads)
+    }
+
+    /// Over RTSP every packet carries the standard error correction data; an explicit Packet
+    /// Length grows with it.
+    @Test func standardErrorCorrectionIsAddedWithItsLength() throws {
+        var b = ByteBuffer()
+        b.writeBytes([0x48, 0x5D]); b.writeLE(UInt16(0)); b.writeBytes([0])   // single payload, WORD length, BYTE padding
+        b.writeLE(UInt32(7)); b.writeLE(UInt16(0))
+        b.writeBytes([0x81, 0]); b.writeLE(UInt32(0)); b.writeBytes([8]); b.writeLE(UInt32(3)); b.writeLE(UInt32(7)); b.writeBytes([9, 9, 9])
+        b.setInteger(UInt16(b.readableBytes), at: 2, endianness: .little)
+        var packet = try DataPacket(parsing: b)
+        packet.addStandardErrorCorrection()
+        let bytes = packet.bytes
+        #expect(bytes.readableBytes == b.readableBytes + 3)
+        #expect(Array(bytes.readableBytesView.prefix(3)) == [0x82, 0, 0])
+        let reparsed = try DataPacket(parsing: bytes)
+        #expect(reparsed.departures.isEmpty && reparsed.payloads == packet.payloads && Int(reparsed.packetLength) == bytes.readableBytes)
+    }
+
+    @Test func multiplePayloadsWithACountOfZeroAreAnError() throws {
+        let file = try ASFFile(path: Samples.path("demo.wmv"))
+        let bytes = try #require(file.readPackets(0..<1).first)
         var zeroCount = bytes
-        // Multiple payloads with a count of 0.
         let original = try DataPacket(parsing: bytes)
         #expect(original.hasMultiplePayloads)
         let width = { (type: UInt8) in type == 3 ? 4 : Int(type) }

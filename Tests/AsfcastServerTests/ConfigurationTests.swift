@@ -14,6 +14,12 @@ struct ConfigurationTests {
         #expect(shipped == ServerConfiguration())
     }
 
+    @Test func headersAreFittedUnlessTurnedOff() throws {
+        #expect(try ServerConfiguration.parse("log_level: info\n", file: "f.yaml").fitHeaders)
+        #expect(try !ServerConfiguration.parse("fit_headers: false\n", file: "f.yaml").fitHeaders)
+        #expect(throws: ServerConfiguration.Failure.self) { try ServerConfiguration.parse("fit_headers: 3\n", file: "f.yaml") }
+    }
+
     @Test func pointsAndLimits() throws {
         let yaml = """
         max_players: 100

@@ -21,8 +21,8 @@ final class ServerProcess {
     let log: URL
 
     /// With `config`, that YAML instead of the shipped configuration (the ports and media root
-    /// still come from the flags).
-    init(config: String? = nil) throws {
+    /// still come from the flags); with `mediaRoot`, that directory instead of Media/.
+    init(config: String? = nil, mediaRoot: String? = nil) throws {
         port = try Self.freePort()
         rtspPort = try Self.freePort()
         mmsPort = try Self.freePort()
@@ -37,7 +37,7 @@ final class ServerProcess {
         }
         process.arguments = ["serve", "--config", configFile,
                              "--bind", "127.0.0.1", "--http-port", "\(port)", "--rtsp-port", "\(rtspPort)", "--mms-port", "\(mmsPort)",
-                             "--media-root", Self.root.appendingPathComponent("Media").path]
+                             "--media-root", mediaRoot ?? Self.root.appendingPathComponent("Media").path]
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle
@@ -129,10 +129,14 @@ struct Failure: Error, CustomStringConvertible {
 /// another test's child would keep the reader waiting for EOF.
 struct ClientRun {
     let process = Process()
+    let name: String
     let log = temporaryFile("output.txt")
     let handle: FileHandle
 
+    /// Foundation starts it in a session of its own, so the watchdog's kill of its process group
+    /// reaches what it started too (VLC under runuser).
     init(_ executable: String, _ arguments: [String], user: String? = nil) throws {
+        name = URL(fileURLWithPath: executable).lastPathComponent
         if let user {
             process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
             process.arguments = ["-u", user, "--", executable] + arguments
@@ -152,7 +156,7 @@ struct ClientRun {
     /// a stuck client fails its test instead of hanging the whole run.
     func finish(limit: TimeInterval = 120) throws -> (status: Int32, output: String) {
         let process = process
-        let watchdog = DispatchWorkItem { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let watchdog = DispatchWorkItem { if process.isRunning { kill(-process.processIdentifier, SIGKILL) } }
         DispatchQueue.global().asyncAfter(deadline: .now() + limit, execute: watchdog)
         process.waitUntilExit()
         watchdog.cancel()
@@ -160,7 +164,7 @@ struct ClientRun {
         defer { try? FileManager.default.removeItem(atPath: log) }
         let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         if process.terminationReason == .uncaughtSignal, process.terminationStatus == SIGKILL {
-            throw Failure("\(process.executableURL?.lastPathComponent ?? "client") still running after \(Int(limit)) s: \(output.suffix(2000))")
+            throw Failure("\(name) still running after \(Int(limit)) s: \(output.suffix(2000))")
         }
         return (process.terminationStatus, output)
     }

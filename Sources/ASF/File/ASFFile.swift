@@ -11,8 +11,16 @@ public final class ASFFile: Sendable {
     /// Absolute offset of the first data packet.
     public let dataOffset: Int
     public let packetSize: Int
-    /// Whole packets present (the Data Object's count, or what the file holds when that is unknown or short).
+    /// Packets present: the Data Object's count, or what the file holds when that is unknown or
+    /// short, and a last packet cut short when anything of it could be kept.
     public let packetCount: Int
+    private let wholePackets: Int
+    /// The packet cut short at the end of a partial file, its payloads that parse padded to the
+    /// packet size.
+    private let trailingPacket: ByteBuffer?
+    /// How the file departs from the ASF spec in ways it is read through anyway (warnings for
+    /// `asfcast probe` and the server's log), and the header's departures.
+    public let departures: [String]
     public let simpleIndexes: [SimpleIndex]
     public let index: IndexObject?
     /// Bytes on disk when opened.
@@ -51,13 +59,27 @@ public final class ASFFile: Sendable {
         }
         packetSize = size
 
+        var departures = header.departures
         let declaredEnd = dataObject.objectSize >= UInt64(DataObjectHeader.size)
             ? UInt64(dataStart) + dataObject.objectSize : UInt64(fileSize)
+        if dataObject.objectSize < UInt64(DataObjectHeader.size) { departures.append("Data Object size \(dataObject.objectSize)") }
         let dataEnd = Int(min(declaredEnd, UInt64(fileSize)))
         let present = max(0, dataEnd - dataOffset) / size
         let declared = dataObject.totalDataPackets
-        packetCount = declared > 0 && declared <= UInt64(present) ? Int(declared) : present
+        wholePackets = declared > 0 && declared <= UInt64(present) ? Int(declared) : present
+        if declared != UInt64(wholePackets) { departures.append("Data Object declares \(declared) packets, holds \(present)") }
+        // A partial download ends inside a packet: what of it parses is kept.
+        let partial = dataEnd - dataOffset - present * size
+        if wholePackets == present, partial > 0 {
+            departures.append("the last packet is cut short (\(partial) of \(size) bytes)")
+            trailingPacket = (try? DataPacket(parsing: try file.read(count: partial, at: dataOffset + present * size)))?.padded(to: size)
+        } else {
+            trailingPacket = nil
+        }
+        packetCount = wholePackets + (trailingPacket == nil ? 0 : 1)
 
+        // The indexes after the Data Object (ASF spec 6): one that does not read is left out,
+        // and seeking searches send times instead.
         var simple = [SimpleIndex]()
         var index: IndexObject?
         var at = Int(declaredEnd)
@@ -66,17 +88,23 @@ public final class ASFFile: Sendable {
             let guid = try head.guid()
             let size = try head.u64()
             guard size >= 24, UInt64(at) + size <= UInt64(fileSize) else {
-                throw ASFError(ObjectFraming.objectName(guid), at: at + 16, .invalidSize(size))
+                departures.append("\(ObjectFraming.objectName(guid)) at byte \(at) runs past the end: ignored")
+                break
             }
             if guid == .simpleIndex || guid == .index {
                 var body = ByteCursor(try file.read(count: Int(size) - 24, at: at + 24), origin: at + 24,
                                       context: ObjectFraming.objectName(guid))
-                if guid == .simpleIndex { simple.append(try SimpleIndex(body: &body)) } else { index = try IndexObject(body: &body) }
+                do {
+                    if guid == .simpleIndex { simple.append(try SimpleIndex(body: &body)) } else { index = try IndexObject(body: &body) }
+                } catch {
+                    departures.append("\(error): ignored")
+                }
             }
             at += Int(size)
         }
         simpleIndexes = simple
         self.index = index
+        self.departures = departures
     }
 
     /// Whether the file at `path` begins with the Header Object GUID.
@@ -90,11 +118,18 @@ public final class ASFFile: Sendable {
     public func readPackets(_ range: Range<Int>) throws -> [ByteBuffer] {
         let range = range.clamped(to: 0..<packetCount)
         guard !range.isEmpty else { return [] }
-        let bytes = try file.read(count: range.count * packetSize, at: dataOffset + range.lowerBound * packetSize)
-        guard bytes.readableBytes == range.count * packetSize else {
-            throw ASFError(path, at: dataOffset + range.lowerBound * packetSize, .truncated(needed: range.count * packetSize, available: bytes.readableBytes))
+        let whole = range.clamped(to: 0..<wholePackets)
+        var packets: [ByteBuffer] = []
+        if !whole.isEmpty {
+            let bytes = try file.read(count: whole.count * packetSize, at: dataOffset + whole.lowerBound * packetSize)
+            guard bytes.readableBytes == whole.count * packetSize else {
+                throw ASFError(path, at: dataOffset + whole.lowerBound * packetSize,
+                               .truncated(needed: whole.count * packetSize, available: bytes.readableBytes))
+            }
+            packets = (0..<whole.count).map { bytes.getSlice(at: bytes.readerIndex + $0 * packetSize, length: packetSize)! }
         }
-        return (0..<range.count).map { bytes.getSlice(at: bytes.readerIndex + $0 * packetSize, length: packetSize)! }
+        if range.upperBound > wholePackets, let trailingPacket { packets.append(trailingPacket) }
+        return packets
     }
 
     public func packet(_ number: Int) throws -> DataPacket {

@@ -38,6 +38,8 @@ public struct FileReport: Sendable, Codable, Equatable {
     public var title: String?
     public var streams: [Stream]
     public var exclusions: [ASFHeader.Exclusion]
+    /// Departures from the ASF spec the file is read through anyway, one line each.
+    public var departures: [String]
 
     public init(_ file: ASFFile) throws {
         let header = file.header
@@ -71,13 +73,19 @@ public struct FileReport: Sendable, Codable, Equatable {
         var slot = [UInt8: Int]()
         for (i, s) in streams.enumerated() { slot[s.number] = i }
         var reader = file.packets()
+        var packetDepartures: [PacketDepartures: Int] = [:]
+        var undeclared: [UInt8: Int] = [:]
         while let (number, bytes) = try reader.next() {
             let packet = try DataPacket(parsing: bytes, origin: file.dataOffset + number * file.packetSize)
+            for departure in [PacketDepartures.lengthExcludesPadding, .paddingDisagrees, .payloadTruncated, .packetTruncated]
+            where packet.departures.contains(departure) {
+                packetDepartures[departure, default: 0] += 1
+            }
             var seen = Set<UInt8>()
             for payload in packet.payloads {
                 guard let i = slot[payload.streamNumber] else {
-                    throw ASFError("data packet \(number)", at: file.dataOffset + number * file.packetSize,
-                                   .invalidValue("payload for undeclared stream \(payload.streamNumber)"))
+                    undeclared[payload.streamNumber, default: 0] += 1
+                    continue
                 }
                 streams[i].payloads += 1
                 streams[i].bytes += payload.isCompressed ? try payload.subPayloads().reduce(0) { $0 + $1.readableBytes } : payload.data.readableBytes
@@ -87,5 +95,8 @@ public struct FileReport: Sendable, Codable, Equatable {
                 if seen.insert(payload.streamNumber).inserted { streams[i].packets += 1 }
             }
         }
+        departures = file.departures
+            + packetDepartures.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.descriptions[0]) (\($0.value) of \(file.packetCount) packets)" }
+            + undeclared.sorted { $0.key < $1.key }.map { "\($0.value) payloads for stream \($0.key), which the header does not declare: ignored" }
     }
 }

@@ -1,7 +1,8 @@
 import NIOCore
 
 /// The Header Object (ASF spec 3.1) with every object it holds, in order. Known objects are
-/// decoded; the rest are kept as bytes. `write(to:)` reproduces a parsed header exactly.
+/// decoded; the rest are kept as bytes. `write(to:)` reproduces a parsed header exactly when it
+/// has no departures.
 public struct ASFHeader: Sendable, Equatable {
     public enum Object: Sendable, Equatable {
         case fileProperties(FileProperties)
@@ -19,6 +20,9 @@ public struct ASFHeader: Sendable, Equatable {
     public var objects: [Object]
     public var reserved1: UInt8
     public var reserved2: UInt8
+    /// How the stored header departs from the spec in ways it is read through anyway; empty for
+    /// a header built here. Written back, the header is consistent.
+    public var departures: [String]
 
     /// Parses a Header Object that starts at the reader index of `bytes`.
     public init(parsing bytes: ByteBuffer, origin: Int = 0) throws {
@@ -35,13 +39,18 @@ public struct ASFHeader: Sendable, Equatable {
         reserved2 = try body.u8()
         objects = []
         objects.reserveCapacity(Int(min(count, 64)))
+        departures = []
         while !body.isAtEnd {
+            guard body.remaining >= ObjectFraming.headerSize else {
+                departures.append("\(body.remaining) bytes after the last object")
+                break
+            }
             let (guid, objectBody) = try ObjectFraming.read(&body, in: "Header Object")
             objects.append(try Self.parse(guid, objectBody))
         }
-        guard objects.count == Int(count) else {
-            throw ASFError("Header Object", at: origin + 24, .invalidValue("declares \(count) objects, holds \(objects.count)"))
-        }
+        // The count is not needed to read the objects, and libavformat ignores it (VLC's muxer
+        // counts one object more than it writes).
+        if objects.count != Int(count) { departures.append("Header Object declares \(count) objects, holds \(objects.count)") }
         try validate(origin: origin)
     }
 
@@ -49,6 +58,7 @@ public struct ASFHeader: Sendable, Equatable {
         self.objects = objects
         reserved1 = 1
         reserved2 = 2
+        departures = []
         try validate(origin: 0)
     }
 

@@ -11,6 +11,9 @@ public struct HeaderExtension: ASFObjectBody, Equatable {
         case groupMutualExclusion(GroupMutualExclusion)
         case languageList(LanguageList)
         case metadata(Metadata)
+        /// The Metadata Library Object (ASF spec 4.8): the Metadata Object's layout, its reserved
+        /// field a language index, and values of any size (where taggers put large pictures).
+        case metadataLibrary(Metadata)
         case other(RawObject)
     }
 
@@ -47,6 +50,7 @@ public struct HeaderExtension: ASFObjectBody, Equatable {
         case .groupMutualExclusion: return .groupMutualExclusion(try .init(body: &body))
         case .languageList: return .languageList(try .init(body: &body))
         case .metadata: return .metadata(try .init(body: &body))
+        case .metadataLibrary: return .metadataLibrary(try .init(body: &body))
         default: return .other(RawObject(guid: guid, body: body.rest()))
         }
     }
@@ -63,6 +67,7 @@ public struct HeaderExtension: ASFObjectBody, Equatable {
             case let .groupMutualExclusion(o): ObjectFraming.write(o, to: &b)
             case let .languageList(o): ObjectFraming.write(o, to: &b)
             case let .metadata(o): ObjectFraming.write(o, to: &b)
+            case let .metadataLibrary(o): ObjectFraming.write(GUID.metadataLibrary, to: &b) { o.writeBody(to: &$0) }
             case let .other(o): ObjectFraming.write(o, to: &b)
             }
         }

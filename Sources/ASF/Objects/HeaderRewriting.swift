@@ -56,6 +56,9 @@ extension ASFHeader {
         case var .metadata(m):
             m.records.removeAll { gone.contains($0.streamNumber) }
             return .metadata(m)
+        case var .metadataLibrary(m):
+            m.records.removeAll { gone.contains($0.streamNumber) }
+            return .metadataLibrary(m)
         default:
             return object
         }

@@ -1,7 +1,8 @@
 import NIOCore
 
 /// An ASF data packet (ASF spec 5.2) parsed as a view over its bytes: every field keeps the
-/// length type it was coded with, so `write(to:)` reproduces the original bytes exactly.
+/// length type it was coded with, so `write(to:)` reproduces the original bytes exactly, except
+/// that a packet whose last payloads were cut off counts only the payloads kept.
 public struct DataPacket: Sendable, Equatable {
     /// Error Correction Flags byte and its data (ASF spec 5.2.1); nil when absent.
     public var errorCorrectionFlags: UInt8?
@@ -23,6 +24,8 @@ public struct DataPacket: Sendable, Equatable {
     public var payloads: [Payload]
     /// Every byte after the payloads: the padding, and the bytes past an explicit Packet Length.
     public var padding: ByteBuffer
+    /// What in the stored packet departs from the spec; the payloads are what could be saved.
+    public var departures: PacketDepartures = []
 
     public var hasMultiplePayloads: Bool { lengthTypeFlags & 0x01 != 0 }
     var sequenceType: UInt8 { (lengthTypeFlags >> 1) & 3 }
@@ -57,28 +60,60 @@ public struct DataPacket: Sendable, Equatable {
         sendTime = try c.u32()
         duration = try c.u16()
 
-        let length = (lengthTypeFlags >> 5) & 3 == 0 ? total : Int(packetLength)
-        guard length <= total else { throw c.error(.invalidSize(UInt64(length))) }
+        // Where the spec puts the end of the payloads: Packet Length (or the stored size) less
+        // the padding. Players read past a disagreeing field, and so does this parser.
+        var departures = PacketDepartures()
+        let explicitLength = (lengthTypeFlags >> 5) & 3 != 0
+        var length = explicitLength ? Int(packetLength) : total
+        if length > total {
+            departures.insert(.packetTruncated)
+            length = total
+        }
         let consumed = total - c.remaining
-        guard Int(paddingLength) <= length - consumed else { throw c.error(.invalidSize(UInt64(paddingLength))) }
-        // Payload bytes end where the padding begins.
-        var body = try c.subCursor(length - consumed - Int(paddingLength), context: "payload data")
-        padding = c.rest()
-
+        var payloadEnd = length - Int(paddingLength)
+        if payloadEnd < consumed {
+            departures.insert(.paddingDisagrees)
+            payloadEnd = length
+        }
         payloads = []
         if lengthTypeFlags & 0x01 != 0 {
+            // Multiple payloads (5.2.3.3) carry their lengths: read them up to the stored end.
+            var body = c
             payloadFlags = try body.u8()
             let count = Int(payloadFlags & 0x3F)
             guard count > 0 else { throw body.error(.invalidValue("multiple payloads with a count of 0")) }
             payloads.reserveCapacity(count)
             for _ in 0..<count {
-                payloads.append(try Self.parsePayload(&body, propertyFlags: propertyFlags, payloadLengthType: payloadFlags >> 6))
+                var next = body
+                do {
+                    payloads.append(try Self.parsePayload(&next, propertyFlags: propertyFlags, payloadLengthType: payloadFlags >> 6))
+                } catch {
+                    guard !payloads.isEmpty else { throw error }
+                    departures.insert(.payloadTruncated)
+                    payloadFlags = payloadFlags & 0xC0 | UInt8(payloads.count)
+                    break
+                }
+                body = next
             }
+            let end = total - body.remaining
+            if explicitLength, end == Int(packetLength), end + Int(paddingLength) == total, end != payloadEnd {
+                departures.insert(.lengthExcludesPadding)
+            } else if end != payloadEnd, !departures.contains(.payloadTruncated) {
+                departures.insert(.paddingDisagrees)
+            }
+            padding = body.rest()
         } else {
             payloadFlags = 0
+            // A single payload runs to the padding. GStreamer's Packet Length stops there already.
+            if explicitLength, length < total, length + Int(paddingLength) == total, length >= consumed {
+                departures.insert(.lengthExcludesPadding)
+                payloadEnd = length
+            }
+            var body = try c.subCursor(payloadEnd - consumed, context: "payload data")
+            padding = c.rest()
             payloads.append(try Self.parsePayload(&body, propertyFlags: propertyFlags, payloadLengthType: nil))
         }
-        guard body.isAtEnd else { throw body.error(.invalidValue("\(body.remaining) bytes after the last payload")) }
+        self.departures = departures
     }
 
     /// The send time alone, read from the payload parsing information without parsing payloads:

@@ -9,15 +9,31 @@ extension DataPacket {
     /// `storedSize` is the packet's size as parsed, so that nothing is serialized to measure it.
     public func withoutPadding(storedSize: Int) -> DataPacket? {
         func width(_ type: UInt8) -> Int { type == 3 ? 4 : Int(type) }
-        // Fields that appear or widen: a BYTE padding length if there was none, a WORD packet length.
-        let growth = (paddingLengthType == 0 ? 1 : 0) + 2 - width(packetLengthType)
+        // Fields that appear or widen: a WORD padding length if there was none (GStreamer writes
+        // the length of the padding it adds back there), a WORD packet length.
+        let growth = (paddingLengthType == 0 ? 2 : 0) + 2 - width(packetLengthType)
         guard padding.readableBytes > growth else { return nil }
         var copy = self
         copy.padding = ByteBuffer()
         copy.paddingLength = 0
-        if copy.paddingLengthType == 0 { copy.lengthTypeFlags |= 1 << 3 }
+        if copy.paddingLengthType == 0 { copy.lengthTypeFlags |= 2 << 3 }
         copy.lengthTypeFlags = (copy.lengthTypeFlags & ~(3 << 5)) | (2 << 5)
         copy.packetLength = UInt32(storedSize - padding.readableBytes + growth)
         return copy
+    }
+
+    /// Gives a packet without error correction data the standard 0x82 0 0 (ASF spec 5.2.1), which
+    /// makes it 3 bytes longer: an explicit Packet Length grows with it (a BYTE one that no
+    /// longer holds it becomes a WORD, one byte more).
+    public mutating func addStandardErrorCorrection() {
+        guard errorCorrectionFlags == nil else { return }
+        errorCorrectionFlags = 0x82
+        errorCorrectionData = ByteBuffer(bytes: [0, 0])
+        guard packetLengthType != 0 else { return }
+        if packetLengthType == 1, packetLength + 3 > 0xFF {
+            lengthTypeFlags = lengthTypeFlags & ~(3 << 5) | (2 << 5)
+            packetLength += 1
+        }
+        packetLength += 3
     }
 }

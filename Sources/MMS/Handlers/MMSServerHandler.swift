@@ -46,8 +46,11 @@ public final class MMSServerHandler: ChannelInboundHandler {
     /// The playback held from a StreamChange until the client's StartPlaying, with the packets
     /// it read past the new entry's header.
     var held: (playback: PlaySession, read: [StreamPacket])?
-    var currentHeader: ASFHeader? { entry?.header ?? content?.header }
-    var currentStreamingHeader: ByteBuffer? { entry?.streamingHeader ?? content?.streamingHeader }
+    /// The content's header as this player takes it (`ClientHeaderLimit.mms`), before the
+    /// content's Data Object start.
+    var contentHeader: (header: ASFHeader, streamingHeader: ByteBuffer)?
+    var currentHeader: ASFHeader? { entry?.header ?? contentHeader?.header }
+    var currentStreamingHeader: ByteBuffer? { entry?.streamingHeader ?? contentHeader?.streamingHeader }
     var path = ""
     public var selection: Set<UInt8>?
     var playback: PlaySession?
@@ -256,11 +259,16 @@ public final class MMSServerHandler: ChannelInboundHandler {
                 send(.reportOpenFile(.init(hr: ServerMessage.HResult.accessDenied, playIncarnation: playIncarnation)))
             case let .success(found):
                 content = found
+                let fitted = server.delivery.header(found.header, for: .mms(playerString: player)).header
+                var streamingHeader = fitted.bytes
+                streamingHeader.writeImmutableBuffer(found.streamingHeader.getSlice(at: found.streamingHeader.writerIndex - DataObjectHeader.size,
+                                                                                    length: DataObjectHeader.size)!)
+                contentHeader = (fitted, streamingHeader)
                 entry = nil
                 held = nil
                 selection = nil
                 machine.fileOpened()
-                send(.reportOpenFile(Self.report(found, playIncarnation: playIncarnation)))
+                send(.reportOpenFile(Self.report(found, headerSize: streamingHeader.readableBytes, playIncarnation: playIncarnation)))
                 logger.info("open \(path) for \(player)")
             case let .failure(error):
                 logger.notice("open \(path): \(error)")
@@ -271,11 +279,11 @@ public final class MMSServerHandler: ChannelInboundHandler {
 
     /// ReportOpenFile's description of the content (2.2.4.7): a broadcast has the BROADCAST
     /// attribute alone (libmms's test for live, CLIENTS.md 2.3) and no duration or packet count.
-    static func report(_ content: Content, playIncarnation: UInt32) -> ServerMessage.ReportOpenFile {
+    static func report(_ content: Content, headerSize: Int, playIncarnation: UInt32) -> ServerMessage.ReportOpenFile {
         let properties = content.header.fileProperties
         var report = ServerMessage.ReportOpenFile(playIncarnation: playIncarnation, openFileID: openFileID,
                                                   packetSize: properties.maximumPacketSize, bitRate: properties.maximumBitrate,
-                                                  headerSize: UInt32(content.streamingHeader.readableBytes))
+                                                  headerSize: UInt32(headerSize))
         switch content {
         case .broadcast:
             report.attributes = ServerMessage.ReportOpenFile.broadcast

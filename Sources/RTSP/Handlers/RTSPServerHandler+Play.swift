@@ -300,7 +300,8 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
         entryHeader = entry.header
         announced = (playback, read)
         reselecting = true
-        let sdp = SessionDescription.make(header: entry.header, streamingHeader: entry.header.streamingHeader(dataObject: entry.dataObject),
+        let header = server.delivery.header(entry.header, for: .rtsp(userAgent: userAgent)).header
+        let sdp = SessionDescription.make(header: header,
                                           title: (entry.path as NSString).lastPathComponent)
         sendRequest(method: "ANNOUNCE", uri: contentURL,
                     headers: [("Session", id), ("Content-Type", "application/sdp"), ("X-Playlist-Gen-Id", "\(playlistGenID)"),

@@ -87,7 +87,8 @@ extension RTSPServerHandler {
         let url = Self.split(request.uri).content
         withContent(url, for: request, reply: reply) { [self] content in
             guard let content else { return reply(404) }
-            let sdp = SessionDescription.make(header: content.header, streamingHeader: content.streamingHeader,
+            let header = server.delivery.header(content.header, for: .rtsp(userAgent: userAgent)).header
+            let sdp = SessionDescription.make(header: header,
                                               title: (url as NSString).lastPathComponent)
             var headers = [("Content-Type", "application/sdp"), ("Content-Base", url + "/"), ("Cache-Control", "no-cache"),
                            ("Supported", RTSPServerContext.supported)]

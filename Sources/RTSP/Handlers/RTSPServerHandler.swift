@@ -31,6 +31,8 @@ public final class RTSPServerHandler: ChannelInboundHandler {
     var content: Content? { didSet { updateSelection() } }
     /// `rtsp://host:port/path` of the content: the base of stream URLs.
     var contentURL = ""
+    /// The client's User-Agent, which says how large a header it takes (`ClientHeaderLimit.rtsp`).
+    var userAgent = ""
     var streams: [SetUpStream] = [] { didSet { updateSelection() } }
     var retransmission: SetUpStream?
     var packetizer: RTPPacketizer?
@@ -98,6 +100,7 @@ public final class RTSPServerHandler: ChannelInboundHandler {
                 switch message {
                 case let .request(request):
                     touch()
+                    if let agent = request["User-Agent"] { userAgent = agent }
                     handle(request)
                 case let .response(response):
                     receiveResponse(response)

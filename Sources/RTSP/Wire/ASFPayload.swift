@@ -73,20 +73,43 @@ public enum ASFPayload {
     /// per payload. ffmpeg's RTSP reader keeps its ASF demuxer's half-read packet across a seek
     /// (PAUSE, PLAY with Range) and parses the next packet as its continuation; with a payload per
     /// packet every frame it returns ends a packet, so a seek always resumes at a boundary. A
-    /// single-payload packet with no padding to remove goes out untouched (never above `a=maxps`).
+    /// single-payload packet with no padding to remove goes out untouched. No packet is ever
+    /// longer than the stored one (`a=maxps`): GStreamer's depayloader fails on that.
+    ///
+    /// Every packet goes out with the standard error correction data (0x82 0 0, ASF spec 5.2.1),
+    /// added where the file has none (GStreamer's `asfmux`): libavformat's RTSP reader knows where
+    /// an ASF packet ends only in a stream of such packets, and otherwise parses the bytes past
+    /// each packet's end as a packet of its own and skips the next packets with it. A full
+    /// single-payload packet with no room for it goes out as two packets, each with half the
+    /// payload's bytes (two fragments of its media object, ASF spec 5.2.3.1).
     public static func append(_ bytes: ByteBuffer, rewritingInto batch: inout ByteBuffer, to packets: inout [Packet]) throws {
-        let packet = try DataPacket(parsing: bytes)
-        guard packet.payloads.count > 1 else {
-            let key = packet.payloads.contains { $0.isKeyFrame && $0.startsMediaObject }
-            guard let stripped = packet.withoutPadding(storedSize: bytes.readableBytes) else {
-                packets.append(Packet(stored: bytes, start: 0, length: bytes.readableBytes, keyFrame: key, sendTime: packet.sendTime))
-                return
-            }
+        var packet = try DataPacket(parsing: bytes)
+        let addsErrorCorrection = packet.errorCorrectionFlags == nil
+        if addsErrorCorrection { packet.addStandardErrorCorrection() }
+        guard packet.payloads.count == 1 else { return split(packet, into: &batch, &packets) }
+        let payload = packet.payloads[0]
+        let key = payload.isKeyFrame && payload.startsMediaObject
+        if let stripped = packet.withoutPadding(storedSize: bytes.readableBytes + (addsErrorCorrection ? 3 : 0)),
+           Int(stripped.packetLength) <= bytes.readableBytes {
             let start = batch.writerIndex
             stripped.write(to: &batch)
             packets.append(Packet(stored: nil, start: start, length: batch.writerIndex - start, keyFrame: key, sendTime: packet.sendTime))
-            return
+        } else if addsErrorCorrection, !payload.isCompressed, payload.data.readableBytes >= 2 {
+            var halves = packet
+            let half = payload.data.readableBytes / 2
+            var first = payload, second = payload
+            first.data = payload.data.getSlice(at: payload.data.readerIndex, length: half)!
+            second.data = payload.data.getSlice(at: payload.data.readerIndex + half, length: payload.data.readableBytes - half)!
+            second.offsetIntoMediaObject = payload.offsetIntoMediaObject &+ UInt32(half)
+            halves.payloads = [first, second]
+            split(halves, into: &batch, &packets)
+        } else {
+            packets.append(Packet(stored: bytes, start: 0, length: bytes.readableBytes, keyFrame: key, sendTime: packet.sendTime))
         }
+    }
+
+    /// One packet per payload, written into `batch`.
+    private static func split(_ packet: DataPacket, into batch: inout ByteBuffer, _ packets: inout [Packet]) {
         packet.writeSinglePayloadPackets(to: &batch) { start, length, payload in
             packets.append(Packet(stored: nil, start: start, length: length,
                                   keyFrame: payload.isKeyFrame && payload.startsMediaObject, sendTime: packet.sendTime))

@@ -48,6 +48,13 @@ public struct RTSPMessageParser {
 
     /// The next message at the reader index of `buffer`, consuming it; nil when more bytes are needed.
     public func parse(_ buffer: inout ByteBuffer) throws -> RTSPInbound? {
+        // Line ends before a message are skipped (RFC 7230 3.5), and NULs: GStreamer's echo of
+        // our EndOfStream ends its body with a C string's NUL that its Content-Length does not
+        // count, which made its next request (PAUSE) unknown and then one in a few of its
+        // TEARDOWNs find the connection closed.
+        while let byte = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self), byte == 13 || byte == 10 || byte == 0 {
+            buffer.moveReaderIndex(forwardBy: 1)
+        }
         guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
         if first == 0x24 {  // "$": interleaved binary data
             guard buffer.readableBytes >= 4 else { return nil }

@@ -13,10 +13,11 @@ public enum SessionDescription {
     /// `a=range` states no end time, even on demand: that keeps GStreamer out of on-demand
     /// buffering, which waits for data on every RTP session while only one carries the packets
     /// (CLIENTS.md 3.4, 3.6 rule 7). The duration is in the ASF header.
-    public static func make(header: ASFHeader, streamingHeader: ByteBuffer, title: String) -> String {
+    /// The header's Data Object has an unknown size (`streamingHeaderOfUnknownSize`).
+    public static func make(header: ASFHeader, title: String) -> String {
         let p = header.fileProperties
         let kbps = max(1, p.maximumBitrate / 1000)
-        let headerBase64 = Data(streamingHeader.readableBytesView).base64EncodedString()
+        let headerBase64 = Data(header.streamingHeaderOfUnknownSize.readableBytesView).base64EncodedString()
         var lines = [
             "v=0",
             "o=- \(p.creationDate) \(p.creationDate) IN IP4 0.0.0.0",

@@ -1,6 +1,7 @@
 import ASF
 import NIOCore
 import NIOHTTP1
+import Streaming
 
 /// The ASF header as a response carries it: Describe's whole body, and the start of Play's and
 /// of each playlist entry with other streams.
@@ -8,6 +9,11 @@ extension WMSPServerHandler {
     /// The features a version 9 client is told of (2.2.1.7): stream switching, packet pairs, and
     /// the next entry's streams chosen without a SelectStream (playlists go on after $C and $H).
     static let supportedFeatures = "com.microsoft.wm.srvppair, com.microsoft.wm.sswitch, com.microsoft.wm.predstrm"
+
+    /// The header as this client takes it (`ClientHeaderLimit.wmsp`).
+    func clientHeader(_ header: ASFHeader, _ request: WMSPRequest) -> ClientHeader {
+        server.delivery.header(header, for: .wmsp(userAgent: request.userAgent))
+    }
 
     /// Describe (3.2.5.4): the header, after three $P packets when the client asks for a
     /// packet-pair experiment; the head and the first $P go in one segment, the second alone.
