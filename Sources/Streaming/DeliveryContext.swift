@@ -55,7 +55,8 @@ public struct DeliveryContext: Sendable {
 
     /// The header as `limit`'s client takes it, or whole with `fit_headers: false`.
     public func header(_ header: ASFHeader, for limit: ClientHeaderLimit) -> ClientHeader {
-        ClientHeader(header, for: fitsHeaders ? limit : ClientHeaderLimit(client: limit.client), logger: logger)
+        ClientHeader(header, for: fitsHeaders ? limit : ClientHeaderLimit(client: limit.client, readsKnownDataSize: limit.readsKnownDataSize),
+                     logger: logger)
     }
 
     /// Write buffer marks for a stream of `bitsPerSecond`: a session may queue `slowClientSeconds`

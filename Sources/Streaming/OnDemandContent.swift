@@ -18,6 +18,8 @@ public struct OnDemandContent {
     public let streamingHeader: ByteBuffer
     /// The header `streamingHeader` holds.
     public let header: ASFHeader
+    /// The Data Object's start `streamingHeader` ends with.
+    public let dataObject: DataObjectHeader
 
     /// A file can be sought; a playlist is played through.
     public var isSeekable: Bool { playlist == nil }
@@ -32,9 +34,9 @@ public struct OnDemandContent {
             let packets = UInt64(first.packetCount)
             if header.fileProperties.dataPacketsCount != packets { header.fileProperties.dataPacketsCount = packets }
             self.header = header
-            streamingHeader = header.streamingHeader(dataObject: DataObjectHeader(
-                objectSize: UInt64(DataObjectHeader.size + first.packetCount * first.packetSize),
-                fileID: first.dataObject.fileID, totalDataPackets: packets))
+            dataObject = DataObjectHeader(objectSize: UInt64(DataObjectHeader.size + first.packetCount * first.packetSize),
+                                          fileID: first.dataObject.fileID, totalDataPackets: packets)
+            streamingHeader = header.streamingHeader(dataObject: dataObject)
             return
         }
         let entries = try Playlist(parsing: try Data(contentsOf: URL(fileURLWithPath: path)))
@@ -56,7 +58,8 @@ public struct OnDemandContent {
         properties.flags.remove(.seekable)
         header.fileProperties = properties
         self.header = header
-        streamingHeader = header.streamingHeader(dataObject: DataObjectHeader(objectSize: 0, fileID: properties.fileID, totalDataPackets: 0))
+        dataObject = DataObjectHeader(objectSize: 0, fileID: properties.fileID, totalDataPackets: 0)
+        streamingHeader = header.streamingHeader(dataObject: dataObject)
     }
 
     /// A source from `start`; a playlist always plays from its beginning.

@@ -103,7 +103,10 @@ extension Interop {
             let sinks = (0..<streams).flatMap { ["d.", "!", "queue", "max-size-time=0", "max-size-buffers=0", "max-size-bytes=0",
                                            "!", "multifilesink", "location=\(dir)/s\($0)-%06d", "sync=false"] }
             let result = try run("/usr/bin/gst-launch-1.0", source + ["!", "asfdemux", "name=d"] + sinks)
-            guard result.status == 0 else { throw Failure("gst-launch failed: \(result.output.suffix(1500))") }
+            // After the end of stream rtspsrc at times finds its own connection closed when it
+            // sends TEARDOWN, and exits with that error: what it received is still counted.
+            let teardownOnly = result.output.contains("Got EOS from element \"pipeline0\"") && result.output.contains("gst_rtspsrc_try_send")
+            guard result.status == 0 || teardownOnly else { throw Failure("gst-launch failed: \(result.output.suffix(1500))") }
             let written = try FileManager.default.contentsOfDirectory(atPath: dir)
             var packets: [String: [Int]] = [:]
             for sink in 0..<streams {

@@ -61,8 +61,7 @@ final class ServerTests: ServerSuite {
         let metadata = try EntryMetadata(payload: response.frames[0].payload)
         #expect(metadata == EntryMetadata(playlistGenID: 1, broadcastID: 0, features: "seekable,stridable"))
         #expect(response.frames[1].afFlags == 0x0C)
-        // The header whole (it fits every client), with a Data Object of unknown size (HEADERS.md).
-        #expect(response.frames[1].payload == file.header.streamingHeaderOfUnknownSize)
+        #expect(response.frames[1].payload == file.header.streamingHeader(dataObject: file.dataObject))
 
         var version7 = client
         version7.userAgent = "NSPlayer/7.10.0.3059"

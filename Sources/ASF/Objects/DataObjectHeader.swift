@@ -49,10 +49,7 @@ extension ASFHeader {
         return b
     }
 
-    /// The streaming header with the Data Object's size unknown (0), as HTTP and RTSP clients
-    /// get it: VLC over mmsh stops reading a Data Object of known size short by about the
-    /// header's size, and libavformat over RTSP measures the Data Object in RTP payload bytes,
-    /// which are not the file's, so both missed the last packets of a file.
+    /// The streaming header with the Data Object's size unknown (0), as a live stream has it.
     public var streamingHeaderOfUnknownSize: ByteBuffer {
         let p = fileProperties
         return streamingHeader(dataObject: DataObjectHeader(objectSize: 0, fileID: p.fileID, totalDataPackets: p.dataPacketsCount))

@@ -259,7 +259,7 @@ public final class MMSServerHandler: ChannelInboundHandler {
                 send(.reportOpenFile(.init(hr: ServerMessage.HResult.accessDenied, playIncarnation: playIncarnation)))
             case let .success(found):
                 content = found
-                let fitted = server.delivery.header(found.header, for: .mms(playerString: player)).header
+                let fitted = server.delivery.header(found.header, for: .mms(playerString: player, overUDP: udpTarget != nil)).header
                 var streamingHeader = fitted.bytes
                 streamingHeader.writeImmutableBuffer(found.streamingHeader.getSlice(at: found.streamingHeader.writerIndex - DataObjectHeader.size,
                                                                                     length: DataObjectHeader.size)!)

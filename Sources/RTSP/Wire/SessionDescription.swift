@@ -13,7 +13,9 @@ public enum SessionDescription {
     /// `a=range` states no end time, even on demand: that keeps GStreamer out of on-demand
     /// buffering, which waits for data on every RTP session while only one carries the packets
     /// (CLIENTS.md 3.4, 3.6 rule 7). The duration is in the ASF header.
-    /// The header's Data Object has an unknown size (`streamingHeaderOfUnknownSize`).
+    /// The header's Data Object has an unknown size (0): ffmpeg stops at a known Data Object's
+    /// end measured in the bytes of the RTP payloads, which are not the file's (padding removed,
+    /// a packet per payload), and so missed the last packets of a file (HEADERS.md).
     public static func make(header: ASFHeader, title: String) -> String {
         let p = header.fileProperties
         let kbps = max(1, p.maximumBitrate / 1000)

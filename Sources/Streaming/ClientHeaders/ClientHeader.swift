@@ -9,6 +9,7 @@ import NIOCore
 public struct ClientHeader: Sendable {
     public let header: ASFHeader
     public let omitted: [HeaderOmission]
+    let readsKnownDataSize: Bool
 
     public init(_ header: ASFHeader, for limit: ClientHeaderLimit, logger: Logger) {
         var fitted = header
@@ -30,6 +31,7 @@ public struct ClientHeader: Sendable {
         }
         self.header = fitted
         self.omitted = omitted
+        readsKnownDataSize = limit.readsKnownDataSize
         if !omitted.isEmpty {
             Self.noteOnce(header, limit, logger) {
                 logger.notice("header for \(limit): left out \(omitted.map(\.rawValue).joined(separator: ", ")) (\(header.bytes.readableBytes) → \(fitted.bytes.readableBytes) bytes)")
@@ -37,8 +39,11 @@ public struct ClientHeader: Sendable {
         }
     }
 
-    /// The streaming header with a Data Object of unknown size (HTTP and RTSP).
-    public var streamingHeaderOfUnknownSize: ByteBuffer { header.streamingHeaderOfUnknownSize }
+    /// The streaming header: with the content's `dataObject`, or one of unknown size for a
+    /// client that does not read to the end of a known one.
+    public func streamingHeader(dataObject: DataObjectHeader) -> ByteBuffer {
+        readsKnownDataSize ? header.streamingHeader(dataObject: dataObject) : header.streamingHeaderOfUnknownSize
+    }
 
     private static let noted = NIOLockedValueBox<Set<String>>([])
 

@@ -11,13 +11,19 @@ public struct ClientHeaderLimit: Sendable, Equatable, CustomStringConvertible {
     public var maximumSize: Int?
     /// What it fails on whatever the size.
     public var neverSent: Set<HeaderOmission>
+    /// Whether it reads to the end of a Data Object of known size over WMSP: VLC stops short of
+    /// it by about the header's size, so it gets one of unknown size (0), as for a live stream.
+    /// ffmpeg, given that, reads to the end of the response and reports the close as errors.
+    /// (Over RTSP every client gets the unknown size: `SessionDescription`.)
+    public var readsKnownDataSize: Bool
 
     public var description: String { client }
 
-    public init(client: String, maximumSize: Int? = nil, neverSent: Set<HeaderOmission> = []) {
+    public init(client: String, maximumSize: Int? = nil, neverSent: Set<HeaderOmission> = [], readsKnownDataSize: Bool = true) {
         self.client = client
         self.maximumSize = maximumSize
         self.neverSent = neverSent
+        self.readsKnownDataSize = readsKnownDataSize
     }
 
     /// libmms takes at most 16 KiB over mmsh and mmst (CLIENTS.md 1, 2.3); over mmsh ffmpeg reads
@@ -33,7 +39,9 @@ public struct ClientHeaderLimit: Sendable, Equatable, CustomStringConvertible {
     /// the header in as many pieces as it takes.
     public static func wmsp(userAgent: String) -> ClientHeaderLimit {
         if userAgent.hasPrefix("NSPlayer/4.1") { return ClientHeaderLimit(client: "ffmpeg or libmms (NSPlayer/4.1)", maximumSize: libmms) }
-        if userAgent.hasPrefix("NSPlayer/7.10") { return ClientHeaderLimit(client: "VLC (NSPlayer/7.10)", maximumSize: onePiece) }
+        if userAgent.hasPrefix("NSPlayer/7.10") {
+            return ClientHeaderLimit(client: "VLC (NSPlayer/7.10)", maximumSize: onePiece, readsKnownDataSize: false)
+        }
         return ClientHeaderLimit(client: "NSPlayer")
     }
 
@@ -48,12 +56,16 @@ public struct ClientHeaderLimit: Sendable, Equatable, CustomStringConvertible {
 
     /// MMS, by the player string of Connect (CLIENTS.md 2.2): ffmpeg's fixed GUID, VLC's `0x`
     /// GUID, anything else treated as libmms. ffmpeg over mmst hangs on a header with a
-    /// `WM/Picture` at any size (measured from 5.8 KB; a 12.5 KB header without one plays).
-    public static func mms(playerString: String) -> ClientHeaderLimit {
+    /// `WM/Picture` in the Extended Content Description (measured from 5.8 KB; a 12.5 KB header
+    /// without one plays, and so do pictures in the Metadata Library). VLC takes any header over
+    /// TCP; over UDP a 104 KB one, not a 206 KB one.
+    public static func mms(playerString: String, overUDP: Bool) -> ClientHeaderLimit {
         if playerString.contains("7E667F5D-A661-495E-A512-F55686DDA178") {
             return ClientHeaderLimit(client: "ffmpeg (mmst)", neverSent: [.pictures])
         }
-        if playerString.contains("{0x") { return ClientHeaderLimit(client: "VLC (mmst, mmsu)") }
+        if playerString.contains("{0x") {
+            return overUDP ? ClientHeaderLimit(client: "VLC (mmsu)", maximumSize: 102_400) : ClientHeaderLimit(client: "VLC (mmst)")
+        }
         return ClientHeaderLimit(client: "MMS client (libmms)", maximumSize: libmms)
     }
 }

@@ -14,7 +14,7 @@ extension WMSPServerHandler: BroadcastSubscriber {
         broadcastPoint = point
         switch request.kind {
         case .describe:
-            describe(clientHeader(point.header, request).streamingHeaderOfUnknownSize, of: point.header, features: "broadcast", broadcastID: Self.broadcastID,
+            describe(clientHeader(point.header, request).header.streamingHeaderOfUnknownSize, of: point.header, features: "broadcast", broadcastID: Self.broadcastID,
                      request: request, context: context)
             return
         case .play:
@@ -23,7 +23,7 @@ extension WMSPServerHandler: BroadcastSubscriber {
             guard admit(point: point.name, bitsPerSecond: point.header.fileProperties.maximumBitrate, context: context),
                   startStreaming(request, context: context) else { return }
             writeWMSPHead(contentType: "application/x-mms-framed", features: "broadcast", context: context)
-            writeHeader(clientHeader(point.header, request).streamingHeaderOfUnknownSize, of: point.header, features: "broadcast", broadcastID: Self.broadcastID, context: context)
+            writeHeader(clientHeader(point.header, request).header.streamingHeaderOfUnknownSize, of: point.header, features: "broadcast", broadcastID: Self.broadcastID, context: context)
         case .download:
             guard admit(point: point.name, bitsPerSecond: point.header.fileProperties.maximumBitrate, context: context) else { return }
             // A plain HTTP client gets the bare ASF stream: header, then packets as they come.

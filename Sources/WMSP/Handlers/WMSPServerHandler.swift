@@ -203,7 +203,7 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
             guard admit(point: pointName, bitsPerSecond: content.first.header.fileProperties.maximumBitrate, context: context) else { return }
             download(content.first, request: request, version: version, context: context)
         case .describe:
-            describe(clientHeader(content.header, request).streamingHeaderOfUnknownSize, of: content.first.header,
+            describe(clientHeader(content.header, request).streamingHeader(dataObject: content.dataObject), of: content.first.header,
                      features: content.wmspFeatures, broadcastID: 0, request: request, context: context)
         case .play:
             guard admit(point: pointName, bitsPerSecond: content.first.header.fileProperties.maximumBitrate, context: context) else { return }
@@ -226,7 +226,7 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
         guard startStreaming(request, context: context) else { return }
         writeWMSPHead(contentType: "application/x-mms-framed", features: content.wmspFeatures, context: context)
         playlistGenID = 1
-        writeHeader(clientHeader(content.header, request).streamingHeaderOfUnknownSize, of: file.header,
+        writeHeader(clientHeader(content.header, request).streamingHeader(dataObject: content.dataObject), of: file.header,
                     features: content.wmspFeatures, broadcastID: 0, context: context)
         context.flush()
         try? context.channel.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark, value: server.delivery.writeBufferMarks(bitsPerSecond: file.header.fileProperties.maximumBitrate))
