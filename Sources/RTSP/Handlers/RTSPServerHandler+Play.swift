@@ -278,7 +278,7 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
     func finishStream() {
         guard let packetizer else { return }
         stopSending()
-        guard machine.endOfStream(moreEntries: false) else { return }
+        guard machine.endOfStream() else { return }
         admission?.release()
         admission = nil
         sendEndOfStream(endOfEntry: false)
@@ -294,7 +294,7 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
     func announce(_ entry: ASFFile, playback: PlaySession, read: [StreamPacket]) {
         guard let id = machine.sessionID else { return }
         stopSending()
-        guard machine.endOfStream(moreEntries: true) else { return }
+        guard machine.endOfStream() else { return }
         sendEndOfStream(endOfEntry: true)
         playlistGenID += 1
         entryHeader = entry.header

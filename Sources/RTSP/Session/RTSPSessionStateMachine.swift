@@ -14,7 +14,7 @@ public struct RTSPSessionStateMachine: Equatable, Sendable {
     public private(set) var state = State.initial
     /// Assigned by the first SETUP (MS-RTSP 3.2.3), cleared by TEARDOWN.
     public private(set) var sessionID: String?
-    /// MS-RTSP 3.2.1 Pause-Allowed-In-READY: set when an EndOfStream announced another entry.
+    /// MS-RTSP 3.2.1 Pause-Allowed-In-READY: set by an EndOfStream (see `pause`).
     private var pauseAllowedInReady = false
 
     public init() {}
@@ -43,8 +43,9 @@ public struct RTSPSessionStateMachine: Equatable, Sendable {
         return .accept
     }
 
-    /// Pause (3.2.5.11): PLAYING → READY; in READY only after an EndOfStream that announced
-    /// another playlist entry.
+    /// Pause (3.2.5.11): PLAYING → READY; in READY only after an EndOfStream. MS-RTSP allows it
+    /// there only when the EndOfStream announced another playlist entry (3.2.1), but GStreamer
+    /// pauses after the last one too and fails its teardown on a 455 (CLIENTS.md 3.4).
     public mutating func pause() -> Verdict {
         switch state {
         case .playing:
@@ -68,10 +69,10 @@ public struct RTSPSessionStateMachine: Equatable, Sendable {
 
     /// The last RTP packet was sent (3.2.4.1): PLAYING → READY. Returns whether the server
     /// sends EndOfStream (it does only for a playing session).
-    public mutating func endOfStream(moreEntries: Bool) -> Bool {
+    public mutating func endOfStream() -> Bool {
         guard state == .playing else { return false }
         state = .ready
-        pauseAllowedInReady = moreEntries
+        pauseAllowedInReady = true
         return true
     }
 }
