@@ -23,17 +23,20 @@ extension DataPacket {
     }
 
     /// Gives a packet without error correction data the standard 0x82 0 0 (ASF spec 5.2.1), which
-    /// makes it 3 bytes longer: an explicit Packet Length grows with it (a BYTE one that no
-    /// longer holds it becomes a WORD, one byte more).
+    /// makes it 3 bytes longer: an explicit Packet Length grows with it, its field widened where
+    /// it no longer holds it (which makes the packet longer again). Clamped, never overflowing.
     public mutating func addStandardErrorCorrection() {
         guard errorCorrectionFlags == nil else { return }
         errorCorrectionFlags = 0x82
         errorCorrectionData = ByteBuffer(bytes: [0, 0])
-        guard packetLengthType != 0 else { return }
-        if packetLengthType == 1, packetLength + 3 > 0xFF {
-            lengthTypeFlags = lengthTypeFlags & ~(3 << 5) | (2 << 5)
-            packetLength += 1
+        var type = packetLengthType
+        guard type != 0 else { return }
+        var length = UInt64(packetLength) + 3
+        while type != 3 && length > (type == 1 ? 0xFF : 0xFFFF) {
+            length += type == 1 ? 1 : 2
+            type += 1
         }
-        packetLength += 3
+        lengthTypeFlags = lengthTypeFlags & ~(3 << 5) | (type << 5)
+        packetLength = UInt32(clamping: length)
     }
 }
