@@ -22,13 +22,7 @@ trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 # About 400 kbit/s of WMV2 and WMA2, 60 s, looped by the broadcast point.
 make_sample bench.wmv
 kbps=$("$bin" probe "$work/media/bench.wmv" | awk '/bit rate/ {print $3}')
-cat > "$work/bench.yaml" <<YAML
-bind: 127.0.0.1
-media_root: $work/media
-http_port: 18080
-rtsp_port: 18554
-mms_port: 18755
-log_level: warning
+server_config bench warning <<YAML
 points:
   - name: live
     path: /live

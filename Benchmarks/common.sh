@@ -12,6 +12,15 @@ make_sample() {
     "$bin" import "$work/raw.wmv" "$work/media/$1" >/dev/null
 }
 
+# Writes $work/$1.yaml: the server on loopback at the ports wait_for_server knows, serving
+# $work/media and logging at level $2, then the lines on standard input.
+server_config() {
+    {
+        printf 'bind: 127.0.0.1\nmedia_root: %s\nhttp_port: 18080\nrtsp_port: 18554\nmms_port: 18755\nlog_level: %s\n' "$work/media" "$2"
+        cat
+    } > "$work/$1.yaml"
+}
+
 # Waits for the server's last listener (MMS on 18755).
 wait_for_server() {
     for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/18755) 2>/dev/null && return; sleep 0.1; done

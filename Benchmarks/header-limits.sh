@@ -26,13 +26,7 @@ f["WM/Picture"] = [ASFByteArrayAttribute(struct.pack("<BI", 3, len(jpeg)) + "ima
 f.save()
 PY
 done
-cat > "$work/limits.yaml" <<YAML
-bind: 127.0.0.1
-media_root: $work/media
-http_port: 18080
-rtsp_port: 18554
-mms_port: 18755
-log_level: notice
+server_config limits notice <<YAML
 fit_headers: false
 YAML
 "$bin" serve --config "$work/limits.yaml" > "$work/server.log" 2>&1 &

@@ -16,13 +16,7 @@ trap 'for p in "${loads[@]}"; do kill "$p" 2>/dev/null || true; done; [ -n "$ser
 make_sample soak.wmv
 cp Media/multibitrate.wmv "$work/media/"
 cp "$work/media/soak.wmv" "$work/media/ondemand.wmv"
-cat > "$work/soak.yaml" <<YAML
-bind: 127.0.0.1
-media_root: $work/media
-http_port: 18080
-rtsp_port: 18554
-mms_port: 18755
-log_level: notice
+server_config soak notice <<YAML
 points:
   - name: live
     path: /live

@@ -77,8 +77,7 @@ public struct FileReport: Sendable, Codable, Equatable {
         var undeclared: [UInt8: Int] = [:]
         while let (number, bytes) = try reader.next() {
             let packet = try DataPacket(parsing: bytes, origin: file.dataOffset + number * file.packetSize)
-            for departure in [PacketDepartures.lengthExcludesPadding, .paddingDisagrees, .payloadTruncated, .packetTruncated]
-            where packet.departures.contains(departure) {
+            for (departure, _) in PacketDepartures.all where packet.departures.contains(departure) {
                 packetDepartures[departure, default: 0] += 1
             }
             var seen = Set<UInt8>()
@@ -96,7 +95,9 @@ public struct FileReport: Sendable, Codable, Equatable {
             }
         }
         departures = file.departures
-            + packetDepartures.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.descriptions[0]) (\($0.value) of \(file.packetCount) packets)" }
+            + PacketDepartures.all.compactMap { departure, phrase in
+                packetDepartures[departure].map { "\(phrase) (\($0) of \(file.packetCount) packets)" }
+            }
             + undeclared.sorted { $0.key < $1.key }.map { "\($0.value) payloads for stream \($0.key), which the header does not declare: ignored" }
     }
 }

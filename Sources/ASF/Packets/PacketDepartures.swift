@@ -14,13 +14,11 @@ public struct PacketDepartures: OptionSet, Sendable, Hashable {
     /// Packet Length says more bytes than the packet holds (a partial download's last packet).
     public static let packetTruncated = PacketDepartures(rawValue: 1 << 3)
 
-    /// One phrase per departure, for a warning.
-    public var descriptions: [String] {
-        var result: [String] = []
-        if contains(.lengthExcludesPadding) { result.append("Packet Length excludes the padding") }
-        if contains(.paddingDisagrees) { result.append("Padding Length disagrees with the payloads") }
-        if contains(.payloadTruncated) { result.append("a payload runs past its packet (dropped)") }
-        if contains(.packetTruncated) { result.append("a packet is shorter than its Packet Length") }
-        return result
-    }
+    /// Each departure and its phrase for a warning.
+    public static let all: [(departure: PacketDepartures, phrase: String)] = [
+        (.lengthExcludesPadding, "Packet Length excludes the padding"),
+        (.paddingDisagrees, "Padding Length disagrees with the payloads"),
+        (.payloadTruncated, "a payload runs past its packet (dropped)"),
+        (.packetTruncated, "a packet is shorter than its Packet Length"),
+    ]
 }

@@ -22,13 +22,16 @@ extension DataPacket {
         return copy
     }
 
+    /// The two bytes after 0x82, one buffer for every packet given them.
+    private static let standardErrorCorrectionData = ByteBuffer(bytes: [0, 0])
+
     /// Gives a packet without error correction data the standard 0x82 0 0 (ASF spec 5.2.1), which
     /// makes it 3 bytes longer: an explicit Packet Length grows with it, its field widened where
     /// it no longer holds it (which makes the packet longer again). Clamped, never overflowing.
     public mutating func addStandardErrorCorrection() {
         guard errorCorrectionFlags == nil else { return }
         errorCorrectionFlags = 0x82
-        errorCorrectionData = ByteBuffer(bytes: [0, 0])
+        errorCorrectionData = Self.standardErrorCorrectionData
         var type = packetLengthType
         guard type != 0 else { return }
         var length = UInt64(packetLength) + 3
