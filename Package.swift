@@ -82,6 +82,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Push ingest (MS-WMHTTP) and the encoder client `asfcast push`.
+        .target(
+            name: "Push",
+            dependencies: [
+                "ASF", "Streaming",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // `asfcast load`: many simulated players per process, with the engines' clients.
         .target(
             name: "LoadTest",
@@ -102,7 +114,8 @@ let package = Package(
         .executableTarget(
             name: "AsfcastFuzz",
             dependencies: [
-                "ASF", "Streaming", "WMSP", "RTSP", "MMS", "AsfcastServer",
+                "ASF", "Streaming", "WMSP", "RTSP", "MMS", "Push", "AsfcastServer",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -113,7 +126,7 @@ let package = Package(
         .target(
             name: "AsfcastServer",
             dependencies: [
-                "ASF", "Streaming", "WMSP", "RTSP", "MMS", "MediaImport", "CSystemd",
+                "ASF", "Streaming", "WMSP", "RTSP", "MMS", "Push", "MediaImport", "CSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -125,7 +138,7 @@ let package = Package(
         .executableTarget(
             name: "asfcast",
             dependencies: [
-                "ASF", "MediaImport", "AsfcastServer", "LoadTest",
+                "ASF", "MediaImport", "AsfcastServer", "LoadTest", "Push",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -182,6 +195,15 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "PushTests",
+            dependencies: [
+                "ASF", "Push", "Streaming",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "AsfcastServerTests", dependencies: ["AsfcastServer", "Streaming"]),

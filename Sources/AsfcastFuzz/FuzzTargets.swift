@@ -4,7 +4,9 @@ import Foundation
 import MMS
 import NIOCore
 import NIOEmbedded
+import Logging
 import NIOHTTP1
+import Push
 import RTSP
 import Streaming
 import WMSP
@@ -59,6 +61,12 @@ enum FuzzTargets {
             let access = PointAccess(users: Users(["alice": [.password("secret")]]), schemes: [.digest, .basic])
             try? digestControl.check(AccessRequest(client: nil, authorization: text, method: "GET", uri: "/x"), point: access)
         },
+        "push-body": pushBody,
+        "asf-stream": { bytes in
+            var input = bytes
+            guard var reader = try? ASFStreamReader(read: { count in input.readSlice(length: min(count, input.readableBytes))! }) else { return }
+            while let packet = try? reader.next() { _ = packet }
+        },
         "wmlog": { bytes in
             let text = String(decoding: bytes.readableBytesView, as: UTF8.self)
             _ = try? WMLog(w3c: text)
@@ -77,6 +85,7 @@ enum FuzzTargets {
         try? channel.writeInbound(bytes)
         while let part = try? channel.readInbound(as: HTTPServerRequestPart.self) {
             guard case let .head(head) = part else { continue }
+            _ = PushRequest(head: head)
             let request = WMSPRequest(head: head)
             _ = request.startPosition
             if let entries = request.pragma["stream-switch-entry"] {
@@ -85,6 +94,31 @@ enum FuzzTargets {
             if let range = request.range { _ = ByteRange(range, size: 1_000_000) }
         }
     }
+
+    /// A PushStart body as the ingest takes it: frames, the state machine over them, and the
+    /// packets into a live feed of the header they start with.
+    static func pushBody(_ bytes: ByteBuffer) {
+        var parser = PushFrameParser()
+        parser.append(bytes)
+        var machine = IngestStateMachine()
+        var feed: LiveFeed?
+        while let frame = try? parser.next() {
+            switch machine.receive(frame) {
+            case let .begin(header), let .change(header):
+                guard let parsed = try? ASFHeader(parsing: header), parsed.fileProperties.maximumPacketSize <= 65_535 else { return }
+                feed = LiveFeed(header: parsed, logger: fuzzLogger)
+            case let .packet(packet):
+                try? feed?.append(packet)
+                _ = feed?.next()
+            case .finish, .refuse:
+                return
+            case .none:
+                continue
+            }
+        }
+    }
+
+    static let fuzzLogger = Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() })
 
     /// The target `ASFCAST_FUZZ` names.
     static func selected() -> (name: String, run: @Sendable (ByteBuffer) -> Void) {

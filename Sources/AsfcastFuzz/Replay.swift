@@ -3,6 +3,7 @@ import ASF
 import Foundation
 import MMS
 import NIOCore
+import Push
 import RTSP
 import WMSP
 
@@ -61,12 +62,31 @@ struct Replay {
             var payload = Frame.metadataPackets(metadata, allocator: ByteBufferAllocator())
             payload.moveReaderIndex(forwardBy: min(payload.readableBytes, 12))
             add("entry-metadata", payload)
+            // An encoder's body: $H, packets without padding, an entry change, the end.
+            var push = ByteBuffer()
+            PushFrame.header(file.header.broadcast().streamingHeaderOfUnknownSize).write(to: &push)
+            for packet in try file.readPackets(0..<min(3, file.packetCount)) {
+                let stripped = (try? DataPacket(parsing: packet))?.withoutPadding(storedSize: packet.readableBytes)
+                var short = ByteBuffer()
+                stripped?.write(to: &short)
+                PushFrame.data(stripped == nil ? packet : short).write(to: &push)
+            }
+            PushFrame.filler(16).write(to: &push)
+            PushFrame.end(reason: 1).write(to: &push)
+            PushFrame.change(reason: 0, header: file.header.broadcast().streamingHeaderOfUnknownSize).write(to: &push)
+            PushFrame.end(reason: 0).write(to: &push)
+            add("push-body", push)
+            var stream = file.header.streamingHeaderOfUnknownSize
+            for var packet in try file.readPackets(0..<min(3, file.packetCount)) { stream.writeBuffer(&packet) }
+            add("asf-stream", stream)
         }
         // The requests of ffmpeg, VLC and libmms (CLIENTS.md 1.2-1.4), and a plain download.
         let wmsp = "GET /demo.wmv HTTP/1.0\r\nAccept: */*\r\nUser-Agent: NSPlayer/7.10.0.3059\r\nHost: 127.0.0.1\r\n"
         add("http-request", wmsp + "Pragma: no-cache,rate=1.000000,stream-time=0,stream-offset=0:0,request-context=1,max-duration=0\r\nPragma: xClientGUID={c77e7400-738a-11d2-9add-0020af0a3278}\r\n\r\n")
         add("http-request", wmsp + "Pragma: no-cache,rate=1.000000,stream-time=10000,stream-offset=4294967295:4294967295,request-context=2,max-duration=0\r\nPragma: xPlayStrm=1\r\nPragma: client-id=1234\r\nPragma: stream-switch-count=2\r\nPragma: stream-switch-entry=ffff:1:0 ffff:2:0 \r\n\r\n")
         add("http-request", "GET /demo.wmv HTTP/1.1\r\nHost: x\r\nUser-Agent: NSPlayer/9.0.0.2980\r\nPragma: xPlayStrm=1\r\nPragma: version11-enabled=1\r\n\r\nGET /demo.wmv HTTP/1.1\r\nHost: x\r\nPragma: pipeline-request=1\r\n\r\n")
+        add("http-request", "POST //live HTTP/1.1\r\nContent-Type: application/x-wms-pushsetup\r\nX-Accept-Authentication: Negotiate, NTLM, Digest\r\nUser-Agent: WMEncoder/11.0.5721.5145\r\nHost: localhost:8888\r\nContent-Length: 16\r\nConnection: Keep-Alive\r\nCache-Control: no-cache\r\nCookie: push-id=0\r\n\r\nAutoDestroy: 1\r\n")
+        add("http-request", "POST /live HTTP/1.1\r\nContent-Type: application/x-wms-pushstart\r\nUser-Agent: WMEncoder/9.0.0.3287\r\nContent-Length: 2147483647\r\nCookie: push-id=35201712; __utma=1; push-id=7\r\n\r\n$H\u{4}\u{0}abcd")
         add("http-request", "GET /demo.wmv HTTP/1.1\r\nHost: x\r\nRange: bytes=100-199\r\nAuthorization: Basic YWxpY2U6c2VjcmV0\r\n\r\n")
         let rtsp = "rtsp://127.0.0.1:554/demo.wmv"
         add("rtsp-message", "OPTIONS \(rtsp) RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: Lavf59.27.100\r\n\r\nDESCRIBE \(rtsp) RTSP/1.0\r\nAccept: application/sdp\r\nCSeq: 2\r\n\r\n")

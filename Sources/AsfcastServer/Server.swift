@@ -7,6 +7,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Push
 import RTSP
 import Streaming
 import WMSP
@@ -33,6 +34,8 @@ public final class Server: @unchecked Sendable {
     private var connectionLimiter = ConnectionLimiter(limits: .init())
     /// WMSP sessions by Client-ID.
     public let sessions = WMSPSessions()
+    /// Encoders' push sessions by push-id.
+    public let pushSessions = PushSessions()
 
     /// The server could not start: a listener or a publishing point's source.
     public struct BindFailure: Error, CustomStringConvertible {
@@ -76,8 +79,13 @@ public final class Server: @unchecked Sendable {
                                                             ratePerAddress: configuration.maximumConnectionRatePerAddress,
                                                             total: OpenFileLimit.raise(logger: logger).connections))
         let context = WMSPServerContext(delivery: delivery, sessions: sessions)
+        let push = PushServerContext(delivery: delivery, sessions: pushSessions,
+                                     idleTimeout: .milliseconds(Int64(configuration.pushIdleTimeoutSeconds * 1000)),
+                                     inactivityTimeout: .milliseconds(Int64(configuration.pushInactivityTimeoutSeconds * 1000)))
         let http = bootstrap { channel, loop in
             try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
+            // Encoders' POSTs go to the push ingest; every other request on to WMSP.
+            try channel.pipeline.syncOperations.addHandler(PushIngestHandler(server: push))
             try channel.pipeline.syncOperations.addHandler(WMSPServerHandler(server: context, scheduler: loop.scheduler))
         }
         channels.append(try bind(http, port: configuration.httpPort, flag: "--http-port", what: "HTTP (WMSP)"))
@@ -156,6 +164,16 @@ public final class Server: @unchecked Sendable {
                 result.append(PublishingPoint(name: point.name, path: point.path, kind: .onDemandFile(path: path), access: try access(of: point)))
             case let .redirect(target):
                 result.append(PublishingPoint(name: point.name, path: point.path, kind: .redirect(target)))
+            case .push:
+                let home = homes.next() ?? group.next()
+                let bound = loops[ObjectIdentifier(home)]!
+                let encoders = try access(of: point)
+                let live = LivePoint(name: point.name, encoders: encoders, home: try home.submit { bound.value.scheduler }.wait(),
+                                     loops: Array(group.makeIterator()), batchInterval: .milliseconds(Int64(configuration.batchMilliseconds)),
+                                     logger: logger)
+                // The users are the encoders'; players are asked only for their address.
+                result.append(PublishingPoint(name: point.name, path: point.path, kind: .live(live),
+                                              access: PointAccess(addresses: encoders.addresses)))
             case let .broadcast(files, startImmediately):
                 let entries: [SplicedSource.Entry]
                 do {

@@ -50,6 +50,11 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// The Digest realm (htdigest files name it) and how long a nonce lasts.
     public var authRealm = "asfcast"
     public var digestNonceSeconds = 300.0
+    /// Push ingest (MS-WMHTTP 3.2.2): a PushStart body silent this long is ended (408), and an
+    /// encoder whose connection dropped may resume within it; between a complete body and the
+    /// next PushStart the session waits the inactivity timeout.
+    public var pushIdleTimeoutSeconds = 60.0
+    public var pushInactivityTimeoutSeconds = 120.0
 
     public struct Point: Sendable, Equatable {
         public enum Source: Sendable, Equatable {
@@ -61,6 +66,8 @@ public struct ServerConfiguration: Sendable, Equatable {
             case broadcast([String], startImmediately: Bool)
             /// Elsewhere: a URL, or `//host[:port]` for the same path on another server.
             case redirect(String)
+            /// Live: what an encoder pushes (MS-WMHTTP); the point's users are the encoders'.
+            case push
         }
 
         public var name: String
@@ -189,6 +196,8 @@ public struct ServerConfiguration: Sendable, Equatable {
             case "deny": config.addresses.deny = try blocks(value, key: key, file: file)
             case "auth_realm": guard let v = value.string, !v.isEmpty, !v.contains("\""), !v.contains(":") else { throw fail("text without quotes or ':'") }; config.authRealm = v
             case "digest_nonce_seconds": config.digestNonceSeconds = try seconds(10...86400)
+            case "push_idle_timeout_seconds": config.pushIdleTimeoutSeconds = try seconds(10...3600)
+            case "push_inactivity_timeout_seconds": config.pushInactivityTimeoutSeconds = try seconds(10...3600)
             case "points":
                 guard let items = value.sequence else { throw fail("a list of publishing points") }
                 config.points = try items.map { try point($0, file: file) }
@@ -244,6 +253,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     private static func point(_ node: Node, file: String) throws -> Point {
         guard let mapping = node.mapping else { throw Failure(description: "\(file):\(line(node)): a point must be a mapping") }
         var name: String?, path: String?, directory: String?, single: String?, broadcast: [String]?, redirect: String?, start = "immediately"
+        var push = false
         var players: Int?, kbps: Int?, access = PointAccess(), usersFile: String?
         for (keyNode, value) in mapping {
             let key = keyNode.string ?? ""
@@ -284,6 +294,9 @@ public struct ServerConfiguration: Sendable, Equatable {
                     access.users.add(u, UserSecret(configured: p))
                 }
             case "users_file": usersFile = try text()
+            case "push":
+                guard let v = value.bool else { throw Failure(description: "\(file):\(line(value)): 'push' must be true or false") }
+                push = v
             case "auth":
                 let items = value.sequence.map(Array.init) ?? [value]
                 access.schemes = try Set(items.map { item in
@@ -307,11 +320,14 @@ public struct ServerConfiguration: Sendable, Equatable {
         guard let path else { throw Failure(description: "\(file):\(line(node)): a point needs a 'path'") }
         let source: Point.Source
         switch (directory, single, broadcast, redirect) {
+        case (nil, nil, nil, nil) where push: source = .push
+        case (_, _, _, _) where push:
+            throw Failure(description: "\(file):\(line(node)): a point with 'push: true' takes no 'directory', 'file', 'broadcast' or 'redirect'")
         case let (directory?, nil, nil, nil): source = .directory(directory)
         case let (nil, single?, nil, nil): source = .file(single)
         case let (nil, nil, files?, nil) where !files.isEmpty: source = .broadcast(files, startImmediately: start == "immediately")
         case let (nil, nil, nil, target?): source = .redirect(target)
-        default: throw Failure(description: "\(file):\(line(node)): a point needs one of 'directory', 'file', 'broadcast' or 'redirect'")
+        default: throw Failure(description: "\(file):\(line(node)): a point needs one of 'directory', 'file', 'broadcast', 'redirect' or 'push: true'")
         }
         return Point(name: name ?? String(path.dropFirst()), path: path, source: source, maximumPlayers: players, maximumBandwidthKbps: kbps,
                      access: access, usersFile: usersFile)

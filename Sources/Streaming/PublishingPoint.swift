@@ -14,6 +14,8 @@ public struct PublishingPoint: Sendable, Equatable {
         case onDemandFile(path: String)
         /// Serves one live stream shared by every client.
         case broadcast(BroadcastPoint)
+        /// Serves what an encoder pushes, while it pushes.
+        case live(LivePoint)
         /// Sends clients elsewhere: a URL, or `//host[:port]` for the same path on another
         /// server in the protocol each client speaks.
         case redirect(String)
@@ -24,6 +26,7 @@ public struct PublishingPoint: Sendable, Equatable {
             case let (.onDemandFile(x), .onDemandFile(y)): return x == y
             case let (.redirect(x), .redirect(y)): return x == y
             case let (.broadcast(x), .broadcast(y)): return x === y
+            case let (.live(x), .live(y)): return x === y
             default: return false
             }
         }
@@ -87,7 +90,7 @@ public struct PublishingPoints: Sendable {
             case let .onDemandFile(file):
                 // A playlist point's entries resolve within the playlist's own directory.
                 if realpathString(file) == path { return (path as NSString).deletingLastPathComponent }
-            case .broadcast, .redirect:
+            case .broadcast, .live, .redirect:
                 break
             }
         }
@@ -104,6 +107,10 @@ public struct PublishingPoints: Sendable {
         case let .broadcast(live):
             guard normalized + "/" == point.path else { return .notFound(reason: "nothing below a broadcast point") }
             return .broadcast(live)
+        case let .live(live):
+            guard normalized + "/" == point.path else { return .notFound(reason: "nothing below a broadcast point") }
+            guard let broadcast = live.broadcast else { return .notFound(reason: "no encoder is pushing to point \(point.name)") }
+            return .broadcast(broadcast)
         case let .onDemandFile(path):
             guard normalized + "/" == point.path else { return .notFound(reason: "nothing below a file's point") }
             guard let real = realpathString(path) else { return .notFound(reason: "the point's file is missing") }
@@ -123,6 +130,25 @@ public struct PublishingPoints: Sendable {
     public func access(for requestPath: String) -> PointAccess? {
         guard case let .success((point, _)) = match(requestPath) else { return nil }
         return point.access
+    }
+
+    /// What a push to `requestPath` reaches.
+    public enum PushTarget {
+        case live(name: String, LivePoint)
+        /// A point that takes no pushes.
+        case notLive(name: String)
+        case unknown
+    }
+
+    /// The point at exactly `requestPath`, compared without case as WMS names points (encoders
+    /// type them), `//name` read as `/name` (WME sends it: PUSH.md 1.1).
+    public func pushTarget(at requestPath: String) -> PushTarget {
+        let pathOnly = requestPath.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        guard let decoded = pathOnly.removingPercentEncoding else { return .unknown }
+        let normalized = ("/" + decoded.split(separator: "/").joined(separator: "/") + "/").lowercased()
+        guard let point = points.first(where: { $0.path.lowercased() == normalized }) else { return .unknown }
+        guard case let .live(live) = point.kind else { return .notLive(name: point.name) }
+        return .live(name: point.name, live)
     }
 
     private struct NoMatch: Error {

@@ -108,7 +108,9 @@ final class ServerProcess {
         defer { close(fd) }
         var timeout = timeval(tv_sec: 20, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        _ = request.withCString { send(fd, $0, strlen($0), 0) }
+        // All of it, NUL bytes too (push bodies have them).
+        let bytes = Array(request.utf8)
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
         var answer = [UInt8]()
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {

@@ -59,8 +59,36 @@ struct BroadcastTests {
     final class Collector: BroadcastSubscriber {
         var selection: Set<UInt8>?
         var packets: [StreamPacket] = []
+        var ended = false
         init(selection: Set<UInt8>? = nil) { self.selection = selection }
         func receive(_ batch: BroadcastBatch) { packets += batch.packets }
+        func broadcastEnded() { ended = true }
+    }
+
+    /// An encoder's point: players join while it pushes, get its packets in real time, and the
+    /// end of the stream when it ends; after that there is nothing to join.
+    @Test func aLivePointPlaysWhatTheEncoderPushesThenEnds() throws {
+        let loop = EmbeddedEventLoop()
+        let demo = try Self.file("demo.wmv")
+        let live = LivePoint(name: "live", home: PacingScheduler(eventLoop: loop), loops: [loop], batchInterval: .zero,
+                             logger: .init(label: "test"))
+        #expect(live.broadcast == nil)
+        let feed = live.begin(header: demo.header)
+        let broadcast = try #require(live.broadcast)
+        #expect(broadcast.header.fileProperties.flags.contains(.broadcast))
+        let packets = try demo.readPackets(0..<50)
+        for packet in packets { try feed.append(packet) }
+        let player = Collector()
+        loop.advanceTime(by: .milliseconds(1))
+        player.packets += broadcast.relay(on: loop).join(player).packets
+        let span = try DataPacket.sendTime(of: packets[49]) - DataPacket.sendTime(of: packets[0])
+        loop.advanceTime(by: .milliseconds(Int64(span) + 20))
+        #expect(player.packets.last?.sendTime == (try DataPacket.sendTime(of: packets[49])))
+        #expect(!player.ended)
+        live.end(feed)
+        #expect(live.broadcast == nil)
+        loop.advanceTime(by: .milliseconds(20))
+        #expect(player.ended)
     }
 
     @Test func lateJoinerStartsAtTheLatestKeyFrameAndEarlyJoinerWaitsForOne() throws {
@@ -205,6 +233,7 @@ struct BroadcastTests {
                 batches.append(batch)
                 packets += batch.packets
             }
+            func broadcastEnded() {}
         }
         let members = (0..<6).map { _ in Counter() }
         for member in members { #expect(!relay.join(member).packets.isEmpty) }

@@ -185,6 +185,11 @@ extension MMSServerHandler: PacedSession, BroadcastSubscriber, ResendTarget {
         }
     }
 
+    /// The broadcast's encoder stopped: the end of the stream, as after a file's last packet.
+    public func broadcastEnded() {
+        endOfStream()
+    }
+
     /// The batch's Data packets are built once for every session on this loop at the same
     /// playIncarnation and sequence phase (the only fields that differ between them).
     public func receive(_ batch: BroadcastBatch) {

@@ -160,6 +160,11 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
         }
     }
 
+    /// The broadcast's encoder stopped: the end of the stream, as after a file's last packet.
+    public func broadcastEnded() {
+        finishStream()
+    }
+
     public func receive(_ batch: BroadcastBatch) {
         guard let context, machine.state == .playing else { return }
         if streams.first?.transport.lower == .tcp, !context.channel.isWritable {

@@ -23,7 +23,7 @@ public final class BroadcastPoint: PacedSession, @unchecked Sendable {
     private let logger: Logger
     private let videoStreams: Set<UInt8>
     // Home loop only.
-    private var source: any PacketSource
+    private var source: any BroadcastSource
     private var clockStart: NIODeadline?
     private var firstSendTime: UInt32 = 0
     private var held: StreamPacket?
@@ -31,15 +31,23 @@ public final class BroadcastPoint: PacedSession, @unchecked Sendable {
     private let relays = NIOLockedValueBox<[ObjectIdentifier: BroadcastRelay]>([:])
     private let started = NIOLockedValueBox(false)
 
-    /// - Parameter source: what the point plays; files and playlists come as a looped
-    ///   `SplicedSource`, and live ingest will come as its own source.
-    public init(name: String, source: any PacketSource, home: PacingScheduler, batchInterval: TimeAmount = .zero, logger: Logger) {
+    /// Files and playlists, played as a looped `SplicedSource`.
+    public convenience init(name: String, source: any PacketSource, home: PacingScheduler, batchInterval: TimeAmount = .zero, logger: Logger) {
+        self.init(name: name, header: source.file.header, packetSize: source.file.packetSize, source: LoopedFiles(source),
+                  home: home, batchInterval: batchInterval, logger: logger)
+    }
+
+    /// - Parameters:
+    ///   - header: the content's header; clients get it as a broadcast's.
+    ///   - source: what the point plays: looped files, or an encoder's `LiveFeed`.
+    public init(name: String, header: ASFHeader, packetSize: Int, source: any BroadcastSource, home: PacingScheduler,
+                batchInterval: TimeAmount = .zero, logger: Logger) {
         self.name = name
         self.batchInterval = batchInterval
         turns = batchInterval > .zero ? 5 : 1
         self.source = source
-        header = source.file.header.broadcast()
-        packetSize = source.file.packetSize
+        self.header = header.broadcast()
+        self.packetSize = packetSize
         let data = DataObjectHeader(objectSize: 0, fileID: header.fileProperties.fileID, totalDataPackets: 0)
         streamingHeader = header.streamingHeader(dataObject: data)
         videoStreams = Set(header.streams.filter { $0.kind == .video }.map(\.streamNumber))
@@ -73,14 +81,24 @@ public final class BroadcastPoint: PacedSession, @unchecked Sendable {
 
     public func pump(now: NIODeadline) -> NIODeadline? {
         var batch = [StreamPacket]()
+        let turn = TimeAmount.nanoseconds(batchInterval.nanoseconds / Int64(turns))
         do {
             while true {
-                guard let packet = try held ?? nextPacket() else {
-                    logger.error("broadcast \(name) has nothing left to play")
-                    distribute(batch)
+                let item = try held.map(BroadcastItem.packet) ?? source.next()
+                held = nil
+                let packet: StreamPacket
+                switch item {
+                case let .packet(next):
+                    packet = next
+                case .later:
+                    // A live source between packets: ask again at the next turn.
+                    distribute(batch, evenIfEmpty: turns > 1)
+                    return now + (turns > 1 ? turn : Self.liveWait)
+                case .ended:
+                    logger.info("broadcast \(name) ended")
+                    end(after: batch)
                     return nil
                 }
-                held = nil
                 if clockStart == nil {
                     clockStart = now
                     firstSendTime = packet.sendTime
@@ -93,7 +111,7 @@ public final class BroadcastPoint: PacedSession, @unchecked Sendable {
                     held = packet
                     if turns > 1 {
                         distribute(batch, evenIfEmpty: true)
-                        return now + .nanoseconds(batchInterval.nanoseconds / Int64(turns))
+                        return now + turn
                     }
                     distribute(batch)
                     return due
@@ -102,18 +120,20 @@ public final class BroadcastPoint: PacedSession, @unchecked Sendable {
             }
         } catch {
             logger.error("broadcast \(name) stopped: \(error)")
-            distribute(batch)
+            end(after: batch)
             return nil
         }
     }
 
-    /// A broadcast keeps one header: headers a source announces are passed over (the server
-    /// only builds broadcast sources whose entries share one).
-    private func nextPacket() throws -> StreamPacket? {
-        while let item = try source.next() {
-            if case let .packet(packet) = item { return packet }
+    /// How often an unbatched live point looks for its encoder's next packets.
+    static let liveWait = TimeAmount.milliseconds(10)
+
+    /// The last packets, then the end of the stream for every player.
+    private func end(after batch: [StreamPacket]) {
+        distribute(batch)
+        for relay in relays.withLockedValue({ Array($0.values) }) {
+            relay.eventLoop.execute { relay.end() }
         }
-        return nil
     }
 
     private func distribute(_ batch: [StreamPacket], evenIfEmpty: Bool = false) {

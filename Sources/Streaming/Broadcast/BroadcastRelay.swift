@@ -8,6 +8,9 @@ public protocol BroadcastSubscriber: AnyObject {
     /// New packets, in order, filtered to its selection; the batch is shared with the other
     /// subscribers of that selection. Runs on the subscriber's loop.
     func receive(_ batch: BroadcastBatch)
+    /// The broadcast ended (its encoder stopped or vanished): the subscriber ends its client's
+    /// stream as its protocol does, and is no longer a member. Runs on the subscriber's loop.
+    func broadcastEnded()
 }
 
 /// A broadcast point's presence on one event loop: the recent packets (from the last clean
@@ -172,6 +175,18 @@ public final class BroadcastRelay {
         let burst = BroadcastBatch(filter(packets, to: subscriber.selection))
         joinBursts[subscriber.selection] = burst
         return burst
+    }
+
+    /// The broadcast is over: every member hears so, and the relay forgets them.
+    func end() {
+        let members = groups.flatMap(\.values) + Array(waiting.values)
+        for g in groups.indices { groups[g].removeAll() }
+        waiting.removeAll()
+        joinedAt.removeAll()
+        ring.removeAll()
+        recent.removeAll()
+        joinBursts.removeAll()
+        for subscriber in members { subscriber.broadcastEnded() }
     }
 
     public func leave(_ subscriber: BroadcastSubscriber) {

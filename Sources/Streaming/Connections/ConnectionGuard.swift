@@ -69,13 +69,28 @@ public final class ConnectionGuard: ChannelDuplexHandler {
         context.fireChannelRead(data)
     }
 
+    /// Sent down the pipeline by a handler that took a request whose answer comes only at its
+    /// end (a PushStart, whose body is the stream): the request timeouts are over.
+    public struct RequestAccepted: Sendable {
+        public init() {}
+    }
+
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if !answered {
-            answered = true
-            timer?.cancel()
-            timer = nil
-        }
+        endTimeouts()
         context.write(data, promise: promise)
+    }
+
+    public func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard event is RequestAccepted else { return context.triggerUserOutboundEvent(event, promise: promise) }
+        endTimeouts()
+        promise?.succeed()
+    }
+
+    private func endTimeouts() {
+        guard !answered else { return }
+        answered = true
+        timer?.cancel()
+        timer = nil
     }
 
     /// Wakes at the earlier of the two deadlines; a read since then moves the idle one.

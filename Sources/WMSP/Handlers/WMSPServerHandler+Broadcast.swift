@@ -67,6 +67,25 @@ extension WMSPServerHandler: BroadcastSubscriber {
         context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
     }
 
+    /// The encoder stopped: $E (2.2.3.5, reason 0) to a WMSP client, the end of the body to a
+    /// plain HTTP one.
+    public func broadcastEnded() {
+        guard let context, relay != nil else { return }
+        if framed {
+            var end = context.channel.allocator.buffer(capacity: 8)
+            Frame.writeNotification(type: Frame.endOfStream, reason: 0, to: &end)
+            context.write(wrapOutboundOut(.body(.byteBuffer(end))), promise: nil)
+        }
+        logger.info("broadcast ended: \(packetsSent) packets, \(bytesSent) bytes")
+        relay = nil
+        endPlayback()
+        if framed {
+            finishDataResponse(context: context)
+        } else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+
     /// The packets in one buffer: as $D frames (2.2.3.3) with AFFlags counting from
     /// `firstSequence`, or bare (nil, a plain HTTP client).
     static func body(_ packets: [StreamPacket], firstSequence: UInt8?, allocator: ByteBufferAllocator) -> ByteBuffer {

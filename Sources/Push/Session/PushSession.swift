@@ -1,0 +1,147 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import Streaming
+
+/// One encoder's push session (MS-WMHTTP 3.2.3), named by its push-id across the connections it
+/// uses: the PushSetup's, each PushStart's, and a reconnect's. It outlives a connection that
+/// drops by the Idle-Timeout, so that an encoder may resume (3.2.7.1).
+public final class PushSession: @unchecked Sendable {
+    public let id: String
+    public let pointName: String
+    public let live: LivePoint
+    /// PushSetup's AutoDestroy (2.2.2.1.2).
+    public let autoDestroy: Bool
+    private let state: NIOLockedValueBox<State>
+
+    struct State {
+        var machine = IngestStateMachine()
+        var feed: LiveFeed?
+        /// The connection streaming its PushStart body now.
+        var owner: Channel?
+        var expiry: Scheduled<Void>?
+        var authenticated: Bool
+        var unreadable = 0
+    }
+
+    init(id: String, pointName: String, live: LivePoint, autoDestroy: Bool, authenticated: Bool) {
+        self.id = id
+        self.pointName = pointName
+        self.live = live
+        self.autoDestroy = autoDestroy
+        state = NIOLockedValueBox(State(authenticated: authenticated))
+    }
+
+    public var isAuthenticated: Bool { state.withLockedValue(\.authenticated) }
+    public var feed: LiveFeed? { state.withLockedValue(\.feed) }
+
+    func authenticate() { state.withLockedValue { $0.authenticated = true } }
+
+    /// `channel` streams the session's body from now on; the connection it replaces, if any.
+    func own(by channel: Channel) -> Channel? {
+        state.withLockedValue { s in
+            s.expiry?.cancel()
+            s.expiry = nil
+            defer { s.owner = channel }
+            return s.owner === channel ? nil : s.owner
+        }
+    }
+
+    func isOwned(by channel: Channel) -> Bool { state.withLockedValue { $0.owner === channel } }
+
+    /// The frame through the state machine, if `channel` still owns the session.
+    func receive(_ frame: PushFrame, on channel: Channel) -> IngestStateMachine.Action {
+        state.withLockedValue { s in
+            guard s.owner === channel else { return .none }
+            return s.machine.receive(frame)
+        }
+    }
+
+    func setFeed(_ feed: LiveFeed) { state.withLockedValue { $0.feed = feed } }
+
+    /// Counts a packet that was refused; true for the first (logged once per session).
+    func countUnreadable() -> Bool {
+        state.withLockedValue { s in
+            s.unreadable += 1
+            return s.unreadable == 1
+        }
+    }
+
+    /// `channel` stopped streaming (nil: none was streaming yet): the session ends after
+    /// `timeout` unless a PushStart resumes it.
+    func release(_ channel: Channel?, expiringAfter timeout: TimeAmount, on loop: EventLoop, expire: @escaping @Sendable () -> Void) {
+        state.withLockedValue { s in
+            guard s.owner === channel else { return }
+            s.owner = nil
+            s.expiry?.cancel()
+            s.expiry = loop.scheduleTask(in: timeout) { expire() }
+        }
+    }
+
+    /// Another encoder took the point over: the session lets go of its feed, which goes on with
+    /// the new one, and returns the connection it was streaming on.
+    func abandon() -> Channel? {
+        state.withLockedValue { s in
+            s.expiry?.cancel()
+            s.expiry = nil
+            s.feed = nil
+            defer { s.owner = nil }
+            return s.owner
+        }
+    }
+
+    /// The session is over: its feed ends (the players get the end of the stream once the point
+    /// has played what it holds). Returns the feed it ended, if any.
+    @discardableResult
+    func end() -> LiveFeed? {
+        let feed = state.withLockedValue { s -> LiveFeed? in
+            s.expiry?.cancel()
+            s.expiry = nil
+            s.owner = nil
+            defer { s.feed = nil }
+            return s.feed
+        }
+        if let feed { live.end(feed) }
+        return feed
+    }
+}
+
+/// Every push session of the server, by push-id.
+public final class PushSessions: Sendable {
+    private let sessions = NIOLockedValueBox<[String: PushSession]>([:])
+
+    public init() {}
+
+    /// A new session with a push-id that is random, never 0, and unique (3.2.3); WMS's are 32-bit decimals.
+    func create(pointName: String, live: LivePoint, autoDestroy: Bool, authenticated: Bool) -> PushSession {
+        sessions.withLockedValue { sessions in
+            var id: String
+            repeat { id = String(UInt32.random(in: 1...UInt32.max)) } while sessions[id] != nil
+            let session = PushSession(id: id, pointName: pointName, live: live, autoDestroy: autoDestroy, authenticated: authenticated)
+            sessions[id] = session
+            return session
+        }
+    }
+
+    /// The first of `ids` that names a session of `pointName`.
+    func session(among ids: [String], point pointName: String) -> PushSession? {
+        sessions.withLockedValue { sessions in
+            for id in ids {
+                if let session = sessions[id], session.pointName == pointName { return session }
+            }
+            return nil
+        }
+    }
+
+    /// The session streaming to `pointName` on a connection now, other than `except`.
+    func streaming(to pointName: String, except: PushSession) -> PushSession? {
+        sessions.withLockedValue { sessions in
+            sessions.values.first { $0 !== except && $0.pointName == pointName && $0.feed != nil && $0.feed?.isFinished == false }
+        }
+    }
+
+    func remove(_ session: PushSession) {
+        _ = sessions.withLockedValue { $0.removeValue(forKey: session.id) }
+    }
+
+    public var count: Int { sessions.withLockedValue(\.count) }
+}

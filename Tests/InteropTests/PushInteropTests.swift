@@ -1,0 +1,169 @@
+import Foundation
+import Streaming
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Interop {
+    /// Issue 16: an encoder pushes to the /push point of the shipped configuration (MS-WMHTTP),
+    /// `asfcast push` being the encoder, and real players play it over every engine.
+    @Suite
+    struct PushInteropTests {
+        static var demo: String { ServerProcess.root.appendingPathComponent("Media/demo.wmv").path }
+
+        /// Waits until the server has logged `text` (the point's encoder connected, say).
+        static func waitForLog(_ server: ServerProcess, _ text: String, limit: TimeInterval = 30) throws {
+            let deadline = Date().addingTimeInterval(limit)
+            while !server.logText.contains(text) {
+                guard Date() < deadline else { throw Failure("the server did not log \"\(text)\" within \(Int(limit)) s: \(server.logText.suffix(2000))") }
+                usleep(50_000)
+            }
+        }
+
+        /// `asfcast push` of `input` to the /push point, running until it ends or is stopped.
+        static func pusher(_ server: ServerProcess, _ arguments: [String]) throws -> ClientRun {
+            try ClientRun(ServerProcess.asfcast, ["push", "http://\(server.url)/push"] + arguments)
+        }
+
+        /// Stops a run and everything it started (a shell pipeline's encoder too).
+        static func stop(_ run: ClientRun) throws {
+            kill(-run.process.processIdentifier, SIGTERM)
+            _ = try run.finish()
+        }
+
+        /// What a player recorded: both streams, at least `seconds`, its first video payload a
+        /// key frame, decoding without errors.
+        static func expectPlayable(_ path: String, seconds: Double, _ what: String) throws {
+            let received = try probe(path)
+            #expect(received.streams.count == 2, "\(what)")
+            #expect(received.duration >= seconds, "\(what): \(received.duration) s")
+            #expect(try BroadcastInteropTests.videoKeyFlags(path).first == true, "\(what): the first video payload is not a key frame")
+            #expect(try BroadcastInteropTests.decodeErrors(path).isEmpty, "\(what)")
+        }
+
+        @Test func aPushedFileIsPlayedOverEveryEngine() throws {
+            let server = try ServerProcess()
+            let pusher = try Self.pusher(server, ["--loop", Self.demo])
+            try Self.waitForLog(server, "point push: 2 streams")
+            let players: [(String, [String])] = [
+                ("mmsh", ["-i", "mmsh://\(server.url)/push"]),
+                ("rtsp-tcp", ["-rtsp_transport", "tcp", "-i", "rtsp://\(server.rtspURL)/push"]),
+                ("rtsp-udp", ["-rtsp_transport", "udp", "-i", "rtsp://\(server.rtspURL)/push"]),
+                ("mmst", ["-i", "mmst://\(server.mmsURL)/push"]),
+            ]
+            let outputs = players.map { temporaryFile("push-\($0.0).asf") }
+            defer { for o in outputs { try? FileManager.default.removeItem(atPath: o) } }
+            let runs = try zip(players, outputs).map { player, out in
+                try ClientRun("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-y"] + player.1 + ["-t", "11", "-c", "copy", "-f", "asf", out])
+            }
+            // VLC, one protocol after the other while ffmpeg plays.
+            for url in ["mmsh://\(server.url)/push", "mmst://\(server.mmsURL)/push"] {
+                try withVLCRecording(url, options: ["--run-time", "14"]) { result, out in
+                    #expect(result.status == 0, "VLC \(url): \(result.output)")
+                    let received = try probe(out)
+                    #expect(received.streams.count == 2, "VLC \(url)")
+                    #expect(received.duration >= 10, "VLC \(url): \(received.duration) s")
+                }
+            }
+            for ((player, _), (run, out)) in zip(players, zip(runs, outputs)) {
+                let result = try run.finish()
+                #expect(result.status == 0, "ffmpeg \(player): \(result.output)")
+                try Self.expectPlayable(out, seconds: 10, "ffmpeg \(player)")
+            }
+            try Self.stop(pusher)
+        }
+
+        /// The encoder's end is the end of its players' streams: ffmpeg over mmsh and RTSP ends
+        /// by itself, the encoder exits 0, and a player that comes after finds nothing (404).
+        @Test func theEncodersEndEndsThePlayersStreams() throws {
+            let server = try ServerProcess()
+            let pusher = try Self.pusher(server, [Self.demo])
+            try Self.waitForLog(server, "point push: 2 streams")
+            let outputs = ["mmsh", "rtsp"].map { temporaryFile("end-\($0).asf") }
+            defer { for o in outputs { try? FileManager.default.removeItem(atPath: o) } }
+            let players = [
+                try ClientRun("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-y", "-i", "mmsh://\(server.url)/push", "-c", "copy", "-f", "asf", outputs[0]]),
+                try ClientRun("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-y", "-rtsp_transport", "tcp", "-i", "rtsp://\(server.rtspURL)/push",
+                                                  "-c", "copy", "-f", "asf", outputs[1]]),
+            ]
+            let pushed = try pusher.finish()
+            #expect(pushed.status == 0, "asfcast push: \(pushed.output)")
+            #expect(pushed.output.contains("pushed 2"), "the progress line: \(pushed.output)")
+            for (player, out) in zip(players, outputs) {
+                let result = try player.finish(limit: 60)
+                #expect(result.status == 0, "\(result.output)")
+                try Self.expectPlayable(out, seconds: 5, out)
+            }
+            #expect(server.logText.contains("the encoder ended point push"))
+            let late = try server.raw("GET /push HTTP/1.0\r\nUser-Agent: NSPlayer/7.10.0.3059\r\nPragma: xPlayStrm=1\r\n\r\n")
+            #expect(late.hasPrefix("HTTP/1.0 404"), "\(late.prefix(80))")
+        }
+
+        /// A live encode on standard input (issue 16's pipeline) reaches 20 ffmpeg players.
+        @Test func aLiveEncodeReachesTwentyPlayers() throws {
+            let server = try ServerProcess()
+            let encode = "/usr/bin/ffmpeg -nostdin -v error -re -f lavfi -i testsrc2=size=320x240:rate=25 -f lavfi -i sine=frequency=440 "
+                + "-c:v wmv2 -b:v 300k -g 50 -c:a wmav2 -b:a 64k -f asf - | \(ServerProcess.asfcast) push http://\(server.url)/push -"
+            let encoder = try ClientRun("/bin/sh", ["-c", encode])
+            try Self.waitForLog(server, "point push: 2 streams")
+            try BroadcastInteropTests.twentyClientsGetTenSeconds(of: "mmsh://\(server.url)/push")
+            try Self.stop(encoder)
+        }
+
+        /// Digest on a push point (its users are the encoders'): without or with wrong
+        /// credentials the encoder is refused (401), with the right ones it pushes; its
+        /// PushStart needs none of its own; players are not asked.
+        @Test func digestGuardsThePushPoint() throws {
+            let server = try ServerProcess(config: "points:\n  - name: push\n    path: /push\n    push: true\n    users: {encoder: secret}\n")
+            let setup = "POST /push HTTP/1.1\r\nContent-Type: application/x-wms-pushsetup\r\nUser-Agent: WMEncoder/11.0.5721.5145\r\n"
+                + "Content-Length: 16\r\nCookie: push-id=0\r\n\r\nAutoDestroy: 1\r\n"
+            let challenge = try server.raw(setup)
+            #expect(challenge.hasPrefix("HTTP/1.1 401"), "\(challenge.prefix(80))")
+            #expect(challenge.contains("WWW-Authenticate: Digest"), "\(challenge)")
+            let without = try run(ServerProcess.asfcast, ["push", "http://\(server.url)/push", Self.demo])
+            #expect(without.status == 1)
+            #expect(without.output.contains("asks for credentials"), "\(without.output)")
+            let wrong = try run(ServerProcess.asfcast, ["push", "--user", "encoder", "--password", "wrong", "http://\(server.url)/push", Self.demo])
+            #expect(wrong.status == 1)
+            #expect(wrong.output.contains("refused the credentials"), "\(wrong.output)")
+            let pusher = try Self.pusher(server, ["--loop", "--user", "encoder", "--password", "secret", Self.demo])
+            try Self.waitForLog(server, "point push: 2 streams")
+            let player = try run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-t", "3", "-i", "mmsh://\(server.url)/push", "-f", "null", "-"])
+            #expect(player.status == 0, "\(player.output)")
+            try Self.stop(pusher)
+        }
+
+        /// Bodies no encoder sends, and pushes to the wrong place: each gets its error answer,
+        /// and a player of another point goes on undisturbed.
+        @Test func badPushesAreAnsweredWhileAPlayerPlaysOn() throws {
+            let server = try ServerProcess()
+            let out = temporaryFile("undisturbed.asf")
+            defer { try? FileManager.default.removeItem(atPath: out) }
+            let player = try ClientRun("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-y", "-i", "mmsh://\(server.url)/live", "-t", "12",
+                                                           "-c", "copy", "-f", "asf", out])
+            func push(_ path: String, type: String = "pushstart", length: String? = "2147483647", extra: String = "", body: String) throws -> String {
+                try server.raw("POST \(path) HTTP/1.1\r\nContent-Type: application/x-wms-\(type)\r\nUser-Agent: WMEncoder/9.0.0.3287\r\n"
+                    + (length.map { "Content-Length: \($0)\r\n" } ?? "") + extra + "\r\n" + body)
+            }
+            let answers: [(String, String, String)] = [
+                ("a first frame that is not $H", "400", try push("/push", body: "$D\u{4}\u{0}abcd")),
+                ("garbage", "400", try push("/push", body: "hello, server")),
+                ("a header that does not parse", "400", try push("/push", body: "$H\u{8}\u{0}12345678")),
+                ("a $E of the wrong length", "400", try push("/push", body: "$E\u{2}\u{0}ab")),
+                ("no Content-Length", "411", try push("/push", length: nil, body: "")),
+                ("a chunked body", "411", try push("/push", length: nil, extra: "Transfer-Encoding: chunked\r\n", body: "0\r\n\r\n")),
+                ("an unknown point", "404", try push("/nowhere", type: "pushsetup", length: "0", body: "")),
+                ("a point that takes no pushes", "403", try push("/live", type: "pushsetup", length: "0", body: "")),
+            ]
+            for (what, status, answer) in answers {
+                #expect(answer.hasPrefix("HTTP/1.1 \(status)"), "\(what): \(answer.prefix(80))")
+                #expect(answer.contains("Server: Cougar/9.01.01.3841"), "\(what)")
+            }
+            let result = try player.finish()
+            #expect(result.status == 0, "\(result.output)")
+            try Self.expectPlayable(out, seconds: 11, "the /live player")
+            #expect(!server.logText.contains("Fatal error"))
+        }
+    }
+}
