@@ -36,6 +36,8 @@ public final class Server: @unchecked Sendable {
     public let sessions = WMSPSessions()
     /// Encoders' push sessions by push-id.
     public let pushSessions = PushSessions()
+    /// The points' archives, completed at shutdown.
+    private var archives: [PointArchive] = []
 
     /// The server could not start: a listener or a publishing point's source.
     public struct BindFailure: Error, CustomStringConvertible {
@@ -170,7 +172,7 @@ public final class Server: @unchecked Sendable {
                 let encoders = try access(of: point)
                 let live = LivePoint(name: point.name, encoders: encoders, home: try home.submit { bound.value.scheduler }.wait(),
                                      loops: Array(group.makeIterator()), batchInterval: .milliseconds(Int64(configuration.batchMilliseconds)),
-                                     logger: logger)
+                                     archive: archive(of: point), logger: logger)
                 // The users are the encoders'; players are asked only for their address.
                 result.append(PublishingPoint(name: point.name, path: point.path, kind: .live(live),
                                               access: PointAccess(addresses: encoders.addresses)))
@@ -192,11 +194,20 @@ public final class Server: @unchecked Sendable {
                                           batchInterval: .milliseconds(Int64(configuration.batchMilliseconds)), logger: logger)
                 // Every loop keeps the recent packets, so that a late joiner on any loop starts at once.
                 for loop in group.makeIterator() { _ = live.relay(on: loop) }
+                if let archive = archive(of: point) { archive.record(live, on: home) }
                 if startImmediately { live.start() }
                 result.append(PublishingPoint(name: point.name, path: point.path, kind: .broadcast(live), access: try access(of: point)))
             }
         }
         return result
+    }
+
+    /// The point's archive, if it has one.
+    private func archive(of point: ServerConfiguration.Point) -> PointArchive? {
+        guard let template = point.archive else { return nil }
+        let archive = PointArchive(point: point.name, template: ArchivePath(template), root: configuration.mediaRoot, logger: logger)
+        archives.append(archive)
+        return archive
     }
 
     /// A point's access rules, with the users of its htdigest file.
@@ -252,6 +263,8 @@ public final class Server: @unchecked Sendable {
 
     public func shutdown() throws {
         for channel in channels { try? channel.close().wait() }
+        // Archives are completed (sizes, index) before the loops stop.
+        for archive in archives { archive.close() }
         mmsUDP?.close()
         for services in loops.values { try? services.eventLoop.submit { services.value.endpoint.close() }.wait() }
         defer {

@@ -80,6 +80,8 @@ public struct ServerConfiguration: Sendable, Equatable {
         public var access: PointAccess
         /// An htdigest file of more users.
         public var usersFile: String?
+        /// A broadcast's archive: the file name template (`ArchivePath`).
+        public var archive: String?
 
         public init(name: String, path: String, source: Source, maximumPlayers: Int? = nil, maximumBandwidthKbps: Int? = nil,
                     access: PointAccess = PointAccess(), usersFile: String? = nil) {
@@ -253,7 +255,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     private static func point(_ node: Node, file: String) throws -> Point {
         guard let mapping = node.mapping else { throw Failure(description: "\(file):\(line(node)): a point must be a mapping") }
         var name: String?, path: String?, directory: String?, single: String?, broadcast: [String]?, redirect: String?, start = "immediately"
-        var push = false
+        var push = false, archive: String?
         var players: Int?, kbps: Int?, access = PointAccess(), usersFile: String?
         for (keyNode, value) in mapping {
             let key = keyNode.string ?? ""
@@ -294,6 +296,7 @@ public struct ServerConfiguration: Sendable, Equatable {
                     access.users.add(u, UserSecret(configured: p))
                 }
             case "users_file": usersFile = try text()
+            case "archive": archive = try text()
             case "push":
                 guard let v = value.bool else { throw Failure(description: "\(file):\(line(value)): 'push' must be true or false") }
                 push = v
@@ -329,8 +332,16 @@ public struct ServerConfiguration: Sendable, Equatable {
         case let (nil, nil, nil, target?): source = .redirect(target)
         default: throw Failure(description: "\(file):\(line(node)): a point needs one of 'directory', 'file', 'broadcast', 'redirect' or 'push: true'")
         }
-        return Point(name: name ?? String(path.dropFirst()), path: path, source: source, maximumPlayers: players, maximumBandwidthKbps: kbps,
-                     access: access, usersFile: usersFile)
+        if archive != nil {
+            switch source {
+            case .broadcast, .push: break
+            default: throw Failure(description: "\(file):\(line(node)): only a broadcast or push point has an 'archive'")
+            }
+        }
+        var point = Point(name: name ?? String(path.dropFirst()), path: path, source: source, maximumPlayers: players, maximumBandwidthKbps: kbps,
+                          access: access, usersFile: usersFile)
+        point.archive = archive
+        return point
     }
 
     private static func line(_ node: Node) -> Int { node.mark?.line ?? 0 }

@@ -33,7 +33,9 @@ public final class ASFFileWriter {
 
     private func writeHeader() throws {
         let p = header.fileProperties
-        let dataObject = DataObjectHeader(objectSize: UInt64(DataObjectHeader.size + packetCount * packetSize),
+        // Until `finish`, the Data Object's size is 0, unknown, as a live capture's: a reader of
+        // the file while it is written counts the packets there are.
+        let dataObject = DataObjectHeader(objectSize: finished ? UInt64(DataObjectHeader.size + packetCount * packetSize) : 0,
                                           fileID: p.fileID, totalDataPackets: UInt64(packetCount))
         try file.write(header.streamingHeader(dataObject: dataObject), at: 0)
     }

@@ -179,6 +179,16 @@ public final class BroadcastRelay {
 
     /// The broadcast is over: every member hears so, and the relay forgets them.
     func end() {
+        // Each group has had the packets up to its last turn: the deliveries since come first.
+        for (g, group) in groups.enumerated() {
+            let lastTurn = delivered - ((delivered - g) % turns + turns) % turns
+            for (id, subscriber) in group {
+                let since = max(joinedAt[id] ?? 0, lastTurn, delivered - recent.count)
+                guard since < delivered else { continue }
+                let rest = filter(recent.suffix(delivered - since).flatMap { $0 }, to: subscriber.selection)
+                if !rest.isEmpty { subscriber.receive(BroadcastBatch(rest)) }
+            }
+        }
         let members = groups.flatMap(\.values) + Array(waiting.values)
         for g in groups.indices { groups[g].removeAll() }
         waiting.removeAll()

@@ -17,15 +17,18 @@ public final class LivePoint: @unchecked Sendable {
     private let loops: [EventLoop]
     private let batchInterval: TimeAmount
     private let logger: Logger
+    /// Where each of its broadcasts is written, if anywhere.
+    public let archive: PointArchive?
     private let current = NIOLockedValueBox<(broadcast: BroadcastPoint, feed: LiveFeed)?>(nil)
 
     /// - Parameters:
     ///   - home: the scheduler its broadcasts run on.
     ///   - loops: every event loop: each keeps the recent packets, so a late joiner on any starts at once.
     public init(name: String, encoders: PointAccess = PointAccess(), home: PacingScheduler, loops: [EventLoop], batchInterval: TimeAmount,
-                logger: Logger) {
+                archive: PointArchive? = nil, logger: Logger) {
         self.name = name
         self.encoders = encoders
+        self.archive = archive
         self.home = home
         self.loops = loops
         self.batchInterval = batchInterval
@@ -46,6 +49,7 @@ public final class LivePoint: @unchecked Sendable {
             let broadcast = BroadcastPoint(name: name, header: header, packetSize: feed.packetSize, source: feed, home: home,
                                            batchInterval: batchInterval, logger: logger)
             for loop in loops { _ = broadcast.relay(on: loop) }
+            if let loop = loops.first { archive?.record(broadcast, on: loop) }
             broadcast.start()
             defer { current = (broadcast, feed) }
             return (feed, current?.feed)
