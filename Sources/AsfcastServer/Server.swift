@@ -38,6 +38,8 @@ public final class Server: @unchecked Sendable {
     public let pushSessions = PushSessions()
     /// The points' archives, completed at shutdown.
     private var archives: [PointArchive] = []
+    /// The pulled points' sources, started with the server.
+    private var pullers: [WMSPPuller] = []
 
     /// The server could not start: a listener or a publishing point's source.
     public struct BindFailure: Error, CustomStringConvertible {
@@ -98,6 +100,7 @@ public final class Server: @unchecked Sendable {
         }
         channels.append(try bind(rtsp, port: configuration.rtspPort, flag: "--rtsp-port", what: "RTSP"))
         channels.append(try bindMMS(delivery: delivery))
+        for puller in pullers { puller.start() }
         logger.info("serving \(configuration.mediaRoot): WMSP on \(configuration.bind):\(httpPort), RTSP on port \(rtspPort), MMS on port \(mmsPort)")
         _ = sd_notify(0, "READY=1")
     }
@@ -166,6 +169,18 @@ public final class Server: @unchecked Sendable {
                 result.append(PublishingPoint(name: point.name, path: point.path, kind: .onDemandFile(path: path), access: try access(of: point)))
             case let .redirect(target):
                 result.append(PublishingPoint(name: point.name, path: point.path, kind: .redirect(target)))
+            case let .pull(url):
+                let home = homes.next() ?? group.next()
+                let bound = loops[ObjectIdentifier(home)]!
+                let live = LivePoint(name: point.name, home: try home.submit { bound.value.scheduler }.wait(), loops: Array(group.makeIterator()),
+                                     batchInterval: .milliseconds(Int64(configuration.batchMilliseconds)), archive: archive(of: point), logger: logger)
+                do {
+                    pullers.append(try WMSPPuller(url: url, live: live, group: group,
+                                                  grace: .milliseconds(Int64(configuration.pushIdleTimeoutSeconds * 1000)), logger: logger))
+                } catch {
+                    throw BindFailure(description: "broadcast point \(point.name): \(error)")
+                }
+                result.append(PublishingPoint(name: point.name, path: point.path, kind: .live(live), access: try access(of: point)))
             case .push:
                 let home = homes.next() ?? group.next()
                 let bound = loops[ObjectIdentifier(home)]!
@@ -263,6 +278,7 @@ public final class Server: @unchecked Sendable {
 
     public func shutdown() throws {
         for channel in channels { try? channel.close().wait() }
+        for puller in pullers { puller.stop() }
         // Archives are completed (sizes, index) before the loops stop.
         for archive in archives { archive.close() }
         mmsUDP?.close()

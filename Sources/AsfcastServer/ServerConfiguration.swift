@@ -68,6 +68,9 @@ public struct ServerConfiguration: Sendable, Equatable {
             case redirect(String)
             /// Live: what an encoder pushes (MS-WMHTTP); the point's users are the encoders'.
             case push
+            /// Live: pulled over WMSP from an encoder or another server's point (an http:// or
+            /// mmsh:// URL given as `broadcast`).
+            case pull(String)
         }
 
         public var name: String
@@ -328,13 +331,15 @@ public struct ServerConfiguration: Sendable, Equatable {
             throw Failure(description: "\(file):\(line(node)): a point with 'push: true' takes no 'directory', 'file', 'broadcast' or 'redirect'")
         case let (directory?, nil, nil, nil): source = .directory(directory)
         case let (nil, single?, nil, nil): source = .file(single)
+        case let (nil, nil, files?, nil) where files.count == 1 && files[0].range(of: "^(http|mmsh)://", options: [.regularExpression, .caseInsensitive]) != nil:
+            source = .pull(files[0])
         case let (nil, nil, files?, nil) where !files.isEmpty: source = .broadcast(files, startImmediately: start == "immediately")
         case let (nil, nil, nil, target?): source = .redirect(target)
         default: throw Failure(description: "\(file):\(line(node)): a point needs one of 'directory', 'file', 'broadcast', 'redirect' or 'push: true'")
         }
         if archive != nil {
             switch source {
-            case .broadcast, .push: break
+            case .broadcast, .push, .pull: break
             default: throw Failure(description: "\(file):\(line(node)): only a broadcast or push point has an 'archive'")
             }
         }

@@ -22,10 +22,11 @@ final class ServerProcess {
 
     /// With `config`, that YAML instead of the shipped configuration (the ports and media root
     /// still come from the flags); with `mediaRoot`, that directory instead of Media/.
-    init(config: String? = nil, mediaRoot: String? = nil) throws {
-        port = try Self.freePort()
-        rtspPort = try Self.freePort()
-        mmsPort = try Self.freePort()
+    /// With `ports` (HTTP, RTSP, MMS), those: a server started again where another was.
+    init(config: String? = nil, mediaRoot: String? = nil, ports: (Int, Int, Int)? = nil) throws {
+        port = try ports?.0 ?? Self.freePort()
+        rtspPort = try ports?.1 ?? Self.freePort()
+        mmsPort = try ports?.2 ?? Self.freePort()
         log = FileManager.default.temporaryDirectory.appendingPathComponent("asfcast-server-\(port).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: Self.asfcast)
