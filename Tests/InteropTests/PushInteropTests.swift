@@ -167,3 +167,41 @@ extension Interop {
         }
     }
 }
+
+extension Interop.PushInteropTests {
+    /// An encoder that vanishes (stopped without its `$E`: its connection drops) leaves its players waiting; one
+    /// that comes back within the Idle-Timeout goes on with them; when none comes back, they
+    /// get the end of the stream after it.
+    @Test func playersWaitForAVanishedEncoderThenEnd() throws {
+        let server = try ServerProcess(config: "push_idle_timeout_seconds: 10\npoints:\n  - name: push\n    path: /push\n    push: true\n")
+        let first = try Self.pusher(server, ["--loop", Self.demo])
+        try Self.waitForLog(server, "point push: 2 streams")
+        let out = temporaryFile("vanished.asf")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let player = try ClientRun("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-y", "-i", "mmsh://\(server.url)/push", "-c", "copy", "-f", "asf", out])
+        try Self.waitForLog(server, "play broadcast push")
+        try Self.waitForSize(out, 100_000)
+        kill(first.process.processIdentifier, SIGTERM)  // gone without its $E
+        _ = try first.finish()
+        try Self.waitForLog(server, "encoder connection lost")
+        let second = try Self.pusher(server, ["--loop", Self.demo])
+        try Self.waitForLog(server, "takes point push over")
+        try Self.waitForSize(out, 200_000)
+        kill(second.process.processIdentifier, SIGTERM)
+        _ = try second.finish()
+        let result = try player.finish()
+        #expect(result.status == 0, "\(result.output)")
+        #expect(server.logText.contains("point push ended: the encoder did not come back within 10 s"))
+        #expect(!server.logText.contains("a new broadcast"), "the second encoder went on with the same broadcast")
+        try Self.expectPlayable(out, seconds: 5, "the player of the vanished encoders")
+    }
+
+    /// Waits until the file a player records holds `bytes`.
+    static func waitForSize(_ path: String, _ bytes: Int, limit: TimeInterval = 30) throws {
+        let deadline = Date().addingTimeInterval(limit)
+        while ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0) < bytes {
+            guard Date() < deadline else { throw Failure("\(path) did not reach \(bytes) bytes within \(Int(limit)) s") }
+            usleep(50_000)
+        }
+    }
+}
