@@ -9,9 +9,32 @@ struct ConfigurationTests {
 
     @Test func shippedConfigurationHoldsTheDefaultsAndALiveBroadcast() throws {
         var shipped = try ServerConfiguration.load(path: Self.file)
-        #expect(shipped.points == [.init(name: "live", path: "/live", source: .broadcast(["demo.wmv"], startImmediately: true))])
+        var push = ServerConfiguration.Point(name: "push", path: "/push", source: .push)
+        push.archive = "/tmp/asfcast-archive/<V>-<Y><m><d>-<H><M><S>.wmv"
+        #expect(shipped.points == [.init(name: "live", path: "/live", source: .broadcast(["demo.wmv"], startImmediately: true)), push,
+                                   .init(name: "archive", path: "/archive", source: .directory("/tmp/asfcast-archive"))])
         shipped.points = []
         #expect(shipped == ServerConfiguration())
+    }
+
+    @Test func pushPullAndArchivePoints() throws {
+        let yaml = """
+        push_idle_timeout_seconds: 15
+        points:
+          - path: /studio
+            push: true
+            users: {encoder: secret}
+            archive: archive/<V>-<Y><m><d>.wmv
+          - path: /relay
+            broadcast: mmsh://origin.example/live
+        """
+        let config = try ServerConfiguration.parse(yaml, file: "p.yaml")
+        #expect(config.pushIdleTimeoutSeconds == 15)
+        #expect(config.points.map(\.source) == [.push, .pull("mmsh://origin.example/live")])
+        #expect(config.points[0].archive == "archive/<V>-<Y><m><d>.wmv")
+        #expect(throws: ServerConfiguration.Failure.self) { try ServerConfiguration.parse("points:\n  - path: /x\n    push: true\n    file: a.wmv\n", file: "p.yaml") }
+        #expect(throws: ServerConfiguration.Failure.self) { try ServerConfiguration.parse("points:\n  - path: /x\n    file: a.wmv\n    archive: a.wmv\n", file: "p.yaml") }
+        #expect(throws: ServerConfiguration.Failure.self) { try ServerConfiguration.parse("push_idle_timeout_seconds: 1\n", file: "p.yaml") }
     }
 
     @Test func headersAreFittedUnlessTurnedOff() throws {
@@ -50,7 +73,7 @@ struct ConfigurationTests {
                                                              deny: [AddressList.Block("10.1.2.3")!]))),
         ])
         let noSource = #expect(throws: ServerConfiguration.Failure.self) { try ServerConfiguration.parse("points:\n  - path: /x\n", file: "p.yaml") }
-        #expect(noSource?.description == "p.yaml:2: a point needs one of 'directory', 'file', 'broadcast' or 'redirect'")
+        #expect(noSource?.description == "p.yaml:2: a point needs one of 'directory', 'file', 'broadcast', 'redirect' or 'push: true'")
         let moved = try ServerConfiguration.parse("points:\n  - path: /old\n    redirect: //media2.example.com\n", file: "p.yaml")
         #expect(moved.points == [.init(name: "old", path: "/old", source: .redirect("//media2.example.com"))])
         let single = try ServerConfiguration.parse("points:\n  - path: /show\n    file: playlist.wsx\n", file: "p.yaml")
