@@ -6,7 +6,8 @@
 #
 # Environment: STEPS (session counts), PROTOCOLS (of wmsp rtsp-tcp rtsp-udp mmst mmsu),
 # HOLD (seconds measured after the last session started), RATE (sessions started per second),
-# ON_DEMAND (sessions for the on-demand step, 0 to skip), VLC (0 to skip the peer).
+# ON_DEMAND (sessions for the on-demand step, 0 to skip), PUSHED (0 to skip the pushed point),
+# VLC (0 to skip the peer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STEPS=${STEPS:-"500 1000 2000 5000 10000 15000 19000"}
@@ -14,10 +15,12 @@ PROTOCOLS=${PROTOCOLS:-"wmsp rtsp-tcp rtsp-udp mmst"}
 HOLD=${HOLD:-20}
 RATE=${RATE:-1000}
 ON_DEMAND=${ON_DEMAND:-5000}
+PUSHED=${PUSHED:-1}
 VLC=${VLC:-1}
 . Benchmarks/common.sh
 server=""
-trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
+pusher=""
+trap '[ -n "$pusher" ] && kill "$pusher" 2>/dev/null; [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 
 # About 400 kbit/s of WMV2 and WMA2, 60 s, looped by the broadcast point.
 make_sample bench.wmv
@@ -27,6 +30,9 @@ points:
   - name: live
     path: /live
     broadcast: bench.wmv
+  - name: pushed
+    path: /pushed
+    push: true
 YAML
 
 start_server() {
@@ -97,6 +103,24 @@ for proto in $PROTOCOLS; do
     done
     stop_server
 done
+
+if [ "$PUSHED" = 1 ]; then
+    # The same file pushed by one encoder (`asfcast push --loop`), the same ramp over WMSP.
+    start_server
+    "$bin" push --loop --quiet http://127.0.0.1:18080/pushed "$work/media/bench.wmv" > "$work/push.log" 2>&1 &
+    pusher=$!
+    # Live once a Describe of the point is answered 200 (404 until the encoder's header came).
+    for _ in $(seq 100); do
+        [ "$(curl -s -o /dev/null -w '%{http_code}' -A NSPlayer/7.10.0.3059 --max-time 2 http://127.0.0.1:18080/pushed)" = 200 ] && break
+        sleep 0.1
+    done
+    { echo; echo "## Pushed point over wmsp (one encoder, \`asfcast push --loop\` of the same file)"; echo; echo "$header"; } >> "$report"
+    for n in $STEPS; do
+        step asfcast-pushed wmsp "$(url_for wmsp /pushed)" "$n" "$server" >> "$report" || break
+    done
+    kill "$pusher"; wait "$pusher" 2>/dev/null || true; pusher=""
+    stop_server
+fi
 
 if [ "$ON_DEMAND" -gt 0 ]; then
     start_server

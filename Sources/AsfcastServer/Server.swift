@@ -38,6 +38,8 @@ public final class Server: @unchecked Sendable {
     public let pushSessions = PushSessions()
     /// The points' archives, completed at shutdown.
     private var archives: [PointArchive] = []
+    /// The points encoders made (their archives are completed at shutdown too).
+    private var created: CreatedPoints?
     /// The pulled points' sources, started with the server.
     private var pullers: [WMSPPuller] = []
 
@@ -67,6 +69,7 @@ public final class Server: @unchecked Sendable {
             }.wait()
         }
         let points = PublishingPoints(try publishingPoints())
+        created = points.created
         threadPool.start()
         let cache = try ImportCache(directory: configuration.importCache)
         let delivery = DeliveryContext(points: points, fastStartBuffer: .milliseconds(Int64(configuration.fastStartBufferSeconds * 1000)),
@@ -85,7 +88,8 @@ public final class Server: @unchecked Sendable {
         let context = WMSPServerContext(delivery: delivery, sessions: sessions)
         let push = PushServerContext(delivery: delivery, sessions: pushSessions,
                                      idleTimeout: .milliseconds(Int64(configuration.pushIdleTimeoutSeconds * 1000)),
-                                     inactivityTimeout: .milliseconds(Int64(configuration.pushInactivityTimeoutSeconds * 1000)))
+                                     inactivityTimeout: .milliseconds(Int64(configuration.pushInactivityTimeoutSeconds * 1000)),
+                                     createsPoints: configuration.pushCreatesPoints)
         let http = bootstrap { channel, loop in
             try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
             // Encoders' POSTs go to the push ingest; every other request on to WMSP.
@@ -281,6 +285,9 @@ public final class Server: @unchecked Sendable {
         for puller in pullers { puller.stop() }
         // Archives are completed (sizes, index) before the loops stop.
         for archive in archives { archive.close() }
+        for point in created?.all ?? [] {
+            if case let .live(live) = point.kind { live.archive?.close() }
+        }
         mmsUDP?.close()
         for services in loops.values { try? services.eventLoop.submit { services.value.endpoint.close() }.wait() }
         defer {

@@ -55,6 +55,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// next PushStart the session waits the inactivity timeout.
     public var pushIdleTimeoutSeconds = 60.0
     public var pushInactivityTimeoutSeconds = 120.0
+    /// Whether an encoder's PushSetup to a path no point has makes a push point there with the
+    /// settings of its Template-URL's push point (MS-WMHTTP 2.2.2.1.1).
+    public var pushCreatesPoints = false
 
     public struct Point: Sendable, Equatable {
         public enum Source: Sendable, Equatable {
@@ -203,6 +206,7 @@ public struct ServerConfiguration: Sendable, Equatable {
             case "digest_nonce_seconds": config.digestNonceSeconds = try seconds(10...86400)
             case "push_idle_timeout_seconds": config.pushIdleTimeoutSeconds = try seconds(10...3600)
             case "push_inactivity_timeout_seconds": config.pushInactivityTimeoutSeconds = try seconds(10...3600)
+            case "push_creates_points": guard let v = value.bool else { throw fail("true or false") }; config.pushCreatesPoints = v
             case "points":
                 guard let items = value.sequence else { throw fail("a list of publishing points") }
                 config.points = try items.map { try point($0, file: file) }

@@ -76,9 +76,17 @@ public struct Redirect: Sendable, Equatable {
 /// directory: `..`, encoded tricks, NUL and symbolic links out of it are all not found.
 public struct PublishingPoints: Sendable {
     public private(set) var points: [PublishingPoint]
+    /// Those encoders made; looked up with the configured ones.
+    public let created: CreatedPoints
 
-    public init(_ points: [PublishingPoint]) {
+    public init(_ points: [PublishingPoint], created: CreatedPoints = CreatedPoints()) {
         self.points = points.sorted { $0.path.count > $1.path.count }
+        self.created = created
+    }
+
+    /// Every point, longest path first.
+    private var candidates: [PublishingPoint] {
+        created.isEmpty ? points : (created.all + points).sorted { $0.path.count > $1.path.count }
     }
 
     /// The directory of the on-demand point that holds `path` (a real path from `lookup`).
@@ -146,7 +154,7 @@ public struct PublishingPoints: Sendable {
         let pathOnly = requestPath.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
         guard let decoded = pathOnly.removingPercentEncoding else { return .unknown }
         let normalized = ("/" + decoded.split(separator: "/").joined(separator: "/") + "/").lowercased()
-        guard let point = points.first(where: { $0.path.lowercased() == normalized }) else { return .unknown }
+        guard let point = candidates.first(where: { $0.path.lowercased() == normalized }) else { return .unknown }
         guard case let .live(live) = point.kind else { return .notLive(name: point.name) }
         return .live(name: point.name, live)
     }
@@ -165,7 +173,7 @@ public struct PublishingPoints: Sendable {
         let components = decoded.split(separator: "/")
         guard !components.contains(where: { $0 == ".." || $0 == "." }) else { return .failure(NoMatch(reason: "dot segment")) }
         let normalized = "/" + components.joined(separator: "/")
-        guard let point = points.first(where: { (normalized + "/").hasPrefix($0.path) }) else {
+        guard let point = candidates.first(where: { (normalized + "/").hasPrefix($0.path) }) else {
             return .failure(NoMatch(reason: "no publishing point"))
         }
         return .success((point, normalized))

@@ -35,6 +35,12 @@ struct PushCommand: ParsableCommand {
     @Option(help: "Password of --user.")
     var password: String?
 
+    @Option(help: "Where the point does not exist, ask the server to make it with the settings of this one (Template-URL).")
+    var template: String?
+
+    @Flag(help: "Ask the server to remove the point when the push ends (AutoDestroy).")
+    var autoRemove = false
+
     @Flag(help: "No progress line.")
     var quiet = false
 
@@ -46,6 +52,7 @@ struct PushCommand: ParsableCommand {
         let credentials = user.map { Credentials(user: $0, password: password ?? "") }
         do {
             let client = try PushClient(url: url, credentials: credentials, group: group, logger: logger)
+            client.setupBody = PushSetupBody(templateURL: template, autoDestroy: autoRemove)
             let progress = ProgressLine(quiet: quiet)
             if input == "-" {
                 let stdin = FileHandle.standardInput

@@ -102,3 +102,22 @@ extension Interop {
         }
     }
 }
+
+extension Interop.ArchiveInteropTests {
+    /// The archive's disk is full (`/dev/full`: every write fails with ENOSPC): one clear log
+    /// line, and the point's player gets the whole broadcast.
+    @Test func aFullDiskStopsTheArchiveNotThePlayers() throws {
+        let server = try ServerProcess(config: "points:\n  - name: push\n    path: /push\n    push: true\n    archive: /dev/full\n")
+        let pusher = try Interop.PushInteropTests.pusher(server, [Interop.PushInteropTests.demo])
+        try Interop.PushInteropTests.waitForLog(server, "point push: 2 streams")
+        let out = temporaryFile("full-disk.asf")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let player = try run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-y", "-i", "mmsh://\(server.url)/push", "-c", "copy", "-f", "asf", out])
+        #expect(player.status == 0, "\(player.output)")
+        #expect(try pusher.finish().status == 0)
+        try Interop.PushInteropTests.expectPlayable(out, seconds: 15, "the player of a point whose archive disk is full")
+        let failures = server.logText.split(separator: "\n").filter { $0.contains("/dev/full") && $0.contains("error") }
+        #expect(failures.count == 1, "\(failures)")
+        #expect(failures.first?.contains("No space left on device") == true, "\(failures)")
+    }
+}

@@ -205,3 +205,27 @@ extension Interop.PushInteropTests {
         }
     }
 }
+
+extension Interop.PushInteropTests {
+    /// With `push_creates_points`, a PushSetup to a path no point has makes a point there from
+    /// its Template-URL (the template's encoders and all); with AutoDestroy it goes again at the
+    /// end of the push. Without a usable template the PushSetup is refused (404).
+    @Test func aPushSetupMakesAPointFromItsTemplate() throws {
+        let server = try ServerProcess(config: "push_creates_points: true\npoints:\n  - name: studio\n    path: /studio\n    push: true\n    users: {encoder: secret}\n")
+        let refused = try run(ServerProcess.asfcast, ["push", "http://\(server.url)/made", Self.demo])
+        #expect(refused.status == 1, "\(refused.output)")
+        #expect(refused.output.contains("404"), "no template: \(refused.output)")
+        let unauthorized = try run(ServerProcess.asfcast, ["push", "--template", "/studio", "http://\(server.url)/made", Self.demo])
+        #expect(unauthorized.status == 1 && unauthorized.output.contains("asks for credentials"), "the template's users: \(unauthorized.output)")
+        let pusher = try ClientRun(ServerProcess.asfcast, ["push", "--template", "/studio", "--auto-remove", "--user", "encoder", "--password", "secret",
+                                                            "http://\(server.url)/made", Self.demo])
+        try Self.waitForLog(server, "point made: 2 streams")
+        #expect(server.logText.contains("point made made from the template studio"))
+        let player = try run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-t", "3", "-i", "mmsh://\(server.url)/made", "-f", "null", "-"])
+        #expect(player.status == 0, "\(player.output)")
+        #expect(try pusher.finish().status == 0)
+        try Self.waitForLog(server, "point made removed (AutoDestroy)")
+        let gone = try server.raw("POST /made HTTP/1.1\r\nContent-Type: application/x-wms-pushsetup\r\nContent-Length: 0\r\n\r\n")
+        #expect(gone.hasPrefix("HTTP/1.1 404"), "\(gone.prefix(60))")
+    }
+}

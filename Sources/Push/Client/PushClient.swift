@@ -15,6 +15,8 @@ public final class PushClient {
     public let port: Int
     public let path: String
     private let credentials: Credentials?
+    /// What the PushSetup asks: a point made from a template, removed after (2.2.2.1.1-2).
+    public var setupBody = PushSetupBody()
     private let group: EventLoopGroup
     private let logger: Logger
     /// What WME 11 on the Format SDK sends; WMS takes pushes from WMEncoder only (MS-WMHTTP 2.2.1.8).
@@ -185,7 +187,7 @@ public final class PushClient {
 
     /// PushSetup (3.1.4.1): a push-id; answers a challenge once, on a new connection (3.1.5.1).
     private func setup() throws -> Session {
-        let body = ByteBuffer(string: PushSetupBody(autoDestroy: false).text)
+        let body = ByteBuffer(string: setupBody.text)
         var pushID = "0"
         var authorization: String?
         for attempt in 0..<2 {

@@ -21,7 +21,8 @@ public final class PushIngestHandler: ChannelInboundHandler {
     private enum Request {
         /// Not an encoder's: its parts go on to the WMSP handler.
         case passing
-        case setup(PushRequest, body: ByteBuffer, live: (name: String, point: LivePoint), authenticated: Bool)
+        /// `live` nil: a path no point has, which the body's Template-URL may make one of.
+        case setup(PushRequest, body: ByteBuffer, live: (name: String, point: LivePoint)?, authenticated: Bool)
         case start(PushRequest, PushSession)
         /// Answered already (refused): the rest of its parts are dropped.
         case discarding
@@ -114,6 +115,8 @@ public final class PushIngestHandler: ChannelInboundHandler {
         case let .notLive(name):
             refuse(.forbidden, "point \(name) takes no pushes", context: context)
             return .discarding
+        case .unknown where push.kind == .setup && server.createsPoints:
+            return .setup(push, body: ByteBuffer(), live: nil, authenticated: false)
         case .unknown:
             refuse(.notFound, "no publishing point at \(path)", context: context)
             return .discarding
@@ -160,17 +163,75 @@ public final class PushIngestHandler: ChannelInboundHandler {
     }
 
     /// PushSetup (3.2.5.1): a push session and its push-id; the connection stays open for the PushStart.
-    private func setup(_ push: PushRequest, body: ByteBuffer, live: (name: String, point: LivePoint), authenticated: Bool,
+    private func setup(_ push: PushRequest, body: ByteBuffer, live: (name: String, point: LivePoint)?, authenticated: Bool,
                        context: ChannelHandlerContext) {
         let setup = PushSetupBody(parsing: String(buffer: body))
-        let session = server.sessions.create(pointName: live.name, live: live.point, autoDestroy: setup.autoDestroy, authenticated: authenticated)
+        var live = live, createdPath: String?
+        if live == nil {
+            guard let made = create(push, from: setup, context: context) else { return }
+            live = (made.name, made.point)
+            createdPath = setup.autoDestroy ? made.path : nil
+        }
+        guard let live else { return }
+        let session = server.sessions.create(pointName: live.name, live: live.point, autoDestroy: setup.autoDestroy, authenticated: true,
+                                             createdPath: createdPath)
         logger.info("PushSetup from \(push.userAgent.isEmpty ? "an encoder" : push.userAgent) for point \(live.name): push-id \(session.id)")
         respond(.noContent, headers: PushResponse.headers(pushID: session.id, timeoutMilliseconds: milliseconds(server.idleTimeout), close: false),
                 context: context)
         // A session whose PushStart never comes is forgotten after the Inactivity-Timeout.
-        let sessions = server.sessions
+        let close = closer(reason: "no PushStart came")
         session.release(nil, expiringAfter: server.inactivityTimeout, on: context.eventLoop) {
-            if session.feed == nil { sessions.remove(session) }
+            if session.feed == nil { close(session) }
+        }
+    }
+
+    /// A new point at the request's path with the settings of its Template-URL's, a push point
+    /// (2.2.2.1.1); its encoder must be one the template takes. Nil when refused (answered).
+    private func create(_ push: PushRequest, from setup: PushSetupBody, context: ChannelHandlerContext) -> (name: String, point: LivePoint, path: String)? {
+        guard let template = setup.templateURL, case let .live(templateName, templatePoint) = server.delivery.points.pushTarget(at: template) else {
+            refuse(.notFound, "no publishing point at \(push.uri), and no push point as its Template-URL (\(setup.templateURL ?? "none"))", context: context)
+            return nil
+        }
+        do {
+            try server.delivery.access.check(AccessRequest(client: context.channel.remoteAddress, authorization: push.authorization,
+                                                           method: "POST", uri: push.uri),
+                                             point: templatePoint.encoders)
+        } catch let error as Content.Unauthorized {
+            logger.notice("401 for an encoder making a point from \(templateName): \(error.description)")
+            var headers = PushResponse.headers(pushID: nil, timeoutMilliseconds: milliseconds(server.idleTimeout), close: true)
+            for challenge in error.challenges { headers.add(name: "WWW-Authenticate", value: challenge) }
+            request = .discarding
+            respond(.unauthorized, headers: headers, context: context)
+            return nil
+        } catch {
+            refuse(.forbidden, "encoder refused at point \(templateName): \(error)", context: context)
+            return nil
+        }
+        let pathOnly = push.uri.split(separator: "?", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        let path = "/" + (pathOnly.removingPercentEncoding ?? pathOnly).split(separator: "/").joined(separator: "/")
+        let name = String(path.dropFirst())
+        guard !name.isEmpty else {
+            refuse(.notFound, "no publishing point at \(push.uri)", context: context)
+            return nil
+        }
+        let made = server.delivery.points.created.add(PublishingPoint(name: name, path: path, kind: .live(templatePoint.made(name: name)),
+                                                                      access: PointAccess(addresses: templatePoint.encoders.addresses)))
+        guard case let .live(point) = made.kind else { return nil }
+        logger.info("point \(made.name) made from the template \(templateName)")
+        return (made.name, point, made.path)
+    }
+
+    /// Ends a session: its feed, its place among the sessions, and the point its PushSetup made
+    /// when the encoder asked for AutoDestroy (3.2.5.5, 3.2.6).
+    private func closer(reason: String) -> @Sendable (PushSession) -> Void {
+        let sessions = server.sessions, created = server.delivery.points.created, logger = logger
+        return { session in
+            sessions.remove(session)
+            if session.end() != nil { logger.notice("point \(session.pointName) ended: \(reason)") }
+            if session.autoDestroy, let path = session.createdPath {
+                created.remove(path: path)
+                logger.info("point \(session.pointName) removed (AutoDestroy)")
+            }
         }
     }
 
@@ -242,8 +303,7 @@ public final class PushIngestHandler: ChannelInboundHandler {
     private func finish(_ session: PushSession, reason: UInt32, context: ChannelHandlerContext) {
         idleTimer?.cancel()
         request = .discarding
-        session.end()
-        server.sessions.remove(session)
+        closer(reason: "the encoder's end")(session)
         if reason == 0 {
             logger.info("the encoder ended point \(session.pointName)")
         } else {
@@ -270,11 +330,8 @@ public final class PushIngestHandler: ChannelInboundHandler {
 
     /// The session ends after `timeout` unless the encoder resumes it.
     private func expire(_ session: PushSession, after timeout: TimeAmount, context: ChannelHandlerContext, reason: String) {
-        let sessions = server.sessions, logger = logger
-        session.release(context.channel, expiringAfter: timeout, on: context.eventLoop) {
-            sessions.remove(session)
-            if session.end() != nil { logger.notice("point \(session.pointName) ended: \(reason) within \(seconds(timeout)) s") }
-        }
+        let close = closer(reason: "\(reason) within \(seconds(timeout)) s")
+        session.release(context.channel, expiringAfter: timeout, on: context.eventLoop) { close(session) }
     }
 
     /// The Idle-Timeout inside a body (3.2.6.1): 408, and the session ends.
@@ -286,8 +343,7 @@ public final class PushIngestHandler: ChannelInboundHandler {
             guard context.eventLoop.now >= lastRead + timeout else { return armIdleTimer(session, context: context) }
             request = .discarding
             logger.notice("point \(session.pointName): nothing from the encoder for \(seconds(timeout)) s: 408")
-            server.sessions.remove(session)
-            session.end()
+            closer(reason: "the Idle-Timeout")(session)
             respond(.requestTimeout, headers: PushResponse.headers(pushID: session.id, timeoutMilliseconds: milliseconds(timeout), close: true),
                     context: context)
         }

@@ -10,10 +10,14 @@ public struct PushServerContext: Sendable {
     public var idleTimeout: TimeAmount
     /// Between a complete PushStart body and the next request (3.2.2, WMS: 120 to 150 s).
     public var inactivityTimeout: TimeAmount
+    /// Whether a PushSetup to a path no point has makes one from its Template-URL, a push point
+    /// (2.2.2.1.1, 3.2.5.1).
+    public var createsPoints: Bool
 
     public init(delivery: DeliveryContext, sessions: PushSessions = PushSessions(), idleTimeout: TimeAmount = .seconds(60),
-                inactivityTimeout: TimeAmount = .seconds(120)) {
+                inactivityTimeout: TimeAmount = .seconds(120), createsPoints: Bool = false) {
         self.delivery = delivery
+        self.createsPoints = createsPoints
         self.sessions = sessions
         self.idleTimeout = idleTimeout
         self.inactivityTimeout = inactivityTimeout

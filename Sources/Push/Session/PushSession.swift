@@ -11,6 +11,8 @@ public final class PushSession: @unchecked Sendable {
     public let live: LivePoint
     /// PushSetup's AutoDestroy (2.2.2.1.2).
     public let autoDestroy: Bool
+    /// The path of the point its PushSetup made from a template, if it did.
+    public let createdPath: String?
     private let state: NIOLockedValueBox<State>
 
     struct State {
@@ -23,8 +25,9 @@ public final class PushSession: @unchecked Sendable {
         var unreadable = 0
     }
 
-    init(id: String, pointName: String, live: LivePoint, autoDestroy: Bool, authenticated: Bool) {
+    init(id: String, pointName: String, live: LivePoint, autoDestroy: Bool, authenticated: Bool, createdPath: String?) {
         self.id = id
+        self.createdPath = createdPath
         self.pointName = pointName
         self.live = live
         self.autoDestroy = autoDestroy
@@ -112,11 +115,12 @@ public final class PushSessions: Sendable {
     public init() {}
 
     /// A new session with a push-id that is random, never 0, and unique (3.2.3); WMS's are 32-bit decimals.
-    func create(pointName: String, live: LivePoint, autoDestroy: Bool, authenticated: Bool) -> PushSession {
+    func create(pointName: String, live: LivePoint, autoDestroy: Bool, authenticated: Bool, createdPath: String? = nil) -> PushSession {
         sessions.withLockedValue { sessions in
             var id: String
             repeat { id = String(UInt32.random(in: 1...UInt32.max)) } while sessions[id] != nil
-            let session = PushSession(id: id, pointName: pointName, live: live, autoDestroy: autoDestroy, authenticated: authenticated)
+            let session = PushSession(id: id, pointName: pointName, live: live, autoDestroy: autoDestroy, authenticated: authenticated,
+                                      createdPath: createdPath)
             sessions[id] = session
             return session
         }

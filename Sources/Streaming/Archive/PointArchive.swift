@@ -21,6 +21,11 @@ public final class PointArchive: @unchecked Sendable {
         self.logger = logger
     }
 
+    /// The same archive for a point named `point`.
+    public func named(_ point: String) -> PointArchive {
+        PointArchive(point: point, template: template, root: root, logger: logger)
+    }
+
     /// Archives `broadcast` from its first clean point to its end, in a file of its own.
     public func record(_ broadcast: BroadcastPoint, on loop: EventLoop) {
         let path = template.path(point: point, at: Date(), root: root)

@@ -35,6 +35,13 @@ public final class LivePoint: @unchecked Sendable {
         self.logger = logger
     }
 
+    /// A point with this one's settings (encoders, archive) under another name: what a PushSetup
+    /// with this point as its Template-URL makes.
+    public func made(name: String) -> LivePoint {
+        LivePoint(name: name, encoders: encoders, home: home, loops: loops, batchInterval: batchInterval,
+                  archive: archive?.named(name), logger: logger)
+    }
+
     /// What players join now; nil while no encoder pushes.
     public var broadcast: BroadcastPoint? { current.withLockedValue { $0?.broadcast } }
 
