@@ -22,7 +22,7 @@ public final class PushIngestHandler: ChannelInboundHandler {
         /// Not an encoder's: its parts go on to the WMSP handler.
         case passing
         /// `live` nil: a path no point has, which the body's Template-URL may make one of.
-        case setup(PushRequest, body: ByteBuffer, live: (name: String, point: LivePoint)?, authenticated: Bool)
+        case setup(PushRequest, body: ByteBuffer, live: (name: String, point: LivePoint)?)
         case start(PushRequest, PushSession)
         /// Answered already (refused): the rest of its parts are dropped.
         case discarding
@@ -64,7 +64,7 @@ public final class PushIngestHandler: ChannelInboundHandler {
             context.fireChannelRead(data)
         case .discarding?:
             return
-        case let .setup(push, body, live, authenticated)?:
+        case let .setup(push, body, live)?:
             switch part {
             case var .body(chunk):
                 guard body.readableBytes + chunk.readableBytes <= Self.maximumSetupBody else {
@@ -72,10 +72,10 @@ public final class PushIngestHandler: ChannelInboundHandler {
                 }
                 var body = body
                 body.writeBuffer(&chunk)
-                request = .setup(push, body: body, live: live, authenticated: authenticated)
+                request = .setup(push, body: body, live: live)
             case .end:
                 request = nil
-                setup(push, body: body, live: live, authenticated: authenticated, context: context)
+                setup(push, body: body, live: live, context: context)
             case .head:
                 return
             }
@@ -116,20 +116,18 @@ public final class PushIngestHandler: ChannelInboundHandler {
             refuse(.forbidden, "point \(name) takes no pushes", context: context)
             return .discarding
         case .unknown where push.kind == .setup && server.createsPoints:
-            return .setup(push, body: ByteBuffer(), live: nil, authenticated: false)
+            return .setup(push, body: ByteBuffer(), live: nil)
         case .unknown:
             refuse(.notFound, "no publishing point at \(path)", context: context)
             return .discarding
         }
         let known = server.sessions.session(among: push.pushIDs, point: live.name)
-        var authenticated = known?.isAuthenticated ?? false
         // WME authenticates its PushSetup only: the push-id stands for it after (PUSH.md 1.7).
-        if !authenticated {
+        if known == nil {
             do {
                 try server.delivery.access.check(AccessRequest(client: context.channel.remoteAddress, authorization: push.authorization,
                                                                method: "POST", uri: push.uri),
                                                  point: live.point.encoders)
-                authenticated = true
             } catch let error as Content.Unauthorized {
                 logger.notice("401 for an encoder at point \(live.name): \(error.description)")
                 var headers = PushResponse.headers(pushID: nil, timeoutMilliseconds: milliseconds(server.idleTimeout), close: true)
@@ -143,7 +141,7 @@ public final class PushIngestHandler: ChannelInboundHandler {
         }
         switch push.kind {
         case .setup:
-            return .setup(push, body: ByteBuffer(), live: live, authenticated: authenticated)
+            return .setup(push, body: ByteBuffer(), live: live)
         case .start:
             // 3.1.4.2.1: a PushStart states its Length-Remaining, never chunked (PUSH.md 1.3).
             guard !push.isChunked, push.contentLength != nil else {
@@ -151,7 +149,7 @@ public final class PushIngestHandler: ChannelInboundHandler {
                 return .discarding
             }
             // WMS answers a PushStart of an unknown push-id with a new session (3.2.5.2 <13>).
-            let session = known ?? server.sessions.create(pointName: live.name, live: live.point, autoDestroy: false, authenticated: true)
+            let session = known ?? server.sessions.create(pointName: live.name, live: live.point, autoDestroy: false)
             take(session, context: context)
             context.triggerUserOutboundEvent(ConnectionGuard.RequestAccepted(), promise: nil)
             parser = PushFrameParser()
@@ -163,8 +161,7 @@ public final class PushIngestHandler: ChannelInboundHandler {
     }
 
     /// PushSetup (3.2.5.1): a push session and its push-id; the connection stays open for the PushStart.
-    private func setup(_ push: PushRequest, body: ByteBuffer, live: (name: String, point: LivePoint)?, authenticated: Bool,
-                       context: ChannelHandlerContext) {
+    private func setup(_ push: PushRequest, body: ByteBuffer, live: (name: String, point: LivePoint)?, context: ChannelHandlerContext) {
         let setup = PushSetupBody(parsing: String(buffer: body))
         var live = live, createdPath: String?
         if live == nil {
@@ -173,8 +170,7 @@ public final class PushIngestHandler: ChannelInboundHandler {
             createdPath = setup.autoDestroy ? made.path : nil
         }
         guard let live else { return }
-        let session = server.sessions.create(pointName: live.name, live: live.point, autoDestroy: setup.autoDestroy, authenticated: true,
-                                             createdPath: createdPath)
+        let session = server.sessions.create(pointName: live.name, live: live.point, autoDestroy: setup.autoDestroy, createdPath: createdPath)
         logger.info("PushSetup from \(push.userAgent.isEmpty ? "an encoder" : push.userAgent) for point \(live.name): push-id \(session.id)")
         respond(.noContent, headers: PushResponse.headers(pushID: session.id, timeoutMilliseconds: milliseconds(server.idleTimeout), close: false),
                 context: context)

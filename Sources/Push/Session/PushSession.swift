@@ -3,7 +3,8 @@ import NIOCore
 import Streaming
 
 /// One encoder's push session (MS-WMHTTP 3.2.3), named by its push-id across the connections it
-/// uses: the PushSetup's, each PushStart's, and a reconnect's. It outlives a connection that
+/// uses: the PushSetup's, each PushStart's, and a reconnect's. A session exists only once its
+/// encoder was let in: its push-id stands for the credentials after. It outlives a connection that
 /// drops by the Idle-Timeout, so that an encoder may resume (3.2.7.1).
 public final class PushSession: @unchecked Sendable {
     public let id: String
@@ -21,23 +22,19 @@ public final class PushSession: @unchecked Sendable {
         /// The connection streaming its PushStart body now.
         var owner: Channel?
         var expiry: Scheduled<Void>?
-        var authenticated: Bool
         var unreadable = 0
     }
 
-    init(id: String, pointName: String, live: LivePoint, autoDestroy: Bool, authenticated: Bool, createdPath: String?) {
+    init(id: String, pointName: String, live: LivePoint, autoDestroy: Bool, createdPath: String?) {
         self.id = id
         self.createdPath = createdPath
         self.pointName = pointName
         self.live = live
         self.autoDestroy = autoDestroy
-        state = NIOLockedValueBox(State(authenticated: authenticated))
+        state = NIOLockedValueBox(State())
     }
 
-    public var isAuthenticated: Bool { state.withLockedValue(\.authenticated) }
     public var feed: LiveFeed? { state.withLockedValue(\.feed) }
-
-    func authenticate() { state.withLockedValue { $0.authenticated = true } }
 
     /// `channel` streams the session's body from now on; the connection it replaces, if any.
     func own(by channel: Channel) -> Channel? {
@@ -115,12 +112,11 @@ public final class PushSessions: Sendable {
     public init() {}
 
     /// A new session with a push-id that is random, never 0, and unique (3.2.3); WMS's are 32-bit decimals.
-    func create(pointName: String, live: LivePoint, autoDestroy: Bool, authenticated: Bool, createdPath: String? = nil) -> PushSession {
+    func create(pointName: String, live: LivePoint, autoDestroy: Bool, createdPath: String? = nil) -> PushSession {
         sessions.withLockedValue { sessions in
             var id: String
             repeat { id = String(UInt32.random(in: 1...UInt32.max)) } while sessions[id] != nil
-            let session = PushSession(id: id, pointName: pointName, live: live, autoDestroy: autoDestroy, authenticated: authenticated,
-                                      createdPath: createdPath)
+            let session = PushSession(id: id, pointName: pointName, live: live, autoDestroy: autoDestroy, createdPath: createdPath)
             sessions[id] = session
             return session
         }
