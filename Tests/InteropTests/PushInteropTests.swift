@@ -229,3 +229,21 @@ extension Interop.PushInteropTests {
         #expect(gone.hasPrefix("HTTP/1.1 404"), "\(gone.prefix(60))")
     }
 }
+
+extension Interop.PushInteropTests {
+    /// `asfcast push` outlives its server: killed and started again on the same ports, the
+    /// server gets the encoder back (it connects again, backing off) and plays to ffmpeg again.
+    @Test func theEncoderComesBackToARestartedServer() throws {
+        var server = try ServerProcess()
+        let ports = (server.port, server.rtspPort, server.mmsPort)
+        let pusher = try Self.pusher(server, ["--loop", Self.demo])
+        try Self.waitForLog(server, "point push: 2 streams")
+        kill(server.process.processIdentifier, SIGKILL)
+        server.process.waitUntilExit()
+        server = try ServerProcess(ports: ports)
+        try Self.waitForLog(server, "point push: 2 streams")
+        let player = try run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-t", "3", "-i", "mmsh://\(server.url)/push", "-f", "null", "-"])
+        #expect(player.status == 0, "\(player.output)")
+        try Self.stop(pusher)
+    }
+}
