@@ -62,10 +62,15 @@ public struct SplicedSource: PacketSource {
     /// Same stream numbers, types and formats, and the same packet size: a client's decoder can
     /// go on from one to the other.
     public static func compatible(_ a: ASFFile, _ b: ASFFile) -> Bool {
-        a.packetSize == b.packetSize
-            && a.header.streams.map(\.streamNumber) == b.header.streams.map(\.streamNumber)
-            && a.header.streams.map(\.streamType) == b.header.streams.map(\.streamType)
-            && a.header.streams.map(\.typeSpecificData) == b.header.streams.map(\.typeSpecificData)
+        compatible(a.header, b.header)
+    }
+
+    /// The same, for headers (a live encoder's, say): the packet size is the header's.
+    public static func compatible(_ a: ASFHeader, _ b: ASFHeader) -> Bool {
+        a.fileProperties.maximumPacketSize == b.fileProperties.maximumPacketSize
+            && a.streams.map(\.streamNumber) == b.streams.map(\.streamNumber)
+            && a.streams.map(\.streamType) == b.streams.map(\.streamType)
+            && a.streams.map(\.typeSpecificData) == b.streams.map(\.typeSpecificData)
     }
 
     public mutating func next() throws -> SourceItem? {

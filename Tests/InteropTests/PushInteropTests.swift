@@ -42,6 +42,25 @@ extension Interop {
             #expect(try BroadcastInteropTests.decodeErrors(path).isEmpty, "\(what)")
         }
 
+        /// ffmpeg players started at once, each recording 11 s of its input options to a file.
+        static func startRecordings(_ players: [(name: String, input: [String])]) throws -> [(name: String, run: ClientRun, file: String)] {
+            try players.map { player in
+                let out = temporaryFile("record-\(player.name).asf")
+                return (player.name, try ClientRun("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-y"] + player.input
+                    + ["-t", "11", "-c", "copy", "-f", "asf", out]), out)
+            }
+        }
+
+        /// Each recording ended well and holds at least 10 s of playable content; removes them.
+        static func expectEachPlayed(_ recordings: [(name: String, run: ClientRun, file: String)], _ what: String) throws {
+            defer { for r in recordings { try? FileManager.default.removeItem(atPath: r.file) } }
+            for recording in recordings {
+                let result = try recording.run.finish()
+                #expect(result.status == 0, "ffmpeg \(recording.name)\(what): \(result.output)")
+                try expectPlayable(recording.file, seconds: 10, "ffmpeg \(recording.name)\(what)")
+            }
+        }
+
         @Test func aPushedFileIsPlayedOverEveryEngine() throws {
             let server = try ServerProcess()
             let pusher = try Self.pusher(server, ["--loop", Self.demo])
@@ -52,11 +71,7 @@ extension Interop {
                 ("rtsp-udp", ["-rtsp_transport", "udp", "-i", "rtsp://\(server.rtspURL)/push"]),
                 ("mmst", ["-i", "mmst://\(server.mmsURL)/push"]),
             ]
-            let outputs = players.map { temporaryFile("push-\($0.0).asf") }
-            defer { for o in outputs { try? FileManager.default.removeItem(atPath: o) } }
-            let runs = try zip(players, outputs).map { player, out in
-                try ClientRun("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-y"] + player.1 + ["-t", "11", "-c", "copy", "-f", "asf", out])
-            }
+            let recordings = try Self.startRecordings(players)
             // VLC, one protocol after the other while ffmpeg plays.
             for url in ["mmsh://\(server.url)/push", "mmst://\(server.mmsURL)/push"] {
                 try withVLCRecording(url, options: ["--run-time", "14"]) { result, out in
@@ -66,11 +81,7 @@ extension Interop {
                     #expect(received.duration >= 10, "VLC \(url): \(received.duration) s")
                 }
             }
-            for ((player, _), (run, out)) in zip(players, zip(runs, outputs)) {
-                let result = try run.finish()
-                #expect(result.status == 0, "ffmpeg \(player): \(result.output)")
-                try Self.expectPlayable(out, seconds: 10, "ffmpeg \(player)")
-            }
+            try Self.expectEachPlayed(recordings, "")
             try Self.stop(pusher)
         }
 

@@ -22,16 +22,7 @@ extension Interop {
                 ("rtsp-tcp", ["-rtsp_transport", "tcp", "-i", "rtsp://\(edge.rtspURL)/relay"]),
                 ("mmst", ["-i", "mmst://\(edge.mmsURL)/relay"]),
             ]
-            let outputs = players.map { temporaryFile("relay-\($0.0).asf") }
-            defer { for o in outputs { try? FileManager.default.removeItem(atPath: o) } }
-            let runs = try zip(players, outputs).map { player, out in
-                try ClientRun("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-y"] + player.1 + ["-t", "11", "-c", "copy", "-f", "asf", out])
-            }
-            for ((player, _), (run, out)) in zip(players, zip(runs, outputs)) {
-                let result = try run.finish()
-                #expect(result.status == 0, "ffmpeg \(player): \(result.output)")
-                try PushInteropTests.expectPlayable(out, seconds: 10, "ffmpeg \(player) of the edge")
-            }
+            try PushInteropTests.expectEachPlayed(try PushInteropTests.startRecordings(players), " of the edge")
         }
 
         /// The origin stops and starts again: the edge connects again and its player goes on,

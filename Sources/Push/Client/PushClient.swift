@@ -266,12 +266,6 @@ public final class PushClient {
 
     /// The push-id of a Set-Cookie.
     static func pushID(_ headers: HTTPHeaders) -> String? {
-        for cookie in headers["Set-Cookie"] {
-            for pair in cookie.split(separator: ";") {
-                let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-                if parts.count == 2, parts[0].lowercased() == "push-id", !parts[1].isEmpty { return parts[1] }
-            }
-        }
-        return nil
+        PushRequest.pushIDs(in: headers["Set-Cookie"]).first
     }
 }

@@ -23,6 +23,15 @@ public struct PushRequest: Sendable, Equatable {
     public var userAgent: String
     public var authorization: String?
 
+    /// The push-id values of `Cookie` or `Set-Cookie` headers, in order.
+    public static func pushIDs(in cookies: [String]) -> [String] {
+        cookies.flatMap { $0.split(separator: ";") }.compactMap { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, parts[0].lowercased() == "push-id", !parts[1].isEmpty else { return nil }
+            return parts[1]
+        }
+    }
+
     public static let setupType = "application/x-wms-pushsetup"
     public static let startType = "application/x-wms-pushstart"
 
@@ -35,11 +44,7 @@ public struct PushRequest: Sendable, Equatable {
         default: return nil
         }
         uri = head.uri
-        pushIDs = head.headers["Cookie"].flatMap { $0.split(separator: ";") }.compactMap { pair in
-            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2, parts[0].lowercased() == "push-id", !parts[1].isEmpty, parts[1] != "0" else { return nil }
-            return parts[1]
-        }
+        pushIDs = Self.pushIDs(in: head.headers["Cookie"]).filter { $0 != "0" }
         let lengths = head.headers["Content-Length"]
         contentLength = lengths.count == 1 ? Int(lengths[0].trimmingCharacters(in: .whitespaces)).flatMap { $0 >= 0 ? $0 : nil } : nil
         isChunked = head.headers["Transfer-Encoding"].contains { $0.lowercased().contains("chunked") }

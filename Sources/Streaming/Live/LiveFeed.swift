@@ -47,12 +47,9 @@ public final class LiveFeed: BroadcastSource, @unchecked Sendable {
     }
 
     /// Whether packets of `other` can follow these on the same broadcast: the same streams and
-    /// packet size (`SplicedSource.compatible`).
+    /// packet size, as for playlist entries.
     public func continues(with other: ASFHeader) -> Bool {
-        Int(other.fileProperties.maximumPacketSize) == packetSize
-            && other.streams.map(\.streamNumber) == header.streams.map(\.streamNumber)
-            && other.streams.map(\.streamType) == header.streams.map(\.streamType)
-            && other.streams.map(\.typeSpecificData) == header.streams.map(\.typeSpecificData)
+        SplicedSource.compatible(header, other)
     }
 
     /// The next packets come from an encoder that started again: they follow the last one on.
