@@ -94,6 +94,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Multicast (MS-MSB): the datagrams and the `.nsc` announcement.
+        .target(
+            name: "Multicast",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
         // `asfcast load`: many simulated players per process, with the engines' clients.
         .target(
             name: "LoadTest",
@@ -114,7 +119,7 @@ let package = Package(
         .executableTarget(
             name: "AsfcastFuzz",
             dependencies: [
-                "ASF", "Streaming", "WMSP", "RTSP", "MMS", "Push", "AsfcastServer",
+                "ASF", "Streaming", "WMSP", "RTSP", "MMS", "Push", "Multicast", "AsfcastServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -206,6 +211,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "MulticastTests", dependencies: ["Multicast", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "AsfcastServerTests", dependencies: ["AsfcastServer", "Streaming"]),
         .testTarget(
             name: "InteropTests",

@@ -3,15 +3,17 @@
 # SOAK_SECONDS (default 5,000 for an hour): every protocol, and the play, seek, openclose and
 # switch profiles. The server's RSS and open descriptors are sampled every 10 s; faults are
 # injected while it serves: the on-demand file truncated, then replaced; the server stopped
-# (SIGSTOP) for 5 s and resumed. At the end ffmpeg must still play. Writes RELIABILITY.md.
+# (SIGSTOP) for 5 s and resumed; the encoder of a pushed point (archived to a full disk) and the
+# origin of a relayed point killed and back 30 s later. At the end ffmpeg must still play.
+# Writes RELIABILITY.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SOAK_SECONDS=${SOAK_SECONDS:-3600}
 SESSIONS=${SESSIONS:-5000}
 . Benchmarks/common.sh
-server=""
+server=""; origin=""; pusher=""
 loads=()
-trap 'for p in "${loads[@]}"; do kill "$p" 2>/dev/null || true; done; [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'for p in "${loads[@]}" $pusher $origin $server; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
 
 make_sample soak.wmv
 cp Media/multibitrate.wmv "$work/media/"
@@ -24,15 +26,32 @@ points:
   - name: mbr
     path: /mbr
     broadcast: multibitrate.wmv
+  - name: push
+    path: /push
+    push: true
+    archive: /dev/full
+  - name: edge
+    path: /edge
+    broadcast: http://127.0.0.1:28080/live
 YAML
+# The origin the edge relays, on ports of its own.
+printf 'bind: 127.0.0.1\nmedia_root: %s\nhttp_port: 28080\nrtsp_port: 28554\nmms_port: 28755\nlog_level: notice\npoints:\n  - name: live\n    path: /live\n    broadcast: soak.wmv\n' \
+    "$work/media" > "$work/origin.yaml"
+start_origin() { "$bin" serve --config "$work/origin.yaml" >> "$work/origin.log" 2>&1 & origin=$!; }
+start_pusher() { "$bin" push --loop --quiet http://127.0.0.1:18080/push "$work/media/soak.wmv" >> "$work/pusher.log" 2>&1 & pusher=$!; }
+start_origin
 "$bin" serve --config "$work/soak.yaml" > "$work/server.log" 2>&1 &
 server=$!
 wait_for_server
+start_pusher
+# The pushed point plays once the encoder's header is in.
+for _ in $(seq 50); do timeout -s KILL 10 ffprobe -v quiet mmsh://127.0.0.1:18080/push && break; sleep 0.2; done
 
 # The mix, in tenths of SESSIONS: protocol, profile, URL.
 mix=(
-  "2 wmsp play mmsh://127.0.0.1:18080/live"
-  "1 rtsp-tcp play rtsp://127.0.0.1:18554/live"
+  "1 wmsp play mmsh://127.0.0.1:18080/live"
+  "1 wmsp play mmsh://127.0.0.1:18080/push"
+  "1 rtsp-tcp play rtsp://127.0.0.1:18554/edge"
   "1 rtsp-udp play rtsp://127.0.0.1:18554/live"
   "1 mmst play mms://127.0.0.1:18755/live"
   "1 mmsu play mms://127.0.0.1:18755/live"
@@ -44,8 +63,9 @@ mix=(
 i=0
 for entry in "${mix[@]}"; do
   read -r tenths proto profile url <<<"$entry"
+  echo "$(( SESSIONS * tenths / 10 )) × $proto $profile $url" > "$work/load-$i.label"
   "$bin" load "$url" --protocol "$proto" --profile "$profile" --interval 10 --clients $(( SESSIONS * tenths / 10 )) \
-      --connect-rate 100 --duration "$SOAK_SECONDS" --error-limit 1000000 > "$work/load-$i.txt" 2>&1 &
+      --connect-rate 100 --duration "$SOAK_SECONDS" --error-limit 1000000 --replace-failed > "$work/load-$i.txt" 2>&1 &
   loads+=($!)
   i=$((i + 1))
 done
@@ -54,7 +74,7 @@ samples="$work/samples.csv"
 echo "seconds,rss_kib,open_files,log_lines" > "$samples"
 start=$(date +%s)
 faults=()
-truncated=0; replaced=0; stopped=0
+truncated=0; replaced=0; stopped=0; encoder_killed=0; origin_killed=0
 while true; do
   now=$(( $(date +%s) - start ))
   [ "$now" -ge "$SOAK_SECONDS" ] && break
@@ -68,6 +88,16 @@ while true; do
   fi
   if [ $stopped = 0 ] && [ "$now" -ge $(( SOAK_SECONDS / 2 )) ]; then
     kill -STOP "$server"; sleep 5; kill -CONT "$server"; stopped=1; faults+=("$now s: the server stopped (SIGSTOP) for 5 s, then resumed")
+  fi
+  if [ $encoder_killed = 0 ] && [ "$now" -ge $(( SOAK_SECONDS * 3 / 5 )) ]; then
+    kill -KILL "$pusher"; encoder_killed=$now; faults+=("$now s: the encoder pushing /push killed (SIGKILL), another started 30 s later")
+  elif [ $encoder_killed -gt 0 ] && [ "$now" -ge $(( encoder_killed + 30 )) ]; then
+    start_pusher; encoder_killed=-1
+  fi
+  if [ $origin_killed = 0 ] && [ "$now" -ge $(( SOAK_SECONDS * 7 / 10 )) ]; then
+    kill -KILL "$origin"; origin_killed=$now; faults+=("$now s: the origin of /edge killed (SIGKILL), started again 30 s later")
+  elif [ $origin_killed -gt 0 ] && [ "$now" -ge $(( origin_killed + 30 )) ]; then
+    start_origin; origin_killed=-1
   fi
   sleep 10
 done
@@ -96,7 +126,8 @@ print("with the load tool beside it on the same 2-core machine. RSS and open des
 print("## Mix\n")
 for f in sorted(glob.glob(f"{work}/load-*.txt")):
     lines = [l for l in open(f).read().splitlines() if l.strip()]
-    print(f"- {lines[-1] if lines else '(no summary)'}")
+    label = open(f.replace(".txt", ".label")).read().strip()
+    print(f"- {label}: {lines[-1].strip() if lines else '(no summary)'}")
 print("\n## Memory and descriptors\n")
 print("| | after the ramp (median of the first tenth) | at the end (median of the last tenth) | change |")
 print("|---|---|---|---|")
@@ -113,7 +144,6 @@ for l in log:
         key = l.split("] ", 1)[-1][:70]
         kinds[key] = kinds.get(key, 0) + 1
 for k, n in sorted(kinds.items(), key=lambda kv: -kv[1])[:15]: print(f"- {n} × `{k}`")
-print("\nNot injected yet: a full archive disk and a vanishing encoder or origin (the archive, push and pull land with issue 16).")
 print("\nThe samples, every 10 s:\n\n```")
 for r in rows[::30]: print(f"{r['seconds']:>5} s  RSS {int(r['rss_kib'])/1024:6.0f} MiB  fds {r['open_files']:>6}")
 print("```")

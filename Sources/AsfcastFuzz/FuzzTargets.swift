@@ -2,6 +2,7 @@ import ASF
 import AsfcastServer
 import Foundation
 import MMS
+import Multicast
 import NIOCore
 import NIOEmbedded
 import Logging
@@ -66,6 +67,14 @@ enum FuzzTargets {
             var input = bytes
             guard var reader = try? ASFStreamReader(read: { count in input.readSlice(length: min(count, input.readableBytes))! }) else { return }
             while let packet = try? reader.next() { _ = packet }
+        },
+        "nsc": { bytes in
+            guard let file = try? NSCFile(parsing: String(decoding: bytes.readableBytesView, as: UTF8.self)) else { return }
+            _ = file.text
+        },
+        "msb-datagram": { bytes in
+            guard case let .packet(packet)? = try? MSBDatagram(parsing: bytes), let fields = ParitySpan.fields(of: packet.data) else { return }
+            _ = ParitySpan.recover(number: fields.number, cycle: fields.cycle, from: [packet.data], parity: packet.data)
         },
         "wmlog": { bytes in
             let text = String(decoding: bytes.readableBytesView, as: UTF8.self)

@@ -2,6 +2,7 @@
 import ASF
 import Foundation
 import MMS
+import Multicast
 import NIOCore
 import Push
 import RTSP
@@ -116,6 +117,16 @@ struct Replay {
         add("digest", #"Digest username="alice", realm="asfcast", nonce="0000", uri="/x", algorithm=MD5, response="00", qop=auth, nc=00000001, cnonce="abc""#)
         add("digest", "Basic YWxpY2U6c2VjcmV0")
         add("wmlog", "127.0.0.1 2026-12-01 10:00:00 - /demo.wmv 0 20 1 200 {c77e7400} 7.10.0.3059 en-US - - wmplayer.exe 12.0 - - - mms 0 - - 1000 - - - - - - - - - - - 1")
+        // The .nsc of MS-MSB 4.3 as WMS writes it, and a beacon and an MSB packet.
+        var nsc = NSCFile(ipAddress: "239.192.48.179", ipPort: 19009, formats: [.init(id: 0x39E, header: [0x30, 0x26, 0xB2, 0x75], description: "Windows Media")])
+        nsc.unicastURL = "mmsh://127.0.0.1/live"
+        nsc.timeToLive = 1
+        add("nsc", nsc.text)
+        add("nsc", "[Address]\nip address=239.1.2.3\nIP Port=0x4A41\nLog URL=\n[Formats]\nFormat1=020W0000000002000\n")
+        add("msb-datagram", "MSB ")
+        var msb = ByteBuffer()
+        MSBDatagram.packet(MSBPacket(id: 1, formatID: 0x39E, entryToggle: true, data: ByteBuffer(bytes: [0x82, 0, 0, 0x09, 0x5D]))).write(to: &msb)
+        add("msb-datagram", msb)
         for (target, inputs) in seeds {
             let folder = URL(fileURLWithPath: directory).appendingPathComponent(target)
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -9,7 +9,8 @@ import NIOPosix
 public final class LoadRunner: Sendable {
     public let plan: LoadPlan
     private let group: EventLoopGroup
-    private let state = NIOLockedValueBox<(sessions: [LoadSession], timeline: [LoadSample], stopped: Bool)>(([], [], false))
+    /// `running`: the players still at work (a failed one that is replaced goes on).
+    private let state = NIOLockedValueBox<(sessions: [LoadSession], timeline: [LoadSample], stopped: Bool, running: Int)>(([], [], false, 0))
     /// A session with no packet for this long (after its last one, or its start) has stalled.
     public let stallTimeout: TimeAmount
 
@@ -29,17 +30,26 @@ public final class LoadRunner: Sendable {
                 let wait = due - .now()
                 if wait > .zero { try? await Task.sleep(nanoseconds: UInt64(wait.nanoseconds)) }
                 guard !state.withLockedValue({ $0.stopped }) else { break }
-                let session = LoadSession(index: i, started: .now(), tolerance: plan.tolerance)
-                state.withLockedValue { $0.sessions.append(session) }
                 let url = plan.urls[i % plan.urls.count]
                 let (driver, profile, interval, actions) = (plan.player.driver, plan.profile, plan.interval, plan.actions ?? .max)
-                let group = self.group
+                let (group, tolerance, replaces) = (self.group, plan.tolerance, plan.replacesFailed)
+                state.withLockedValue { $0.running += 1 }
                 tasks.addTask {
-                    do {
-                        try await profile.run(driver, url: url, session: session, group: group, interval: interval, actions: actions)
-                        session.end(.finished)
-                    } catch {
-                        session.end(.failed(Self.cause(error)))
+                    defer { self.state.withLockedValue { $0.running -= 1 } }
+                    while true {
+                        let session = LoadSession(index: i, started: .now(), tolerance: tolerance)
+                        guard self.state.withLockedValue({ s in
+                            if !s.stopped { s.sessions.append(session) }
+                            return !s.stopped
+                        }) else { return }
+                        do {
+                            try await profile.run(driver, url: url, session: session, group: group, interval: interval, actions: actions)
+                            session.end(.finished)
+                        } catch {
+                            session.end(.failed(Self.cause(error)))
+                        }
+                        guard replaces, case .failed = session.record.outcome else { return }
+                        try? await Task.sleep(nanoseconds: 1_000_000_000)
                     }
                 }
             }
@@ -56,7 +66,7 @@ public final class LoadRunner: Sendable {
         while true {
             try? await Task.sleep(nanoseconds: 1_000_000_000)
             let now = NIODeadline.now()
-            let sessions = state.withLockedValue { $0.sessions }
+            let (sessions, running) = state.withLockedValue { ($0.sessions, $0.running) }
             var records: [SessionRecord] = []
             records.reserveCapacity(sessions.count)
             for session in sessions {
@@ -77,7 +87,7 @@ public final class LoadRunner: Sendable {
             state.withLockedValue { $0.timeline.append(sample) }
             status(sample)
             let over = now - begin >= plan.duration || sample.failed >= plan.errorLimit
-            let allEnded = sessions.count == plan.clients && records.allSatisfy { $0.ended != nil }
+            let allEnded = sessions.count >= plan.clients && running == 0
             if over || allEnded {
                 let all = state.withLockedValue { s in
                     s.stopped = true

@@ -49,6 +49,19 @@ final class RunnerTests {
         #expect(try JSONEncoder().encode(result.json).count > 0)
     }
 
+    /// With `--replace-failed` a player that fails comes back a second later: the number of
+    /// players holds and every failure is counted, until the test's duration.
+    @Test func failedSessionsAreReplacedUntilTheEnd() async throws {
+        var plan = LoadPlan(urls: [URL(string: "mmsh://127.0.0.1:\(running.server.httpPort)/missing.wmv")!], player: .wmsp,
+                            clients: 2, connectRate: 100, duration: .seconds(4), errorLimit: 1000)
+        plan.replacesFailed = true
+        let result = await LoadRunner(plan: plan, group: group).run()
+        // Each of the two fails at once, then once a second until the 4 s are over.
+        #expect(result.records.count >= 6, "\(result.summary)")
+        #expect(result.failures.map(\.cause) == ["HTTP 404"])
+        #expect(result.failures.first?.count == result.records.count)
+    }
+
     @Test func badTargetsFailByCause() async throws {
         let missing = LoadPlan(urls: [URL(string: "mmsh://127.0.0.1:\(running.server.httpPort)/missing.wmv")!], player: .wmsp,
                                clients: 3, connectRate: 100, duration: .seconds(5))
