@@ -97,7 +97,7 @@ let package = Package(
         // Multicast (MS-MSB): the datagrams and the `.nsc` announcement.
         .target(
             name: "Multicast",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["ASF", .product(name: "NIOCore", package: "swift-nio")]
         ),
         // `asfcast load`: many simulated players per process, with the engines' clients.
         .target(

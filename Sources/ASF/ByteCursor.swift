@@ -100,7 +100,7 @@ public struct ByteCursor {
 
 extension ByteBuffer {
     /// Decodes all readable bytes as UTF-16LE, stopping at the first NUL.
-    mutating func readUTF16LE() -> String {
+    public mutating func readUTF16LE() -> String {
         var units = [UInt16]()
         units.reserveCapacity(readableBytes / 2)
         while let unit: UInt16 = readInteger(endianness: .little), unit != 0 {
@@ -112,7 +112,7 @@ extension ByteBuffer {
 
     /// Writes `text` as UTF-16LE, with a terminating NUL when asked; returns the byte count.
     @discardableResult
-    mutating func writeUTF16LE(_ text: String, terminated: Bool) -> Int {
+    public mutating func writeUTF16LE(_ text: String, terminated: Bool) -> Int {
         var written = 0
         for unit in text.utf16 { written += writeInteger(unit, endianness: .little) }
         if terminated { written += writeInteger(UInt16(0), endianness: .little) }

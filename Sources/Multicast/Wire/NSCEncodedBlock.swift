@@ -1,3 +1,6 @@
+import ASF
+import NIOCore
+
 /// The encoded block of a `.nsc` value (MS-MSB 2.2.1.3): `02`, then a blob of CRC (1 byte),
 /// Key (4, big-endian), Length (4, big-endian) and the data, written as 6-bit groups, most
 /// significant bit first, over the alphabet of 2.2.1.3.1. The CRC is the XOR of every byte
@@ -14,7 +17,9 @@ public struct NSCEncodedBlock: Equatable, Sendable {
 
     /// A string value: UTF-16LE and its NUL.
     public init(string: String) {
-        self.init(data: string.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] } + [0, 0])
+        var bytes = ByteBuffer()
+        bytes.writeUTF16LE(string, terminated: true)
+        self.init(data: Array(bytes.readableBytesView))
     }
 
     static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz{}".utf8)
@@ -78,9 +83,8 @@ public struct NSCEncodedBlock: Equatable, Sendable {
     /// The data as a string: UTF-16LE up to its NUL.
     public func string() throws(NSCFormatError) -> String {
         guard data.count % 2 == 0 else { throw .oddStringLength(data.count) }
-        var units = stride(from: 0, to: data.count, by: 2).map { UInt16(data[$0]) | UInt16(data[$0 + 1]) << 8 }
-        if let nul = units.firstIndex(of: 0) { units.removeSubrange(nul...) }
-        return String(decoding: units, as: UTF16.self)
+        var bytes = ByteBuffer(bytes: data)
+        return bytes.readUTF16LE()
     }
 }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 extension NSCFile {
     /// A line longer than this is refused: a Format line is about 1.33 × its header, and an
     /// ASF header an MSB packet can name stays far below 3 MB.
@@ -16,7 +18,7 @@ extension NSCFile {
         for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let number = index + 1
             guard raw.utf8.count <= Self.maximumLineLength else { throw NSCParseError(line: number, reason: "longer than \(Self.maximumLineLength) bytes") }
-            let line = raw.trimming(while: { $0 == " " || $0 == "\t" })
+            let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty { continue }
             if line.hasPrefix("[") {
                 guard line.hasSuffix("]") else { throw NSCParseError(line: number, reason: "a section name without its ]") }
@@ -24,8 +26,8 @@ extension NSCFile {
                 continue
             }
             guard let equals = line.firstIndex(of: "=") else { throw NSCParseError(line: number, reason: "no \"=\" between a name and a value") }
-            let key = line[..<equals].trimming(while: { $0 == " " || $0 == "\t" }).lowercased()
-            let value = line[line.index(after: equals)...].trimming(while: { $0 == " " || $0 == "\t" })
+            let key = line[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
+            let value = Substring(line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces))
             switch section?.lowercased() {
             case "address":
                 if Self.addressKeys.contains(key) {
@@ -117,13 +119,4 @@ public struct NSCParseError: Error, CustomStringConvertible, Equatable {
     }
 
     public var description: String { line.map { "line \($0): \(reason)" } ?? reason }
-}
-
-extension Substring {
-    fileprivate func trimming(while drop: (Character) -> Bool) -> Substring {
-        var s = self
-        while let c = s.first, drop(c) { s.removeFirst() }
-        while let c = s.last, drop(c) { s.removeLast() }
-        return s
-    }
 }
