@@ -94,10 +94,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Multicast (MS-MSB): the datagrams and the `.nsc` announcement.
+        // Multicast (MS-MSB): the datagrams, the sender, the `.nsc` and `.asx` announcements,
+        // and the tuner of `asfcast tune`.
         .target(
             name: "Multicast",
-            dependencies: ["ASF", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "ASF", "Streaming",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // `asfcast load`: many simulated players per process, with the engines' clients.
         .target(
@@ -131,7 +139,7 @@ let package = Package(
         .target(
             name: "AsfcastServer",
             dependencies: [
-                "ASF", "Streaming", "WMSP", "RTSP", "MMS", "Push", "MediaImport", "CSystemd",
+                "ASF", "Streaming", "WMSP", "RTSP", "MMS", "Push", "Multicast", "MediaImport", "CSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -143,7 +151,7 @@ let package = Package(
         .executableTarget(
             name: "asfcast",
             dependencies: [
-                "ASF", "MediaImport", "AsfcastServer", "LoadTest", "Push",
+                "ASF", "MediaImport", "AsfcastServer", "LoadTest", "Push", "Multicast", "WMSP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -211,11 +219,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "MulticastTests", dependencies: ["Multicast", .product(name: "NIOCore", package: "swift-nio")]),
-        .testTarget(name: "AsfcastServerTests", dependencies: ["AsfcastServer", "Streaming"]),
+        .testTarget(name: "MulticastTests", dependencies: ["Multicast", "ASF", .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(name: "AsfcastServerTests", dependencies: ["AsfcastServer", "Streaming", "Multicast"]),
         .testTarget(
             name: "InteropTests",
-            dependencies: ["asfcast", "Streaming", "MMS", "ServerTestSupport", .product(name: "NIOCore", package: "swift-nio"),
+            dependencies: ["asfcast", "ASF", "Streaming", "MMS", "Multicast", "ServerTestSupport", .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
         ),
         .testTarget(

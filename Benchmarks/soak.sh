@@ -13,7 +13,10 @@ SESSIONS=${SESSIONS:-5000}
 . Benchmarks/common.sh
 server=""; origin=""; pusher=""
 loads=()
-trap 'for p in "${loads[@]}" $pusher $origin $server; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
+# The logs outlive the run (in SOAK_LOGS), for what RELIABILITY.md does not say.
+logs=${SOAK_LOGS:-/tmp/asfcast-soak-logs}
+trap 'for p in "${loads[@]}" $pusher $origin $server; do kill "$p" 2>/dev/null || true; done
+      rm -rf "$logs"; mkdir -p "$logs"; cp "$work"/*.log "$work"/load-*.txt "$logs"/ 2>/dev/null || true; rm -rf "$work"' EXIT
 
 make_sample soak.wmv
 cp Media/multibitrate.wmv "$work/media/"
@@ -90,12 +93,22 @@ while true; do
     kill -STOP "$server"; sleep 5; kill -CONT "$server"; stopped=1; faults+=("$now s: the server stopped (SIGSTOP) for 5 s, then resumed")
   fi
   if [ $encoder_killed = 0 ] && [ "$now" -ge $(( SOAK_SECONDS * 3 / 5 )) ]; then
-    kill -KILL "$pusher"; encoder_killed=$now; faults+=("$now s: the encoder pushing /push killed (SIGKILL), another started 30 s later")
+    if kill -KILL "$pusher" 2>/dev/null; then
+      faults+=("$now s: the encoder pushing /push killed (SIGKILL), another started 30 s later")
+    else
+      faults+=("$now s: the encoder pushing /push had already exited ($(tail -1 "$work/pusher.log")); another started 30 s later")
+    fi
+    encoder_killed=$now
   elif [ $encoder_killed -gt 0 ] && [ "$now" -ge $(( encoder_killed + 30 )) ]; then
     start_pusher; encoder_killed=-1
   fi
   if [ $origin_killed = 0 ] && [ "$now" -ge $(( SOAK_SECONDS * 7 / 10 )) ]; then
-    kill -KILL "$origin"; origin_killed=$now; faults+=("$now s: the origin of /edge killed (SIGKILL), started again 30 s later")
+    if kill -KILL "$origin" 2>/dev/null; then
+      faults+=("$now s: the origin of /edge killed (SIGKILL), started again 30 s later")
+    else
+      faults+=("$now s: the origin of /edge had already exited ($(tail -1 "$work/origin.log")); started again 30 s later")
+    fi
+    origin_killed=$now
   elif [ $origin_killed -gt 0 ] && [ "$now" -ge $(( origin_killed + 30 )) ]; then
     start_origin; origin_killed=-1
   fi

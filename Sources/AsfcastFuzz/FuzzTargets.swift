@@ -76,6 +76,19 @@ enum FuzzTargets {
             guard case let .packet(packet)? = try? MSBDatagram(parsing: bytes), let fields = ParitySpan.fields(of: packet.data) else { return }
             _ = ParitySpan.recover(number: fields.number, cycle: fields.cycle, from: [packet.data], parity: packet.data)
         },
+        // Datagrams as a group brings them (each after a 2-byte length), through the tuner's
+        // receiver; the input as an ASF packet through the sender.
+        "msb-stream": { bytes in
+            var receiver = MSBReceiver(formats: [0x39E: 3200, 1: 64], videoStreams: [1])
+            var rest = bytes
+            while let length = rest.readInteger(endianness: .little, as: UInt16.self),
+                  let datagram = rest.readSlice(length: min(Int(length), rest.readableBytes)) {
+                _ = receiver.receive(datagram)
+            }
+            _ = receiver.finish()
+            var sender = MSBSender(fecSpan: 3)
+            _ = sender.datagrams(for: bytes)
+        },
         "wmlog": { bytes in
             let text = String(decoding: bytes.readableBytesView, as: UTF8.self)
             _ = try? WMLog(w3c: text)

@@ -80,6 +80,23 @@ struct Replay {
             var stream = file.header.streamingHeaderOfUnknownSize
             for var packet in try file.readPackets(0..<min(3, file.packetCount)) { stream.writeBuffer(&packet) }
             add("asf-stream", stream)
+            // A group's datagrams: packets and parity, as the sender makes them.
+            var sender = MSBSender(fecSpan: 3)
+            sender.newEntry(formatID: 0x39E)
+            var group = ByteBuffer()
+            for packet in try file.readPackets(0..<min(7, file.packetCount)) {
+                var datagrams: [ByteBuffer] = []
+                switch sender.datagrams(for: packet) {
+                case let .packet(d): datagrams = [d]
+                case let .packetAndParity(d, p): datagrams = [d, p]
+                case .dropped: break
+                }
+                for var d in datagrams {
+                    group.writeInteger(UInt16(d.readableBytes), endianness: .little)
+                    group.writeBuffer(&d)
+                }
+            }
+            add("msb-stream", group)
         }
         // The requests of ffmpeg, VLC and libmms (CLIENTS.md 1.2-1.4), and a plain download.
         let wmsp = "GET /demo.wmv HTTP/1.0\r\nAccept: */*\r\nUser-Agent: NSPlayer/7.10.0.3059\r\nHost: 127.0.0.1\r\n"

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MediaImport
 import MMS
+import Multicast
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -42,6 +43,8 @@ public final class Server: @unchecked Sendable {
     private var created: CreatedPoints?
     /// The pulled points' sources, started with the server.
     private var pullers: [WMSPPuller] = []
+    /// The points sent to a multicast group, with their senders.
+    private var multicastPoints: [MulticastPoints.Point] = []
 
     /// The server could not start: a listener or a publishing point's source.
     public struct BindFailure: Error, CustomStringConvertible {
@@ -86,6 +89,9 @@ public final class Server: @unchecked Sendable {
                                                             ratePerAddress: configuration.maximumConnectionRatePerAddress,
                                                             total: OpenFileLimit.raise(logger: logger).connections))
         let context = WMSPServerContext(delivery: delivery, sessions: sessions)
+        let rtspPortBox = NIOLockedValueBox(configuration.rtspPort)
+        let announcements = AnnouncementHandler.Context(points: MulticastPoints(multicastPoints), accessLog: delivery.accessLog, logger: logger,
+                                                        rtspPort: { rtspPortBox.withLockedValue { $0 } })
         let push = PushServerContext(delivery: delivery, sessions: pushSessions,
                                      idleTimeout: .milliseconds(Int64(configuration.pushIdleTimeoutSeconds * 1000)),
                                      inactivityTimeout: .milliseconds(Int64(configuration.pushInactivityTimeoutSeconds * 1000)),
@@ -94,6 +100,7 @@ public final class Server: @unchecked Sendable {
             try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
             // Encoders' POSTs go to the push ingest; every other request on to WMSP.
             try channel.pipeline.syncOperations.addHandler(PushIngestHandler(server: push))
+            try channel.pipeline.syncOperations.addHandler(AnnouncementHandler(server: announcements))
             try channel.pipeline.syncOperations.addHandler(WMSPServerHandler(server: context, scheduler: loop.scheduler))
         }
         channels.append(try bind(http, port: configuration.httpPort, flag: "--http-port", what: "HTTP (WMSP)"))
@@ -103,8 +110,10 @@ public final class Server: @unchecked Sendable {
             try channel.pipeline.syncOperations.addHandler(RTSPServerHandler(server: rtspContext, scheduler: loop.scheduler, endpoint: loop.endpoint))
         }
         channels.append(try bind(rtsp, port: configuration.rtspPort, flag: "--rtsp-port", what: "RTSP"))
+        rtspPortBox.withLockedValue { $0 = rtspPort }
         channels.append(try bindMMS(delivery: delivery))
         for puller in pullers { puller.start() }
+        for point in multicastPoints { point.sender.start() }
         logger.info("serving \(configuration.mediaRoot): WMSP on \(configuration.bind):\(httpPort), RTSP on port \(rtspPort), MMS on port \(mmsPort)")
         _ = sd_notify(0, "READY=1")
     }
@@ -177,7 +186,8 @@ public final class Server: @unchecked Sendable {
                 let home = homes.next() ?? group.next()
                 let bound = loops[ObjectIdentifier(home)]!
                 let live = LivePoint(name: point.name, home: try home.submit { bound.value.scheduler }.wait(), loops: Array(group.makeIterator()),
-                                     batchInterval: .milliseconds(Int64(configuration.batchMilliseconds)), archive: archive(of: point), logger: logger)
+                                     batchInterval: .milliseconds(Int64(configuration.batchMilliseconds)), archive: archive(of: point),
+                                     followers: try multicastSender(of: point, on: home).map { [$0] } ?? [], logger: logger)
                 do {
                     pullers.append(try WMSPPuller(url: url, live: live, group: group,
                                                   grace: .milliseconds(Int64(configuration.pushIdleTimeoutSeconds * 1000)), logger: logger))
@@ -191,14 +201,15 @@ public final class Server: @unchecked Sendable {
                 let encoders = try access(of: point)
                 let live = LivePoint(name: point.name, encoders: encoders, home: try home.submit { bound.value.scheduler }.wait(),
                                      loops: Array(group.makeIterator()), batchInterval: .milliseconds(Int64(configuration.batchMilliseconds)),
-                                     archive: archive(of: point), logger: logger)
+                                     archive: archive(of: point), followers: try multicastSender(of: point, on: home).map { [$0] } ?? [],
+                                     logger: logger)
                 // The users are the encoders'; players are asked only for their address.
                 result.append(PublishingPoint(name: point.name, path: point.path, kind: .live(live),
                                               access: PointAccess(addresses: encoders.addresses)))
             case let .broadcast(files, startImmediately):
                 let entries: [SplicedSource.Entry]
                 do {
-                    entries = try broadcastEntries(files)
+                    entries = try Self.broadcastEntries(files, mediaRoot: configuration.mediaRoot, logger: logger)
                 } catch {
                     throw BindFailure(description: "broadcast point \(point.name): \(error)")
                 }
@@ -213,12 +224,27 @@ public final class Server: @unchecked Sendable {
                                           batchInterval: .milliseconds(Int64(configuration.batchMilliseconds)), logger: logger)
                 // Every loop keeps the recent packets, so that a late joiner on any loop starts at once.
                 for loop in group.makeIterator() { _ = live.relay(on: loop) }
-                if let archive = archive(of: point) { archive.record(live, on: home) }
+                if let archive = archive(of: point) { archive.follow(live) }
+                try multicastSender(of: point, on: home)?.follow(live)
                 if startImmediately { live.start() }
                 result.append(PublishingPoint(name: point.name, path: point.path, kind: .broadcast(live), access: try access(of: point)))
             }
         }
         return result
+    }
+
+    /// The point's multicast sender, if it has one, its socket open on `loop`.
+    private func multicastSender(of point: ServerConfiguration.Point, on loop: EventLoop) throws -> MulticastSender? {
+        guard let settings = point.multicast else { return nil }
+        let sender: MulticastSender
+        do {
+            sender = try MulticastSender(point: point.name, settings: settings, on: loop, logger: logger)
+        } catch {
+            throw BindFailure(description: "point \(point.name): cannot multicast to \(settings.group) port \(settings.port): \(error)")
+        }
+        let path = point.path.hasSuffix("/") ? String(point.path.dropLast()) : point.path
+        multicastPoints.append(MulticastPoints.Point(name: point.name, path: path, sender: sender))
+        return sender
     }
 
     /// The point's archive, if it has one.
@@ -243,12 +269,12 @@ public final class Server: @unchecked Sendable {
     }
 
     /// A broadcast's files, relative to the media root; a `.wsx` playlist stands for its entries.
-    private func broadcastEntries(_ names: [String]) throws -> [SplicedSource.Entry] {
+    public static func broadcastEntries(_ names: [String], mediaRoot: String, logger: Logger) throws -> [SplicedSource.Entry] {
         try names.flatMap { name -> [SplicedSource.Entry] in
-            let path = configuration.mediaRoot + "/" + name
+            let path = mediaRoot + "/" + name
             guard name.lowercased().hasSuffix(".wsx") else { return [SplicedSource.Entry(file: try ASFFile(path: path))] }
             return try Playlist(parsing: Data(contentsOf: URL(fileURLWithPath: path)))
-                .openEntries(relativeTo: path, root: configuration.mediaRoot, logger: logger)
+                .openEntries(relativeTo: path, root: mediaRoot, logger: logger)
         }
     }
 
@@ -288,6 +314,7 @@ public final class Server: @unchecked Sendable {
         for point in created?.all ?? [] {
             if case let .live(live) = point.kind { live.archive?.close() }
         }
+        for point in multicastPoints { point.sender.stop() }
         mmsUDP?.close()
         for services in loops.values { try? services.eventLoop.submit { services.value.endpoint.close() }.wait() }
         defer {

@@ -1,4 +1,5 @@
 import Foundation
+import Multicast
 import Streaming
 import Yams
 
@@ -88,6 +89,8 @@ public struct ServerConfiguration: Sendable, Equatable {
         public var usersFile: String?
         /// A broadcast's archive: the file name template (`ArchivePath`).
         public var archive: String?
+        /// A broadcast's multicast group (MS-MSB), announced at its path plus `.nsc` and `.asx`.
+        public var multicast: MulticastSettings?
 
         public init(name: String, path: String, source: Source, maximumPlayers: Int? = nil, maximumBandwidthKbps: Int? = nil,
                     access: PointAccess = PointAccess(), usersFile: String? = nil) {
@@ -262,7 +265,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     private static func point(_ node: Node, file: String) throws -> Point {
         guard let mapping = node.mapping else { throw Failure(description: "\(file):\(line(node)): a point must be a mapping") }
         var name: String?, path: String?, directory: String?, single: String?, broadcast: [String]?, redirect: String?, start = "immediately"
-        var push = false, archive: String?
+        var push = false, archive: String?, multicast: MulticastSettings?
         var players: Int?, kbps: Int?, access = PointAccess(), usersFile: String?
         for (keyNode, value) in mapping {
             let key = keyNode.string ?? ""
@@ -304,6 +307,7 @@ public struct ServerConfiguration: Sendable, Equatable {
                 }
             case "users_file": usersFile = try text()
             case "archive": archive = try text()
+            case "multicast": multicast = try multicastSettings(value, file: file)
             case "push":
                 guard let v = value.bool else { throw Failure(description: "\(file):\(line(value)): 'push' must be true or false") }
                 push = v
@@ -349,8 +353,46 @@ public struct ServerConfiguration: Sendable, Equatable {
         }
         var point = Point(name: name ?? String(path.dropFirst()), path: path, source: source, maximumPlayers: players, maximumBandwidthKbps: kbps,
                           access: access, usersFile: usersFile)
+        if multicast != nil {
+            switch source {
+            case .broadcast, .push, .pull: break
+            default: throw Failure(description: "\(file):\(line(node)): only a broadcast or push point has 'multicast'")
+            }
+        }
         point.archive = archive
+        point.multicast = multicast
         return point
+    }
+
+    /// `multicast:` of a point: `group` and `port`, and optionally `ttl`, `interface`,
+    /// `fec_span`, `beacon_seconds`, `unicast_url`.
+    private static func multicastSettings(_ node: Node, file: String) throws -> MulticastSettings {
+        guard let mapping = node.mapping else { throw Failure(description: "\(file):\(line(node)): 'multicast' must be a mapping (group, port, ...)") }
+        var group: String?, port: Int?
+        var settings = MulticastSettings(group: "", port: 0)
+        for (keyNode, value) in mapping {
+            let key = keyNode.string ?? ""
+            func fail(_ expected: String) -> Failure { Failure(description: "\(file):\(line(value)): multicast '\(key)' must be \(expected)") }
+            switch key {
+            case "group": guard let v = value.string, !v.isEmpty else { throw fail("a multicast address") }; group = v
+            case "port": guard let v = integer(value) else { throw fail("a port number") }; port = v
+            case "ttl": guard let v = integer(value) else { throw fail("a number of hops (0-255)") }; settings.timeToLive = v
+            case "interface": guard let v = value.string, !v.isEmpty else { throw fail("a local address") }; settings.interface = v
+            case "fec_span": guard let v = integer(value) else { throw fail("a number of packets (0-14)") }; settings.fecSpan = v
+            case "beacon_seconds": guard let v = value.float else { throw fail("seconds (1-10)") }; settings.beaconSeconds = v
+            case "unicast_url": guard let v = value.string, !v.isEmpty else { throw fail("a URL") }; settings.unicastURL = v
+            default: throw Failure(description: "\(file):\(line(keyNode)): unknown key '\(key)' in 'multicast'")
+            }
+        }
+        guard let group, let port else { throw Failure(description: "\(file):\(line(node)): 'multicast' needs a 'group' and a 'port'") }
+        settings.group = group
+        settings.port = port
+        do {
+            _ = try settings.groupAddress()
+        } catch {
+            throw Failure(description: "\(file):\(line(node)): multicast: \(error)")
+        }
+        return settings
     }
 
     private static func line(_ node: Node) -> Int { node.mark?.line ?? 0 }

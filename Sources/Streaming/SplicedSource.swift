@@ -45,6 +45,8 @@ public struct SplicedSource: PacketSource {
     private var end: UInt32 = 0
     private var nextLocation: UInt32 = 0
     private var emptyEntries = 0
+    /// Entries started so far, loops included.
+    private var entriesStarted: UInt32 = 0
 
     public init(entries: [Entry], loops: Bool) throws {
         guard let first = entries.first else { throw Empty() }
@@ -105,7 +107,7 @@ public struct SplicedSource: PacketSource {
             defer { nextLocation &+= 1 }
             return .packet(StreamPacket(
                 locationID: nextLocation, bytes: shift == 0 ? bytes : packet.bytes, sendTime: packet.sendTime,
-                isCleanPoint: videoStreams.isEmpty || videoStreams.contains(where: packet.startsKeyFrame(of:))))
+                isCleanPoint: videoStreams.isEmpty || videoStreams.contains(where: packet.startsKeyFrame(of:)), entry: entriesStarted))
         }
     }
 
@@ -124,6 +126,7 @@ public struct SplicedSource: PacketSource {
         reader = entry.file.packets(from: start)
         shiftKnown = false
         emptyEntries += 1
+        entriesStarted &+= 1
         defer { current = entry.file }
         if index > 0 || clock > 0, !Self.compatible(current, entry.file) {
             videoStreams = Self.video(entry.file)

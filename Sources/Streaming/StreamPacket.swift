@@ -11,6 +11,9 @@ public struct StreamPacket: Sendable {
     /// Whether a late joiner can start here: a video key frame begins in this packet (for
     /// audio-only streams, every packet).
     public var isCleanPoint: Bool
+    /// Which playlist entry it belongs to, counted from the start of the source, each loop a new
+    /// one: a multicast sender marks each change (MS-MSB 3.1.5.1).
+    public var entry: UInt32 = 0
 }
 
 /// What a source yields: packets, and a new header when the next entry has other streams.

@@ -5,6 +5,6 @@ struct Asfcast: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "asfcast",
         abstract: "A streaming media server for ASF (Windows Media) content.",
-        subcommands: [Serve.self, Probe.self, Import.self, Load.self, PushCommand.self]
+        subcommands: [Serve.self, Probe.self, Import.self, Load.self, PushCommand.self, NSCCommand.self, TuneCommand.self]
     )
 }

@@ -1,5 +1,6 @@
 @testable import AsfcastServer
 import Foundation
+import Multicast
 import Streaming
 import Testing
 
@@ -11,8 +12,11 @@ struct ConfigurationTests {
         var shipped = try ServerConfiguration.load(path: Self.file)
         var push = ServerConfiguration.Point(name: "push", path: "/push", source: .push)
         push.archive = "/tmp/asfcast-archive/<V>-<Y><m><d>-<H><M><S>.wmv"
+        var multicast = ServerConfiguration.Point(name: "multicast", path: "/multicast", source: .broadcast(["demo.wmv"], startImmediately: true))
+        multicast.multicast = MulticastSettings(group: "239.255.42.42", port: 16000)
+        multicast.multicast?.interface = "127.0.0.1"
         #expect(shipped.points == [.init(name: "live", path: "/live", source: .broadcast(["demo.wmv"], startImmediately: true)), push,
-                                   .init(name: "archive", path: "/archive", source: .directory("/tmp/asfcast-archive"))])
+                                   .init(name: "archive", path: "/archive", source: .directory("/tmp/asfcast-archive")), multicast])
         shipped.points = []
         #expect(shipped == ServerConfiguration())
     }
@@ -35,6 +39,33 @@ struct ConfigurationTests {
         #expect(throws: ServerConfiguration.Failure.self) { try ServerConfiguration.parse("points:\n  - path: /x\n    push: true\n    file: a.wmv\n", file: "p.yaml") }
         #expect(throws: ServerConfiguration.Failure.self) { try ServerConfiguration.parse("points:\n  - path: /x\n    file: a.wmv\n    archive: a.wmv\n", file: "p.yaml") }
         #expect(throws: ServerConfiguration.Failure.self) { try ServerConfiguration.parse("push_idle_timeout_seconds: 1\n", file: "p.yaml") }
+    }
+
+    @Test func multicastPoints() throws {
+        let yaml = """
+        points:
+          - path: /studio
+            push: true
+            multicast: {group: "ff15::4242", port: 5004, ttl: 8, fec_span: 0, beacon_seconds: 10, unicast_url: "rtsp://edge/studio"}
+        """
+        let settings = try #require(try ServerConfiguration.parse(yaml, file: "m.yaml").points[0].multicast)
+        #expect(settings.group == "ff15::4242" && settings.port == 5004 && settings.timeToLive == 8 && settings.fecSpan == 0)
+        #expect(settings.beaconSeconds == 10 && settings.unicastURL == "rtsp://edge/studio" && settings.interface == nil)
+        // Each wrong value is refused with the file and line: not a group, a span that cannot be
+        // written (MS-MSB 2.2.2), a beacon period outside 1-10 s (3.1.2), a key it does not know,
+        // an on-demand point.
+        for (entry, message) in [("{group: 10.0.0.1, port: 5004}", "not a multicast address"),
+                                 ("{group: 239.1.1.1, port: 5004, fec_span: 15}", "fec_span 15"),
+                                 ("{group: 239.1.1.1, port: 5004, beacon_seconds: 30}", "beacon_seconds"),
+                                 ("{group: 239.1.1.1, port: 70000}", "port 70000"),
+                                 ("{group: 239.1.1.1, port: 5004, loop: true}", "unknown key 'loop'"),
+                                 ("{port: 5004}", "needs a 'group'")] {
+            #expect { try ServerConfiguration.parse("points:\n  - path: /x\n    broadcast: a.wmv\n    multicast: \(entry)\n", file: "m.yaml") }
+                throws: { "\($0)".contains("m.yaml:") && "\($0)".contains(message) }
+        }
+        #expect(throws: ServerConfiguration.Failure.self) {
+            try ServerConfiguration.parse("points:\n  - path: /x\n    directory: /srv\n    multicast: {group: 239.1.1.1, port: 5004}\n", file: "m.yaml")
+        }
     }
 
     @Test func headersAreFittedUnlessTurnedOff() throws {

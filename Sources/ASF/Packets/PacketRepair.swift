@@ -7,6 +7,12 @@ extension DataPacket {
     /// packets. Nil when the payloads do not fit.
     public func padded(to size: Int) -> ByteBuffer? {
         guard size <= Int(UInt16.max) else { return nil }
+        // One that fills the size already stays as it is (a field for no padding would not fit).
+        if padding.readableBytes == 0, paddingLength == 0, packetLengthType == 0 || Int(packetLength) == size {
+            var b = ByteBuffer()
+            write(to: &b)
+            if b.readableBytes == size { return b }
+        }
         var copy = self
         copy.padding = ByteBuffer()
         copy.paddingLength = 0

@@ -7,7 +7,7 @@ import NIOCore
 /// A broadcast point's archive (`archive:` in the configuration): each broadcast the point
 /// starts (at start, and at each new header of a pushed point) is written to a new file named
 /// by the template.
-public final class PointArchive: @unchecked Sendable {
+public final class PointArchive: BroadcastFollower, @unchecked Sendable {
     public let point: String
     private let template: ArchivePath
     private let root: String
@@ -26,9 +26,11 @@ public final class PointArchive: @unchecked Sendable {
         PointArchive(point: point, template: template, root: root, logger: logger)
     }
 
-    /// Archives `broadcast` from its first clean point to its end, in a file of its own.
-    public func record(_ broadcast: BroadcastPoint, on loop: EventLoop) {
+    /// Archives `broadcast` from its first clean point to its end, in a file of its own,
+    /// written on the broadcast's home loop.
+    public func follow(_ broadcast: BroadcastPoint) {
         let path = template.path(point: point, at: Date(), root: root)
+        let loop = broadcast.homeLoop
         loop.execute { [self] in
             let writer: ArchiveWriter
             do {

@@ -48,8 +48,7 @@ public final class BroadcastPoint: PacedSession, @unchecked Sendable {
         self.source = source
         self.header = header.broadcast()
         self.packetSize = packetSize
-        let data = DataObjectHeader(objectSize: 0, fileID: header.fileProperties.fileID, totalDataPackets: 0)
-        streamingHeader = header.streamingHeader(dataObject: data)
+        streamingHeader = Self.streamingHeader(of: header)
         videoStreams = Set(header.streams.filter { $0.kind == .video }.map(\.streamNumber))
         self.home = home
         self.logger = logger
@@ -67,6 +66,17 @@ public final class BroadcastPoint: PacedSession, @unchecked Sendable {
             self.home.schedule(self, at: self.home.eventLoop.now)
         }
     }
+
+    /// What a broadcast of `header` sends as its header: the Header Object, and the Data
+    /// Object's start with its size and packet count unknown (MS-WMSP 2.2.3.1.1), which players
+    /// read to the end of the stream.
+    public static func streamingHeader(of header: ASFHeader) -> ByteBuffer {
+        let data = DataObjectHeader(objectSize: 0, fileID: header.fileProperties.fileID, totalDataPackets: 0)
+        return header.streamingHeader(dataObject: data)
+    }
+
+    /// The loop its source runs on.
+    public var homeLoop: EventLoop { home.eventLoop }
 
     /// This point's relay on `loop`, created on first use.
     public func relay(on loop: EventLoop) -> BroadcastRelay {

@@ -208,13 +208,8 @@ public final class BroadcastRelay {
 
     /// The packet without the video payloads that come before its key frame starts.
     private func startingAtKeyFrame(_ live: StreamPacket) -> StreamPacket? {
-        guard !videoStreams.isEmpty, let packet = try? DataPacket(parsing: live.bytes),
-              let key = packet.payloads.firstIndex(where: { videoStreams.contains($0.streamNumber) && $0.isKeyFrame && $0.startsMediaObject })
-        else { return nil }
-        let kept = packet.payloads.enumerated().filter { i, p in i >= key || !videoStreams.contains(p.streamNumber) }.map(\.element)
-        guard kept.count < packet.payloads.count,
-              let rebuilt = try? PacketBuilder.build(payloads: kept, sendTime: packet.sendTime, duration: packet.duration, packetSize: packetSize)
-        else { return nil }
+        guard let packet = try? DataPacket(parsing: live.bytes),
+              let rebuilt = packet.startingAtKeyFrame(of: videoStreams, packetSize: packetSize) else { return nil }
         var copy = live
         copy.bytes = rebuilt.bytes
         return copy

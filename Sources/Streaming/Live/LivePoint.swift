@@ -19,16 +19,19 @@ public final class LivePoint: @unchecked Sendable {
     private let logger: Logger
     /// Where each of its broadcasts is written, if anywhere.
     public let archive: PointArchive?
+    /// What else follows each of its broadcasts (its multicast sender).
+    private let followers: [any BroadcastFollower]
     private let current = NIOLockedValueBox<(broadcast: BroadcastPoint, feed: LiveFeed)?>(nil)
 
     /// - Parameters:
     ///   - home: the scheduler its broadcasts run on.
     ///   - loops: every event loop: each keeps the recent packets, so a late joiner on any starts at once.
     public init(name: String, encoders: PointAccess = PointAccess(), home: PacingScheduler, loops: [EventLoop], batchInterval: TimeAmount,
-                archive: PointArchive? = nil, logger: Logger) {
+                archive: PointArchive? = nil, followers: [any BroadcastFollower] = [], logger: Logger) {
         self.name = name
         self.encoders = encoders
         self.archive = archive
+        self.followers = followers
         self.home = home
         self.loops = loops
         self.batchInterval = batchInterval
@@ -36,7 +39,8 @@ public final class LivePoint: @unchecked Sendable {
     }
 
     /// A point with this one's settings (encoders, archive) under another name: what a PushSetup
-    /// with this point as its Template-URL makes.
+    /// with this point as its Template-URL makes. Its followers stay with this point (a
+    /// multicast group carries one point).
     public func made(name: String) -> LivePoint {
         LivePoint(name: name, encoders: encoders, home: home, loops: loops, batchInterval: batchInterval,
                   archive: archive?.named(name), logger: logger)
@@ -56,7 +60,8 @@ public final class LivePoint: @unchecked Sendable {
             let broadcast = BroadcastPoint(name: name, header: header, packetSize: feed.packetSize, source: feed, home: home,
                                            batchInterval: batchInterval, logger: logger)
             for loop in loops { _ = broadcast.relay(on: loop) }
-            if let loop = loops.first { archive?.record(broadcast, on: loop) }
+            archive?.follow(broadcast)
+            for follower in followers { follower.follow(broadcast) }
             broadcast.start()
             defer { current = (broadcast, feed) }
             return (feed, current?.feed)

@@ -1,0 +1,212 @@
+import ArgumentParser
+import ASF
+import Foundation
+import Multicast
+import NIOCore
+import NIOPosix
+import WMSP
+
+struct TuneCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tune",
+        abstract: "Receive a multicast stream (MS-MSB) announced by a .nsc, and write it as ASF.",
+        discussion: """
+            No player here plays MS-MSB by itself: tune joins the group, rebuilds lost packets from the FEC parity, and \
+            writes the .nsc's header and then the packets from the first key frame, as a file holds them, for a player \
+            or a file:
+              asfcast tune http://host/live.nsc --interface 192.0.2.10 | ffplay -
+              asfcast tune live.nsc -o recording.asf --duration 60
+            When nothing arrives for --open-timeout seconds it plays the .nsc's Unicast URL instead (MS-MSB 3.2.3). \
+            The counts (datagrams, packets, rebuilt, lost) go to standard error at the end.
+            """)
+
+    @Argument(help: "The .nsc: a file, or its http:// URL.")
+    var nsc: String
+
+    @Option(name: [.short, .customLong("output")], help: "Where to write the stream: a file, or - for standard output.")
+    var output = "-"
+
+    @Option(help: "The local address of the interface to join on (default: the .nsc's Multicast Adapter when it is local, else the first multicast interface).")
+    var interface: String?
+
+    @Option(help: "Stop after this many seconds.")
+    var duration: Double?
+
+    @Option(help: "Seconds to wait for the first datagram before rolling over to the Unicast URL (MS-MSB 3.2.2: 10-30).")
+    var openTimeout = 20.0
+
+    @Option(help: "Seconds without a packet after which the stream has ended (MS-MSB 3.2.4).")
+    var endTimeout = 30.0
+
+    @Flag(help: "Do not roll over to the Unicast URL when nothing arrives.")
+    var noRollover = false
+
+    func run() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let file: NSCFile
+        do {
+            file = try NSCFile(parsing: try await announcement(group: group))
+        } catch let error as NSCParseError {
+            fail("\(nsc): \(error)", code: 2)
+        }
+        for warning in file.warnings { note("\(nsc): \(warning)") }
+        let sink = try OutputSink(output)
+        var options = MulticastTuner.Options()
+        options.interface = interface
+        options.openTimeout = .milliseconds(Int64(openTimeout * 1000))
+        options.endTimeout = .milliseconds(Int64(endTimeout * 1000))
+        options.duration = duration.map { .milliseconds(Int64($0 * 1000)) }
+        let (outcome, counts): (MulticastTuner.Outcome, MSBReceiver.Statistics)
+        do {
+            (outcome, counts) = try await MulticastTuner.tune(file, options: options, output: sink.write, warn: note)
+        } catch let error as MulticastTuner.Failure {
+            fail("\(error)", code: 1)
+        }
+        note("""
+            tune \(file.ipAddress):\(file.ipPort): \(counts.datagrams) datagrams, \(counts.beacons) beacons, \(counts.packets) packets, \
+            \(counts.parityPackets) parity, \(counts.recovered) rebuilt, \(counts.lost) lost, \(counts.unknownFormat) of unknown formats, \
+            \(counts.malformed) malformed, \(counts.entryChanges) entry changes
+            """)
+        switch outcome {
+        case .ended, .outputClosed:
+            return
+        case let .formatChanged(id):
+            fail("the stream moved to Format \(id), whose streams one ASF output cannot carry on with: tune again", code: 1)
+        case .nothingArrived:
+            guard !noRollover, let unicast = file.unicastURL else {
+                fail("nothing arrived on \(file.ipAddress):\(file.ipPort) within \(openTimeout) s", code: 1)
+            }
+            note("nothing arrived within \(openTimeout) s: rolling over to \(unicast)")
+            do {
+                try await UnicastRollover(url: unicast).play(group: group, duration: options.duration, to: sink)
+            } catch {
+                fail("rollover to \(unicast): \(error)", code: 1)
+            }
+        }
+    }
+
+    /// The `.nsc`'s text, from its file or its URL.
+    private func announcement(group: EventLoopGroup) async throws -> String {
+        guard nsc.lowercased().hasPrefix("http://") else {
+            do {
+                return try String(contentsOfFile: nsc, encoding: .utf8)
+            } catch {
+                fail("cannot read \(nsc): \(error.localizedDescription)", code: 2)
+            }
+        }
+        guard let (host, port, path) = UnicastRollover.parts(of: nsc) else { fail("\(nsc) is not an http://host[:port]/path URL", code: 2) }
+        let response: WMSPClient.Response
+        do {
+            response = try await WMSPClient(group: group, host: host, port: port).request(path, pragmas: [])
+        } catch {
+            fail("cannot fetch \(nsc): \(error)", code: 1)
+        }
+        guard response.head.status == .ok else { fail("\(nsc): \(response.head.status.code) \(response.head.status.reasonPhrase)", code: 1) }
+        return String(buffer: response.body)
+    }
+
+    private func note(_ message: String) {
+        FileHandle.standardError.write(Data("asfcast tune: \(message)\n".utf8))
+    }
+
+    private func fail(_ message: String, code: Int32) -> Never {
+        note(message)
+        Foundation.exit(code)
+    }
+}
+
+/// Standard output or a file, written as the bytes come.
+final class OutputSink: Sendable {
+    private let handle: FileHandle
+
+    init(_ path: String) throws {
+        if path == "-" {
+            handle = .standardOutput
+        } else {
+            guard FileManager.default.createFile(atPath: path, contents: nil), let file = FileHandle(forWritingAtPath: path) else {
+                throw ValidationError("cannot write \(path)")
+            }
+            handle = file
+        }
+    }
+
+    @Sendable func write(_ bytes: ByteBuffer) throws {
+        try handle.write(contentsOf: Data(bytes.readableBytesView))
+    }
+}
+
+/// The rollover of MS-MSB 3.2.3: the point over mmsh (MS-WMSP), its header and packets
+/// written as the tuner writes the multicast stream.
+struct UnicastRollover {
+    var host: String
+    var port: Int
+    var path: String
+
+    struct BadURL: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    init(url: String) throws {
+        guard url.lowercased().hasPrefix("mmsh://") || url.lowercased().hasPrefix("http://"), let (host, port, path) = Self.parts(of: url) else {
+            throw BadURL(description: "only an mmsh:// or http:// Unicast URL can be played")
+        }
+        (self.host, self.port, self.path) = (host, port, path)
+    }
+
+    /// Host, port (80 by default) and path of `scheme://host[:port]/path`.
+    static func parts(of url: String) -> (String, Int, String)? {
+        guard let scheme = url.range(of: "://") else { return nil }
+        let rest = url[scheme.upperBound...]
+        let authority = rest.prefix { $0 != "/" }
+        let path = rest.dropFirst(authority.count)
+        let hostPort = authority.split(separator: ":", maxSplits: 1)
+        guard let host = hostPort.first, !host.isEmpty else { return nil }
+        let port = hostPort.count > 1 ? Int(hostPort[1]) : 80
+        guard let port else { return nil }
+        return (String(host), port, path.isEmpty ? "/" : String(path))
+    }
+
+    func play(group: EventLoopGroup, duration: TimeAmount?, to sink: OutputSink) async throws {
+        let connection = try await WMSPConnection.connect(group: group, host: host, port: port)
+        try await connection.send(.GET, path, pragmas: [
+            "no-cache,rate=1.000000,stream-time=0,stream-offset=0:0,request-context=2,max-duration=0",
+            "xPlayStrm=1", "xClientGUID={3300AD50-2C39-46c0-AE0A-70BCC4CE2E4E}",
+        ])
+        let end = duration.map { NIODeadline.now() + $0 }
+        var header = ByteBuffer()
+        var packetSize: Int?
+        var video: Set<UInt8> = []
+        var started = false
+        for try await part in connection.parts {
+            switch part {
+            case let .head(head):
+                guard head.status == .ok else { throw BadURL(description: "\(head.status.code) \(head.status.reasonPhrase)") }
+            case let .frame(frame) where frame.type == UInt8(ascii: "H") && packetSize == nil:
+                var piece = frame.payload
+                header.writeBuffer(&piece)
+                if let parsed = try? ASFHeader(parsing: header) {
+                    packetSize = parsed.fileProperties.fixedPacketSize
+                    video = Set(parsed.streams.filter { $0.kind == .video }.map(\.streamNumber))
+                    started = video.isEmpty
+                    try sink.write(header)
+                }
+            case let .frame(frame) where frame.type == UInt8(ascii: "D"):
+                guard let packetSize else { continue }
+                var packet = try DataPacket(parsing: frame.payload)
+                // As from the group: from the first key frame, whole (the player's first frame).
+                if !started {
+                    guard video.contains(where: packet.startsKeyFrame(of:)) else { continue }
+                    started = true
+                    if let trimmed = packet.startingAtKeyFrame(of: video, packetSize: packetSize) { packet = trimmed }
+                }
+                guard let padded = packet.padded(to: packetSize) else { continue }
+                try sink.write(padded)
+                if let end, NIODeadline.now() >= end { return try await connection.close() }
+            case let .frame(frame) where frame.type == UInt8(ascii: "E"):
+                return try await connection.close()
+            case .frame, .end:
+                continue
+            }
+        }
+    }
+}

@@ -1,0 +1,282 @@
+import ASF
+import Foundation
+import Multicast
+import NIOCore
+import Streaming
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Interop {
+    /// Issue 17: a broadcast point sent to a multicast group (MS-MSB) on loopback, announced by
+    /// its `.nsc` and `.asx`; VLC reads the `.nsc`, and `asfcast tune` gives ffmpeg and VLC what
+    /// they play. No player here plays MSB by itself (MULTICAST.md §3).
+    @Suite
+    struct MulticastInteropTests {
+        /// A server with a looped broadcast `/mc` and a pushed `/mcpush`, each on a group and
+        /// port of its own, sent from 127.0.0.1 (MULTICAST.md §6 A), beacons every second.
+        static func server() throws -> (ServerProcess, port: Int, pushPort: Int) {
+            let port = try ServerProcess.freePort(), pushPort = try ServerProcess.freePort()
+            let server = try ServerProcess(config: """
+                points:
+                  - name: mc
+                    path: /mc
+                    broadcast: demo.wmv
+                    multicast: { group: 239.255.43.1, port: \(port), interface: 127.0.0.1, beacon_seconds: 1 }
+                  - name: mcpush
+                    path: /mcpush
+                    push: true
+                    multicast: { group: 239.255.43.2, port: \(pushPort), interface: 127.0.0.1, beacon_seconds: 1 }
+                """)
+            return (server, port, pushPort)
+        }
+
+        static func get(_ server: ServerProcess, _ path: String) throws -> (status: Int, body: String) {
+            let answer = try server.raw("GET \(path) HTTP/1.0\r\nHost: \(server.url)\r\n\r\n")
+            let status = Int(answer.split(separator: " ").dropFirst().first ?? "") ?? 0
+            return (status, answer.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n"))
+        }
+
+        /// `asfcast tune` of `nsc` on 127.0.0.1: its exit status, and its counts line.
+        static func tune(_ nsc: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+            try run(ServerProcess.asfcast, ["tune", nsc, "--interface", "127.0.0.1"] + arguments, limit: 90)
+        }
+
+        /// A count from tune's summary ("… 3 rebuilt, …").
+        static func count(_ name: String, in output: String) -> Int? {
+            guard let range = output.range(of: "[0-9]+ \(name)", options: .regularExpression) else { return nil }
+            return Int(output[range].split(separator: " ")[0])
+        }
+
+        /// What tune wrote plays: its packets decode cleanly, and recorded from it as a user
+        /// records the pipe (`ffmpeg -i - -c copy`), both streams, `seconds` long, from a key
+        /// frame, decoding cleanly.
+        static func expectTunedPlayable(_ raw: String, seconds: Double, _ what: String) throws {
+            let errors = try BroadcastInteropTests.decodeErrors(raw)
+            #expect(errors.isEmpty, "\(what): \(errors.prefix(600))")
+            let recording = temporaryFile("tuned-recording.asf")
+            defer { try? FileManager.default.removeItem(atPath: recording) }
+            let remux = try run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-y", "-i", raw, "-c", "copy", "-f", "asf", recording])
+            #expect(remux.status == 0, "\(what): \(remux.output)")
+            try PushInteropTests.expectPlayable(recording, seconds: seconds, what)
+        }
+
+        @Test func theNSCAndASXAnnounceThePointAndVLCReadsTheNSC() throws {
+            let (server, port, _) = try Self.server()
+            let nsc = try Self.get(server, "/mc.nsc")
+            #expect(nsc.status == 200)
+            // Our reader, and VLC's nsc demux (the only player that reads one: MULTICAST.md §3).
+            let file = try NSCFile(parsing: nsc.body)
+            #expect(file.ipAddress == "239.255.43.1" && Int(file.ipPort) == port && file.timeToLive == 1 && file.defaultECC == 10)
+            #expect(file.unicastURL == "mmsh://\(server.url)/mc" && file.logURL == "http://\(server.url)/mc.log")
+            let demo = try ASFFile(path: ServerProcess.root.appendingPathComponent("Media/demo.wmv").path)
+            #expect(file.formats.map(\.header) == [Array(BroadcastPoint.streamingHeader(of: demo.header).readableBytesView)])
+            _ = try run("/usr/sbin/useradd", ["-m", "asfcast-vlc"])
+            let path = temporaryFile("mc.nsc")
+            try nsc.body.write(toFile: path, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let vlc = try run("/usr/bin/cvlc", ["-vv", "-I", "dummy", "--play-and-exit", "file://\(path)", "vlc://quit"], user: "asfcast-vlc")
+            for line in ["IP Address = 239.255.43.1", "IP Port = \(port)", "Time To Live = 1", "Unicast URL = mmsh://\(server.url)/mc",
+                         "NSC Format Version = 3.0", "Format1 = asf header"] {
+                #expect(vlc.output.contains("nsc demux debug: \(line)"), "VLC did not print \(line): \(vlc.output.suffix(1500))")
+            }
+            // The .asx: the .nsc first, then the point over mmsh and RTSP (the rollover).
+            let asx = try Self.get(server, "/mc.asx")
+            #expect(asx.status == 200)
+            let refs = asx.body.components(separatedBy: "href=\"").dropFirst().map { $0.prefix { $0 != "\"" } }
+            #expect(refs == ["http://\(server.url)/mc.nsc", "mmsh://\(server.url)/mc", "rtsp://127.0.0.1:\(server.rtspPort)/mc"])
+            // The Log URL validates as MS-WMLOG 2.3 asks, and takes a player's log.
+            #expect(try Self.get(server, "/mc.log").body.contains("<h1>WMS ISAPI Log Dll/"))
+        }
+
+        @Test func aTunedStreamPlaysInFFmpegAndVLCAsTheFileDoes() throws {
+            let (server, _, _) = try Self.server()
+            let out = temporaryFile("tuned.asf")
+            defer { try? FileManager.default.removeItem(atPath: out) }
+            let tuned = try Self.tune("http://\(server.url)/mc.nsc", ["--duration", "8", "-o", out])
+            #expect(tuned.status == 0, "\(tuned.output)")
+            #expect(Self.count("lost", in: tuned.output) == 0, "\(tuned.output)")
+            #expect((Self.count("parity", in: tuned.output) ?? 0) > 0, "\(tuned.output)")
+            try Self.expectTunedPlayable(out, seconds: 6, "asfcast tune")
+            // The same streams as ffprobe finds in the file.
+            let local = try probe(ServerProcess.root.appendingPathComponent("Media/demo.wmv").path)
+            let received = try probe(out)
+            for key in ["codec_name", "width", "height", "sample_rate", "channels"] {
+                #expect(received.streams.map { "\($0[key] ?? "-")" } == local.streams.map { "\($0[key] ?? "-")" }, "\(key)")
+            }
+            // VLC from a pipe (fd://0): its asf demux finds both streams and both decoders start.
+            let vlc = try run("/bin/sh", ["-c", """
+                \(ServerProcess.asfcast) tune http://\(server.url)/mc.nsc --interface 127.0.0.1 --duration 6 2>/dev/null | \
+                runuser -u asfcast-vlc -- cvlc -vv -I dummy --play-and-exit --vout dummy --aout dummy fd://0 vlc://quit
+                """])
+            #expect(vlc.output.contains("asf demux debug: found 2 streams"), "\(vlc.output.suffix(2000))")
+            #expect(vlc.output.contains("codec (wmv2) started") && vlc.output.contains("codec (wmav2) started"), "\(vlc.output.suffix(2000))")
+            let warnings = vlc.output.split(separator: "\n").filter { $0.contains("asf demux warning") && !$0.contains("unexpected end of file") }
+            #expect(warnings.isEmpty, "\(warnings)")
+        }
+
+        @Test func nothingOnTheGroupRollsOverToTheUnicastURL() throws {
+            let (server, _, _) = try Self.server()
+            var nsc = try NSCFile(parsing: try Self.get(server, "/mc.nsc").body)
+            nsc.ipPort = UInt16(try ServerProcess.freePort())
+            let path = temporaryFile("silent.nsc"), out = temporaryFile("rollover.asf")
+            try nsc.text.write(toFile: path, atomically: true, encoding: .utf8)
+            defer { for p in [path, out] { try? FileManager.default.removeItem(atPath: p) } }
+            let tuned = try Self.tune(path, ["--open-timeout", "2", "--duration", "8", "-o", out])
+            #expect(tuned.status == 0, "\(tuned.output)")
+            #expect(tuned.output.contains("rolling over to mmsh://\(server.url)/mc"), "\(tuned.output)")
+            try Self.expectTunedPlayable(out, seconds: 6, "the rollover")
+        }
+
+        @Test func aPushedPointBeaconsUntilItsEncoderComesThenSendsItsHeader() throws {
+            let (server, _, pushPort) = try Self.server()
+            #expect(try Self.get(server, "/mcpush.nsc").status == 503)
+            // Before the encoder: beacons only, once a second (MS-MSB 3.1.5.1).
+            let demo = try ASFFile(path: PushInteropTests.demo)
+            var silent = NSCFile(ipAddress: "239.255.43.2", ipPort: UInt16(pushPort),
+                                 formats: [NSCFile.Format(streamingHeader: BroadcastPoint.streamingHeader(of: demo.header))])
+            silent.unicastURL = nil
+            let path = temporaryFile("push.nsc"), out = temporaryFile("push.asf")
+            try silent.text.write(toFile: path, atomically: true, encoding: .utf8)
+            defer { for p in [path, out] { try? FileManager.default.removeItem(atPath: p) } }
+            let waiting = try Self.tune(path, ["--duration", "3.5", "-o", "/dev/null"])
+            #expect((Self.count("beacons", in: waiting.output) ?? 0) >= 3, "\(waiting.output)")
+            #expect(Self.count("packets", in: waiting.output) == 0, "\(waiting.output)")
+            // The encoder's header is announced and its stream sent.
+            let pusher = try ClientRun(ServerProcess.asfcast, ["push", "--loop", "--quiet", "http://\(server.url)/mcpush", PushInteropTests.demo])
+            defer { try? PushInteropTests.stop(pusher) }
+            try PushInteropTests.waitForLog(server, "point mcpush: 2 streams")
+            let nsc = try Self.get(server, "/mcpush.nsc")
+            #expect(nsc.status == 200)
+            let tuned = try Self.tune("http://\(server.url)/mcpush.nsc", ["--duration", "8", "-o", out])
+            #expect(tuned.status == 0, "\(tuned.output)")
+            try Self.expectTunedPlayable(out, seconds: 6, "a tuned push point")
+        }
+
+        /// A relay that joins `from` on 127.0.0.1 and sends what arrives on to `to`, all but every
+        /// 13th datagram (a span and its parity are 11: at most one lost per span), for `seconds`;
+        /// it prints the TTL of the first datagram (IP_RECVTTL, MULTICAST.md §6 C).
+        static let lossyRelay = """
+            import socket, struct, sys, time
+            group, port, to_group, to_port = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+            end = time.monotonic() + float(sys.argv[5])
+            r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            r.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            r.bind((group, port))
+            r.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, socket.inet_aton(group) + socket.inet_aton("127.0.0.1"))
+            r.setsockopt(socket.IPPROTO_IP, 12, 1)  # IP_RECVTTL
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("127.0.0.1"))
+            n = 0
+            r.settimeout(1)
+            while time.monotonic() < end:
+                try:
+                    data, ancillary, _, _ = r.recvmsg(65536, 64)
+                except socket.timeout:
+                    continue
+                if n == 0:
+                    print("ttl", [struct.unpack("i", d)[0] for level, kind, d in ancillary if kind == 2], flush=True)
+                n += 1
+                if n % 13 != 5:
+                    s.sendto(data, (to_group, to_port))
+            """
+
+        /// Datagrams lost on the way (here dropped by a relay: this kernel has no netem) are
+        /// rebuilt from the parity (MS-MSB 3.2.5.3), and the stream decodes as if none was lost.
+        /// The datagrams leave with the configured TTL.
+        @Test func packetsLostOnTheWayAreRebuiltFromParity() throws {
+            let (server, port, _) = try Self.server()
+            let relayPort = try ServerProcess.freePort()
+            let relay = try ClientRun("/usr/bin/python3", ["-c", Self.lossyRelay, "239.255.43.1", "\(port)", "239.255.43.4", "\(relayPort)", "35"])
+            var nsc = try NSCFile(parsing: try Self.get(server, "/mc.nsc").body)
+            (nsc.ipAddress, nsc.ipPort) = ("239.255.43.4", UInt16(relayPort))
+            let path = temporaryFile("lossy.nsc"), out = temporaryFile("lossy.asf")
+            try nsc.text.write(toFile: path, atomically: true, encoding: .utf8)
+            defer { for p in [path, out] { try? FileManager.default.removeItem(atPath: p) } }
+            let tuned = try Self.tune(path, ["--duration", "25", "-o", out])
+            let relayed = try relay.finish()
+            #expect(relayed.output.hasPrefix("ttl [1]"), "\(relayed.output)")
+            #expect(tuned.status == 0, "\(tuned.output)")
+            // About 300 datagrams in 25 s: some 20 data packets dropped, each alone in its span;
+            // only one in the last span, which has no parity yet, can stay lost.
+            let rebuilt = Self.count("rebuilt", in: tuned.output) ?? 0, lost = Self.count("lost", in: tuned.output) ?? -1
+            #expect(rebuilt >= 10, "\(tuned.output)")
+            #expect((0...1).contains(lost), "\(tuned.output)")
+            try Self.expectTunedPlayable(out, seconds: 20, "a stream with lost datagrams")
+        }
+
+        /// One sender reaches two receivers on other hosts of its network, over IPv4 and IPv6:
+        /// network namespaces joined by a bridge (MULTICAST.md §6 E), the server in one, a tuner
+        /// in each of two others, each joined on its own interface.
+        @Test func receiversOnOtherHostsOfTheNetworkGetTheStreamOverIPv4AndIPv6() throws {
+            let tag = "am\(getpid() % 100_000)"
+            let hosts = ["s", "b", "c"]
+            func ip(_ arguments: [String]) throws {
+                let result = try run("/usr/sbin/ip", arguments)
+                #expect(result.status == 0, "ip \(arguments.joined(separator: " ")): \(result.output)")
+            }
+            defer { for name in hosts + ["hub"] { _ = try? run("/usr/sbin/ip", ["netns", "delete", "\(tag)\(name)"]) } }
+            for name in hosts + ["hub"] { try ip(["netns", "add", "\(tag)\(name)"]) }
+            try ip(["-n", "\(tag)hub", "link", "add", "br0", "type", "bridge"])
+            try ip(["-n", "\(tag)hub", "link", "set", "br0", "up"])
+            for (i, name) in hosts.enumerated() {
+                let host = "\(tag)\(name)", port = "\(tag)\(name)p"
+                try ip(["link", "add", host, "type", "veth", "peer", "name", port])
+                try ip(["link", "set", host, "netns", host])
+                try ip(["link", "set", port, "netns", "\(tag)hub"])
+                try ip(["-n", "\(tag)hub", "link", "set", port, "master", "br0", "up"])
+                try ip(["-n", host, "addr", "add", "10.201.0.\(i + 1)/24", "dev", host])
+                try ip(["-n", host, "addr", "add", "fd42::\(i + 1)/64", "dev", host, "nodad"])
+                try ip(["-n", host, "link", "set", host, "up"])
+                try ip(["-n", host, "link", "set", "lo", "up"])
+            }
+            let config = temporaryFile("bridge.yaml")
+            try """
+                bind: 10.201.0.1
+                http_port: 18191
+                rtsp_port: 18192
+                mms_port: 18193
+                media_root: \(ServerProcess.root.appendingPathComponent("Media").path)
+                points:
+                  - name: v4
+                    path: /v4
+                    broadcast: demo.wmv
+                    multicast: { group: 239.255.44.1, port: 18194, interface: 10.201.0.1 }
+                  - name: v6
+                    path: /v6
+                    broadcast: demo.wmv
+                    multicast: { group: "ff15::4242", port: 18195, interface: "fd42::1" }
+                """.write(toFile: config, atomically: true, encoding: .utf8)
+            let server = try ClientRun("/usr/sbin/ip", ["netns", "exec", "\(tag)s", ServerProcess.asfcast, "serve", "--config", config])
+            defer {
+                _ = try? run("/usr/sbin/ip", ["netns", "pids", "\(tag)s"]).output.split(separator: "\n").compactMap { Int32($0) }.map { kill($0, SIGKILL) }
+                _ = try? server.finish()
+            }
+            var files = [config]
+            defer { for f in files { try? FileManager.default.removeItem(atPath: f) } }
+            var tuners: [(what: String, run: ClientRun, out: String)] = []
+            for point in ["v4", "v6"] {
+                let nsc = temporaryFile("\(point).nsc")
+                let written = try run(ServerProcess.asfcast, ["nsc", "--config", config, point, "-o", nsc])
+                #expect(written.status == 0, "\(written.output)")
+                files.append(nsc)
+                for (i, name) in hosts.enumerated().dropFirst() {
+                    let out = temporaryFile("\(point)-\(name).asf")
+                    files.append(out)
+                    let interface = point == "v4" ? "10.201.0.\(i + 1)" : "fd42::\(i + 1)"
+                    tuners.append(("\(point) on \(interface)", try ClientRun("/usr/sbin/ip", [
+                        "netns", "exec", "\(tag)\(name)", ServerProcess.asfcast, "tune", nsc, "--interface", interface, "--duration", "10", "-o", out,
+                    ]), out))
+                }
+            }
+            for tuner in tuners {
+                let result = try tuner.run.finish()
+                #expect(result.status == 0, "\(tuner.what): \(result.output)")
+                #expect(Self.count("lost", in: result.output) == 0, "\(tuner.what): \(result.output)")
+                try Self.expectTunedPlayable(tuner.out, seconds: 8, "tune \(tuner.what)")
+            }
+        }
+    }
+}
