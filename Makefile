@@ -50,7 +50,7 @@ test: deps-test
 FUZZ_SECONDS ?= 120
 TEST_FUZZ_SECONDS ?= 10
 FUZZ_TARGETS = asf-header asf-packet http-request wmsp-frames rtsp-message rtcp mms-message mms-udp \
-	entry-metadata wsx config digest wmlog push-body asf-stream nsc msb-datagram msb-stream
+	entry-metadata wsx config digest wmlog push-body asf-stream nsc msb-datagram msb-stream msbd-message
 
 fuzz-build: deps
 	$(SWIFT) build -c release --scratch-path .build-fuzz --product asfcast-fuzz \

@@ -219,7 +219,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "MulticastTests", dependencies: ["Multicast", "ASF", .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(name: "MulticastTests", dependencies: ["Multicast", "ASF", .product(name: "NIOCore", package: "swift-nio"),
+                                                          .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "AsfcastServerTests", dependencies: ["AsfcastServer", "Streaming", "Multicast"]),
         .testTarget(
             name: "InteropTests",

@@ -89,6 +89,14 @@ enum FuzzTargets {
             var sender = MSBSender(fecSpan: 3)
             _ = sender.datagrams(for: bytes)
         },
+        // A connection's bytes, split as the MSBD decoder does, through a session.
+        "msbd-message": { bytes in
+            let channel = EmbeddedChannel(handler: ByteToMessageHandler(MSBDMessageDecoder()))
+            defer { _ = try? channel.finish() }
+            guard (try? channel.writeInbound(bytes)) != nil else { return }
+            var session = MSBDSession(hasGroup: true)
+            while let message = try? channel.readInbound(as: MSBDMessage.self) { _ = session.receive(message) }
+        },
         "wmlog": { bytes in
             let text = String(decoding: bytes.readableBytesView, as: UTF8.self)
             _ = try? WMLog(w3c: text)

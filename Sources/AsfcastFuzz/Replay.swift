@@ -97,6 +97,14 @@ struct Replay {
                 }
             }
             add("msb-stream", group)
+            var msbd = ByteBuffer()
+            MSBDMessage.requestConnect(flags: 1, channel: "NetShow").write(to: &msbd)
+            MSBDMessage.streamInfo(MSBDStreamInfo(streamID: 0x39E, packetSize: UInt16(clamping: file.packetSize), bitRate: 1,
+                                                  header: Array(file.header.streamingHeaderOfUnknownSize.readableBytesView)), response: false, hr: 0).write(to: &msbd)
+            for packet in try file.readPackets(0..<min(2, file.packetCount)) { MSBDMessage.packet(id: 0, streamID: 0x39E, data: packet).write(to: &msbd) }
+            MSBDMessage.responsePing.write(to: &msbd)
+            MSBDMessage.endOfStream.write(to: &msbd)
+            add("msbd-message", msbd)
         }
         // The requests of ffmpeg, VLC and libmms (CLIENTS.md 1.2-1.4), and a plain download.
         let wmsp = "GET /demo.wmv HTTP/1.0\r\nAccept: */*\r\nUser-Agent: NSPlayer/7.10.0.3059\r\nHost: 127.0.0.1\r\n"

@@ -112,6 +112,7 @@ public final class Server: @unchecked Sendable {
         channels.append(try bind(rtsp, port: configuration.rtspPort, flag: "--rtsp-port", what: "RTSP"))
         rtspPortBox.withLockedValue { $0 = rtspPort }
         channels.append(try bindMMS(delivery: delivery))
+        channels += try bindMSBD(points: points)
         for puller in pullers { puller.start() }
         for point in multicastPoints { point.sender.start() }
         logger.info("serving \(configuration.mediaRoot): WMSP on \(configuration.bind):\(httpPort), RTSP on port \(rtspPort), MMS on port \(mmsPort)")
@@ -145,6 +146,33 @@ public final class Server: @unchecked Sendable {
             }
         }
         throw BindFailure(description: "no port free for MMS over both TCP and UDP")
+    }
+
+    /// An MSBD listener for each point with `msbd_port`, serving what plays there.
+    private func bindMSBD(points: PublishingPoints) throws -> [Channel] {
+        try configuration.points.compactMap { configured -> Channel? in
+            guard let port = configured.msbdPort else { return nil }
+            let path = configured.path.hasSuffix("/") ? configured.path : configured.path + "/"
+            let found = points.points.first { $0.path == path }
+            let broadcast: @Sendable () -> BroadcastPoint? = {
+                switch found?.kind {
+                case let .broadcast(point)?: return point
+                case let .live(live)?: return live.broadcast
+                default: return nil
+                }
+            }
+            var group: (address: UInt32, port: UInt16)?
+            if let settings = configured.multicast, case let .v4(v4)? = try? settings.groupAddress() {
+                group = (UInt32(bigEndian: v4.address.sin_addr.s_addr), UInt16(settings.port))
+            }
+            let point = MSBDServerHandler.Point(name: configured.name, broadcast: broadcast, group: group)
+            let logger = logger
+            let msbd = bootstrap { channel, _ in
+                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(MSBDMessageDecoder()))
+                try channel.pipeline.syncOperations.addHandler(MSBDServerHandler(point: point, logger: logger))
+            }
+            return try bind(msbd, port: port, flag: "msbd_port", what: "MSBD (point \(configured.name))")
+        }
     }
 
     /// A listener whose connections get `handlers`, with the services of their loop.

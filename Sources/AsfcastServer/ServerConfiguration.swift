@@ -91,6 +91,8 @@ public struct ServerConfiguration: Sendable, Equatable {
         public var archive: String?
         /// A broadcast's multicast group (MS-MSB), announced at its path plus `.nsc` and `.asx`.
         public var multicast: MulticastSettings?
+        /// A broadcast's MSBD listener (MS-MSBD; WMS 4.1's encoders used 7007).
+        public var msbdPort: Int?
 
         public init(name: String, path: String, source: Source, maximumPlayers: Int? = nil, maximumBandwidthKbps: Int? = nil,
                     access: PointAccess = PointAccess(), usersFile: String? = nil) {
@@ -265,7 +267,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     private static func point(_ node: Node, file: String) throws -> Point {
         guard let mapping = node.mapping else { throw Failure(description: "\(file):\(line(node)): a point must be a mapping") }
         var name: String?, path: String?, directory: String?, single: String?, broadcast: [String]?, redirect: String?, start = "immediately"
-        var push = false, archive: String?, multicast: MulticastSettings?
+        var push = false, archive: String?, multicast: MulticastSettings?, msbdPort: Int?
         var players: Int?, kbps: Int?, access = PointAccess(), usersFile: String?
         for (keyNode, value) in mapping {
             let key = keyNode.string ?? ""
@@ -308,6 +310,9 @@ public struct ServerConfiguration: Sendable, Equatable {
             case "users_file": usersFile = try text()
             case "archive": archive = try text()
             case "multicast": multicast = try multicastSettings(value, file: file)
+            case "msbd_port":
+                guard let v = integer(value), (1...65535).contains(v) else { throw Failure(description: "\(file):\(line(value)): 'msbd_port' must be a port number (1-65535)") }
+                msbdPort = v
             case "push":
                 guard let v = value.bool else { throw Failure(description: "\(file):\(line(value)): 'push' must be true or false") }
                 push = v
@@ -353,14 +358,15 @@ public struct ServerConfiguration: Sendable, Equatable {
         }
         var point = Point(name: name ?? String(path.dropFirst()), path: path, source: source, maximumPlayers: players, maximumBandwidthKbps: kbps,
                           access: access, usersFile: usersFile)
-        if multicast != nil {
+        if multicast != nil || msbdPort != nil {
             switch source {
             case .broadcast, .push, .pull: break
-            default: throw Failure(description: "\(file):\(line(node)): only a broadcast or push point has 'multicast'")
+            default: throw Failure(description: "\(file):\(line(node)): only a broadcast or push point has 'multicast' or 'msbd_port'")
             }
         }
         point.archive = archive
         point.multicast = multicast
+        point.msbdPort = msbdPort
         return point
     }
 

@@ -20,7 +20,7 @@ struct TuneCommand: AsyncParsableCommand {
             The counts (datagrams, packets, rebuilt, lost) go to standard error at the end.
             """)
 
-    @Argument(help: "The .nsc: a file, or its http:// URL.")
+    @Argument(help: "The .nsc: a file, or its http:// URL; or msbd://host[:port] for a point served over MSBD.")
     var nsc: String
 
     @Option(name: [.short, .customLong("output")], help: "Where to write the stream: a file, or - for standard output.")
@@ -43,6 +43,7 @@ struct TuneCommand: AsyncParsableCommand {
 
     func run() async throws {
         let group = MultiThreadedEventLoopGroup.singleton
+        if nsc.lowercased().hasPrefix("msbd://") { return try await playMSBD() }
         let file: NSCFile
         do {
             file = try NSCFile(parsing: try await announcement(group: group))
@@ -82,6 +83,21 @@ struct TuneCommand: AsyncParsableCommand {
             } catch {
                 fail("rollover to \(unicast): \(error)", code: 1)
             }
+        }
+    }
+
+    /// msbd://host[:7007]: the point served there, over the connection (MS-MSBD).
+    private func playMSBD() async throws {
+        guard let (host, port, _) = UnicastRollover.parts(of: nsc) else { fail("\(nsc) is not an msbd://host[:port] URL", code: 2) }
+        // 7007 when the URL names none: the port MSBD servers listen on (MS-MSBD 2.1).
+        let hasPort = nsc.dropFirst("msbd://".count).prefix { $0 != "/" }.contains(":")
+        let sink = try OutputSink(output)
+        do {
+            let (packets, ended) = try await MSBDClient.play(host: host, port: hasPort ? port : 7007,
+                                                             duration: duration.map { .milliseconds(Int64($0 * 1000)) }, output: sink.write)
+            note("MSBD \(host): \(packets) packets\(ended ? ", to the end of the stream" : "")")
+        } catch {
+            fail("MSBD \(nsc): \(error)", code: 1)
         }
     }
 

@@ -47,8 +47,11 @@ struct ConfigurationTests {
           - path: /studio
             push: true
             multicast: {group: "ff15::4242", port: 5004, ttl: 8, fec_span: 0, beacon_seconds: 10, unicast_url: "rtsp://edge/studio"}
+            msbd_port: 7007
         """
-        let settings = try #require(try ServerConfiguration.parse(yaml, file: "m.yaml").points[0].multicast)
+        let point = try ServerConfiguration.parse(yaml, file: "m.yaml").points[0]
+        #expect(point.msbdPort == 7007)
+        let settings = try #require(point.multicast)
         #expect(settings.group == "ff15::4242" && settings.port == 5004 && settings.timeToLive == 8 && settings.fecSpan == 0)
         #expect(settings.beaconSeconds == 10 && settings.unicastURL == "rtsp://edge/studio" && settings.interface == nil)
         // Each wrong value is refused with the file and line: not a group, a span that cannot be
@@ -65,6 +68,9 @@ struct ConfigurationTests {
         }
         #expect(throws: ServerConfiguration.Failure.self) {
             try ServerConfiguration.parse("points:\n  - path: /x\n    directory: /srv\n    multicast: {group: 239.1.1.1, port: 5004}\n", file: "m.yaml")
+        }
+        #expect(throws: ServerConfiguration.Failure.self) {
+            try ServerConfiguration.parse("points:\n  - path: /x\n    directory: /srv\n    msbd_port: 7007\n", file: "m.yaml")
         }
     }
 

@@ -14,9 +14,10 @@ extension Interop {
     /// they play. No player here plays MSB by itself (MULTICAST.md §3).
     @Suite
     struct MulticastInteropTests {
-        /// A server with a looped broadcast `/mc` and a pushed `/mcpush`, each on a group and
-        /// port of its own, sent from 127.0.0.1 (MULTICAST.md §6 A), beacons every second.
-        static func server() throws -> (ServerProcess, port: Int, pushPort: Int) {
+        /// A server with a looped broadcast `/mc` (served over MSBD too, with `msbdPort`) and a
+        /// pushed `/mcpush`, each on a group and port of its own, sent from 127.0.0.1
+        /// (MULTICAST.md §6 A), beacons every second.
+        static func server(msbdPort: Int = 0) throws -> (ServerProcess, port: Int, pushPort: Int) {
             let port = try ServerProcess.freePort(), pushPort = try ServerProcess.freePort()
             let server = try ServerProcess(config: """
                 points:
@@ -24,6 +25,7 @@ extension Interop {
                     path: /mc
                     broadcast: demo.wmv
                     multicast: { group: 239.255.43.1, port: \(port), interface: 127.0.0.1, beacon_seconds: 1 }
+                \(msbdPort > 0 ? "    msbd_port: \(msbdPort)" : "")
                   - name: mcpush
                     path: /mcpush
                     push: true
@@ -277,6 +279,43 @@ extension Interop {
                 #expect(Self.count("lost", in: result.output) == 0, "\(tuner.what): \(result.output)")
                 try Self.expectTunedPlayable(tuner.out, seconds: 8, "tune \(tuner.what)")
             }
+        }
+
+        /// The first MSBD message the server answers `request` with, on a connection of its own.
+        static func msbdAnswer(port: Int, _ request: MSBDMessage) throws -> MSBDMessage {
+            guard let fd = ServerProcess.connectedSocket(port: port) else { throw Failure("cannot connect to MSBD port \(port)") }
+            defer { close(fd) }
+            var timeout = timeval(tv_sec: 20, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var bytes = ByteBuffer()
+            request.write(to: &bytes)
+            _ = Array(bytes.readableBytesView).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+            var answer = [UInt8]()
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            while answer.count < 16 || answer.count < Int(answer[8]) | Int(answer[9]) << 8 {
+                let n = recv(fd, &chunk, chunk.count, 0)
+                guard n > 0 else { throw Failure("the MSBD connection closed after \(answer.count) bytes") }
+                answer += chunk[0..<n]
+            }
+            let size = Int(answer[8]) | Int(answer[9]) << 8
+            return try MSBDMessage(parsing: ByteBuffer(bytes: answer.prefix(size)))
+        }
+
+        /// MS-MSBD: a point served as Windows Media Encoder served WMS 4.1 plays to its end as
+        /// the group's does, and a client asking for multicast is given the point's group.
+        @Test func aPointServedOverMSBDPlaysAndGivesItsGroup() throws {
+            let msbdPort = try ServerProcess.freePort()
+            let (server, port, _) = try Self.server(msbdPort: msbdPort)
+            let out = temporaryFile("msbd.asf")
+            defer { try? FileManager.default.removeItem(atPath: out) }
+            let tuned = try Self.tune("msbd://127.0.0.1:\(msbdPort)", ["--duration", "8", "-o", out])
+            #expect(tuned.status == 0, "\(tuned.output)")
+            try Self.expectTunedPlayable(out, seconds: 6, "asfcast tune msbd://")
+            let multicast = try Self.msbdAnswer(port: msbdPort, .requestConnect(flags: 2, channel: "NetShow"))
+            #expect(multicast == .responseConnect(hr: 0, headerInNSC: true, group: (0xEFFF_2B01, UInt16(port))))
+            let odd = try Self.msbdAnswer(port: msbdPort, .requestConnect(flags: 5, channel: "NetShow"))
+            #expect(odd == .responseConnect(hr: MSBDSession.invalidArgument, headerInNSC: false, group: nil))
+            #expect(try Self.get(server, "/mc.nsc").status == 200)
         }
     }
 }

@@ -95,7 +95,7 @@ public enum MulticastTuner {
     /// 50, the Data Object's own header and no packets known. VLC refuses an object smaller
     /// than 24 bytes and takes 50 as live; ffmpeg reads any size below 100 as unknown and
     /// reads on to the end.
-    private static func outputHeader(_ format: ByteBuffer) -> ByteBuffer {
+    static func outputHeader(_ format: ByteBuffer) -> ByteBuffer {
         var bytes = format
         guard let headerSize = bytes.getInteger(at: bytes.readerIndex + 16, endianness: .little, as: UInt64.self),
               headerSize <= UInt64(bytes.readableBytes - 24), let at = Int(exactly: headerSize).map({ bytes.readerIndex + $0 + 16 }),
