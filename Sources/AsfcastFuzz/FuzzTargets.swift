@@ -79,7 +79,7 @@ enum FuzzTargets {
         // Datagrams as a group brings them (each after a 2-byte length), through the tuner's
         // receiver; the input as an ASF packet through the sender.
         "msb-stream": { bytes in
-            var receiver = MSBReceiver(formats: [0x39E: 3200, 1: 64], videoStreams: [1])
+            var receiver = MSBReceiver(formats: [0x39E: .init(packetSize: 3200, videoStreams: [1]), 1: .init(packetSize: 64, videoStreams: [])])
             var rest = bytes
             while let length = rest.readInteger(endianness: .little, as: UInt16.self),
                   let datagram = rest.readSlice(length: min(Int(length), rest.readableBytes)) {

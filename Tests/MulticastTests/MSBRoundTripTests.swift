@@ -20,7 +20,7 @@ import Testing
 
     /// What the receiver hands out of `datagrams`, those at `lost` dropped.
     static func received(_ datagrams: [ByteBuffer], lost: Set<Int> = [], packetSize: Int, video: Set<UInt8> = []) -> ([ByteBuffer], MSBReceiver.Statistics) {
-        var receiver = MSBReceiver(formats: [7: packetSize], videoStreams: video)
+        var receiver = MSBReceiver(formats: [7: .init(packetSize: packetSize, videoStreams: video)])
         var out: [ByteBuffer] = []
         for (i, datagram) in datagrams.enumerated() where !lost.contains(i) {
             for case let .packet(p) in receiver.receive(datagram) { out.append(p) }

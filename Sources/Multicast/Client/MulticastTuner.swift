@@ -64,7 +64,7 @@ public enum MulticastTuner {
 
         let loops = MultiThreadedEventLoopGroup.singleton
         let done = loops.next().makePromise(of: (Outcome, MSBReceiver.Statistics).self)
-        let receiver = MSBReceiver(formats: headers.mapValues(\.packetSize), videoStreams: headers.values.reduce(into: Set()) { $0.formUnion($1.video) })
+        let receiver = MSBReceiver(formats: headers.mapValues { MSBReceiver.Format(packetSize: $0.packetSize, videoStreams: $0.video) })
         let channel: Channel
         do {
             channel = try await DatagramBootstrap(group: loops)

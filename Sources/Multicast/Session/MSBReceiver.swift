@@ -5,8 +5,9 @@ import NIOCore
 /// the `.nsc`'s Formats kept and those of other IDs ignored (3.2.5.2), each FEC span held until
 /// its parity or the next span arrives, one lost packet of a span rebuilt from the rest
 /// (3.2.5.3), and the ASF packets handed out in order, re-padded to their header's packet
-/// size and their error correction data zeroed, as a file holds them. Output starts at the first packet where a video key frame
-/// begins, so that a decoder's first frame is one. A plain value: the tuner owns the socket.
+/// size and their error correction data zeroed, as a file holds them. Output starts at the
+/// first packet where a video key frame begins, so that a decoder's first frame is one. A
+/// plain value: the tuner owns the socket.
 public struct MSBReceiver {
     public struct Statistics: Sendable, Equatable {
         public var datagrams = 0
@@ -34,27 +35,35 @@ public struct MSBReceiver {
         case malformed(String)
     }
 
+    /// What the receiver knows of each Format: its packet size and its video streams.
+    public struct Format: Sendable {
+        public var packetSize: Int
+        public var videoStreams: Set<UInt8>
+
+        public init(packetSize: Int, videoStreams: Set<UInt8>) {
+            self.packetSize = packetSize
+            self.videoStreams = videoStreams
+        }
+    }
+
     public private(set) var statistics = Statistics()
-    private let packetSizes: [UInt16: Int]
-    private let videoStreams: Set<UInt8>
+    private let formats: [UInt16: Format]
     /// The Format the output follows: the first one a packet brings.
     public private(set) var formatID: UInt16?
     private var entryToggle: Bool?
     private var alive = false
-    private var started: Bool
+    /// Whether the output has begun (at the first packet of the output's Format where a video
+    /// key frame starts, or its first packet without video).
+    private var started = false
     private var lastID: UInt32?
     /// The open FEC span: its cycle, its data packets by Number, and the parity once it came.
     private var spanCycle: UInt8?
     private var span: [Int: (id: UInt32, bytes: ByteBuffer)] = [:]
     private var spanParity: ByteBuffer?
 
-    /// - Parameters:
-    ///   - formats: the `.nsc`'s Formats, by ID, with the packet size of each header.
-    ///   - videoStreams: the video streams, whose first key frame starts the output.
-    public init(formats: [UInt16: Int], videoStreams: Set<UInt8>) {
-        packetSizes = formats
-        self.videoStreams = videoStreams
-        started = videoStreams.isEmpty
+    /// - Parameter formats: the `.nsc`'s Formats, by ID.
+    public init(formats: [UInt16: Format]) {
+        self.formats = formats
     }
 
     public mutating func receive(_ datagram: ByteBuffer) -> [Event] {
@@ -72,7 +81,7 @@ public struct MSBReceiver {
             statistics.beacons += 1
             markAlive(&events)
         case let .packet(packet):
-            guard let size = packetSizes[packet.formatID] else {
+            guard formats[packet.formatID] != nil else {
                 statistics.unknownFormat += 1
                 return events
             }
@@ -85,7 +94,7 @@ public struct MSBReceiver {
                 events.append(.formatChanged(packet.formatID))
                 return events
             }
-            take(packet, packetSize: size, &events)
+            take(packet, &events)
         }
         return events
     }
@@ -103,9 +112,9 @@ public struct MSBReceiver {
         events.append(.alive)
     }
 
-    private var packetSize: Int { formatID.flatMap { packetSizes[$0] } ?? 0 }
+    private var format: Format { formatID.flatMap { formats[$0] } ?? Format(packetSize: 0, videoStreams: []) }
 
-    private mutating func take(_ packet: MSBPacket, packetSize: Int, _ events: inout [Event]) {
+    private mutating func take(_ packet: MSBPacket, _ events: inout [Event]) {
         guard let fields = ParitySpan.fields(of: packet.data), fields.number >= 1 else {
             // Without FEC fields: no span to wait for.
             flush(&events)
@@ -155,11 +164,12 @@ public struct MSBReceiver {
         }
         // The first packet loses the end of the frame before its key frame (built at full size);
         // the others are padded back to their size.
+        let (packetSize, video) = (format.packetSize, format.videoStreams)
         var full: ByteBuffer?
         if !started {
-            guard videoStreams.contains(where: packet.startsKeyFrame(of:)) else { return }
+            guard video.isEmpty || video.contains(where: packet.startsKeyFrame(of:)) else { return }
             started = true
-            if let trimmed = packet.startingAtKeyFrame(of: videoStreams, packetSize: packetSize) { full = trimmed.bytes }
+            if let trimmed = packet.startingAtKeyFrame(of: video, packetSize: packetSize) { full = trimmed.bytes }
         }
         guard var padded = full ?? packet.padded(to: packetSize) else {
             statistics.malformed += 1

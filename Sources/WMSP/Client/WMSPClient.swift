@@ -39,14 +39,21 @@ public struct WMSPClient: Sendable {
     public func request(_ path: String, pragmas: [String], method: HTTPMethod = .GET, headers extra: [(String, String)] = [],
                         body: ByteBuffer? = nil) async throws -> Response {
         let collector = ResponseCollector(promise: group.next().makePromise())
-        let channel = try await ClientBootstrap(group: group)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(collector)
+        let channel: Channel
+        do {
+            channel = try await ClientBootstrap(group: group)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        try channel.pipeline.syncOperations.addHandler(collector)
+                    }
                 }
-            }
-            .connect(host: host, port: port).get()
+                .connect(host: host, port: port).get()
+        } catch {
+            // No connection: the response's promise is not left unfulfilled.
+            collector.promise.fail(error)
+            throw error
+        }
         var headers = HTTPHeaders([("Host", "\(host):\(port)"), ("User-Agent", userAgent), ("Accept", "*/*")])
         for pragma in pragmas { headers.add(name: "Pragma", value: pragma) }
         for (name, value) in extra { headers.add(name: name, value: value) }
