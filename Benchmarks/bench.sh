@@ -7,7 +7,7 @@
 # Environment: STEPS (session counts), PROTOCOLS (of wmsp rtsp-tcp rtsp-udp mmst mmsu),
 # HOLD (seconds measured after the last session started), RATE (sessions started per second),
 # ON_DEMAND (sessions for the on-demand step, 0 to skip), PUSHED (0 to skip the pushed point),
-# VLC (0 to skip the peer).
+# MULTICAST (multicast points sending at once, 0 to skip), VLC (0 to skip the peer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STEPS=${STEPS:-"500 1000 2000 5000 10000 15000 19000"}
@@ -16,6 +16,7 @@ HOLD=${HOLD:-20}
 RATE=${RATE:-1000}
 ON_DEMAND=${ON_DEMAND:-5000}
 PUSHED=${PUSHED:-1}
+MULTICAST=${MULTICAST:-200}
 VLC=${VLC:-1}
 . Benchmarks/common.sh
 server=""
@@ -126,6 +127,38 @@ if [ "$ON_DEMAND" -gt 0 ]; then
     start_server
     { echo; echo "## On demand over wmsp (every session at its own position in one file)"; echo; echo "$header"; } >> "$report"
     step asfcast-ondemand wmsp "$(url_for wmsp /bench.wmv)" "$ON_DEMAND" "$server" >> "$report" || true
+    stop_server
+fi
+
+if [ "$MULTICAST" -gt 0 ]; then
+    # MULTICAST broadcast points of the same file, each sent to a group of its own on the
+    # loopback (MS-MSB, FEC span 10): the sender's CPU per Gbit/s, the bytes counted as lo sent
+    # them (only this server runs meanwhile).
+    {
+        printf 'bind: 127.0.0.1\nmedia_root: %s\nhttp_port: 18080\nrtsp_port: 18554\nmms_port: 18755\nlog_level: warning\npoints:\n' "$work/media"
+        for i in $(seq "$MULTICAST"); do
+            printf '  - path: /m%d\n    broadcast: bench.wmv\n    multicast: {group: 239.255.%d.%d, port: 17000, interface: 127.0.0.1}\n' \
+                "$i" $(( 100 + i / 250 )) $(( i % 250 + 1 ))
+        done
+    } > "$work/multicast.yaml"
+    "$bin" serve --config "$work/multicast.yaml" > "$work/server.log" 2>&1 &
+    server=$!
+    wait_for_server
+    sleep 5
+    lo_bytes() { awk '$1 == "lo:" {print $10}' /proc/net/dev; }
+    c0=$(ticks "$server"); b0=$(lo_bytes); t0=$(date +%s.%N)
+    sleep "$HOLD"
+    c1=$(ticks "$server"); b1=$(lo_bytes); t1=$(date +%s.%N)
+    python3 - "$MULTICAST" "$c0" "$c1" "$b0" "$b1" "$t0" "$t1" "$(getconf CLK_TCK)" "$(rss_kib "$server")" <<'PY' >> "$report"
+import sys
+points, c0, c1, b0, b1 = (int(a) for a in sys.argv[1:6])
+t0, t1, hz, rss = float(sys.argv[6]), float(sys.argv[7]), int(sys.argv[8]), int(sys.argv[9])
+cpu = (c1 - c0) / hz / (t1 - t0) * 100
+mbps = (b1 - b0) * 8 / (t1 - t0) / 1e6
+print("\n## Multicast sender (MS-MSB)\n")
+print(f"{points} broadcast points of the file, each sent to its own group on the loopback with FEC (span 10), over {t1 - t0:.0f} s:")
+print(f"{mbps:.1f} Mbit/s of datagrams sent, server CPU {cpu:.1f} % of a core, so {cpu / (mbps / 1000):.0f} % per Gbit/s; RSS {rss / 1024:.0f} MiB.")
+PY
     stop_server
 fi
 

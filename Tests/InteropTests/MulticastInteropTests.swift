@@ -17,9 +17,10 @@ extension Interop {
         /// A server with a looped broadcast `/mc` (served over MSBD too, with `msbdPort`) and a
         /// pushed `/mcpush`, each on a group and port of its own, sent from 127.0.0.1
         /// (MULTICAST.md §6 A), beacons every second.
-        static func server(msbdPort: Int = 0) throws -> (ServerProcess, port: Int, pushPort: Int) {
+        static func server(msbdPort: Int = 0, accessLog: String = "") throws -> (ServerProcess, port: Int, pushPort: Int) {
             let port = try ServerProcess.freePort(), pushPort = try ServerProcess.freePort()
             let server = try ServerProcess(config: """
+                access_log: "\(accessLog)"
                 points:
                   - name: mc
                     path: /mc
@@ -88,7 +89,9 @@ extension Interop {
         }
 
         @Test func theNSCAndASXAnnounceThePointAndVLCReadsTheNSC() throws {
-            let (server, port, _) = try Self.server()
+            let accessLog = temporaryFile("access.log")
+            defer { try? FileManager.default.removeItem(atPath: accessLog) }
+            let (server, port, _) = try Self.server(accessLog: accessLog)
             let nsc = try Self.get(server, "/mc.nsc")
             #expect(nsc.status == 200)
             // Our reader, and VLC's nsc demux (the only player that reads one: MULTICAST.md §3).
@@ -112,8 +115,17 @@ extension Interop {
             #expect(asx.status == 200)
             let refs = asx.body.components(separatedBy: "href=\"").dropFirst().map { $0.prefix { $0 != "\"" } }
             #expect(refs == ["http://\(server.url)/mc.nsc", "mmsh://\(server.url)/mc", "rtsp://127.0.0.1:\(server.rtspPort)/mc"])
-            // The Log URL validates as MS-WMLOG 2.3 asks, and takes a player's log.
+            // The Log URL validates as MS-WMLOG 2.3 asks, and takes a player's log (its example
+            // of 3.6, a multicast player's) into the access log.
             #expect(try Self.get(server, "/mc.log").body.contains("<h1>WMS ISAPI Log Dll/"))
+            let fields = ["0.0.0.0", "2026-12-02", "10:00:00", "-", "asfm://239.255.43.1:\(port)", "0", "39", "1", "200",
+                          "{3300AD50-2C39-46c0-AE0A-0572F2EA5330}", "10.0.0.4054", "en-US", "WMFSDK/10.0.0.4054_WMPlayer/10.0.0.4036", "-",
+                          "wmplayer.exe", "10.0.0.3802", "Windows_XP", "5.1.0.2600"] + Array(repeating: "-", count: 26)
+            let body = "MX_STATS_LogLine: \t" + fields.joined(separator: " ")
+            let posted = try server.raw("POST /mc.log HTTP/1.0\r\nContent-Type: text/plain;charset=UTF-8\r\nUser-Agent: NSPlayer\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            #expect(posted.hasPrefix("HTTP/1.0 200"), "\(posted)")
+            let logged = (try? String(contentsOfFile: accessLog, encoding: .utf8)) ?? ""
+            #expect(logged.contains("127.0.0.1 2026-12-02 10:00:00 - asfm://239.255.43.1:\(port) 0 39 1 200"), "\(logged)")
         }
 
         @Test func aTunedStreamPlaysInFFmpegAndVLCAsTheFileDoes() throws {
