@@ -68,7 +68,7 @@ for entry in "${mix[@]}"; do
   read -r tenths proto profile url <<<"$entry"
   echo "$(( SESSIONS * tenths / 10 )) × $proto $profile $url" > "$work/load-$i.label"
   "$bin" load "$url" --protocol "$proto" --profile "$profile" --interval 10 --clients $(( SESSIONS * tenths / 10 )) \
-      --connect-rate 100 --duration "$SOAK_SECONDS" --error-limit 1000000 --replace-failed > "$work/load-$i.txt" 2>&1 &
+      --connect-rate 100 --duration "$SOAK_SECONDS" --error-limit 1000000 --reconnect > "$work/load-$i.txt" 2>&1 &
   loads+=($!)
   i=$((i + 1))
 done

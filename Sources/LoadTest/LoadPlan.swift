@@ -48,10 +48,10 @@ public struct LoadPlan: Sendable {
     public var tolerance: TimeAmount = .milliseconds(500)
     /// The test stops once this many sessions have failed.
     public var errorLimit: Int
-    /// A failed session is followed a second later by a new one in its place, as a player
-    /// that reconnects: the population stays `clients` (the soak's view), each failure
-    /// still counted.
-    public var replacesFailed = false
+    /// A session that ends before the test does, failed or at its content's end, is followed
+    /// a second later by a new one in its place, as a player that reconnects or plays again:
+    /// the population stays `clients` (the soak's view), each failure still counted.
+    public var reconnects = false
     /// Pass: at least `sessionsFraction` of the sessions receive at least `rateFraction` of
     /// the content's rate (seconds of content per second of play).
     public var sessionsFraction = 0.99

@@ -32,7 +32,7 @@ public final class LoadRunner: Sendable {
                 guard !state.withLockedValue({ $0.stopped }) else { break }
                 let url = plan.urls[i % plan.urls.count]
                 let (driver, profile, interval, actions) = (plan.player.driver, plan.profile, plan.interval, plan.actions ?? .max)
-                let (group, tolerance, replaces) = (self.group, plan.tolerance, plan.replacesFailed)
+                let (group, tolerance, reconnects) = (self.group, plan.tolerance, plan.reconnects)
                 state.withLockedValue { $0.running += 1 }
                 tasks.addTask {
                     defer { self.state.withLockedValue { $0.running -= 1 } }
@@ -48,7 +48,7 @@ public final class LoadRunner: Sendable {
                         } catch {
                             session.end(.failed(Self.cause(error)))
                         }
-                        guard replaces, case .failed = session.record.outcome else { return }
+                        guard reconnects else { return }
                         try? await Task.sleep(nanoseconds: 1_000_000_000)
                     }
                 }

@@ -59,8 +59,8 @@ struct Load: AsyncParsableCommand {
     @Option(help: "Write one CSV row per session to this file.")
     var csv: String?
 
-    @Flag(name: .customLong("replace-failed"), help: "Start a new session a second after each one that fails, as a player that reconnects.")
-    var replaceFailed = false
+    @Flag(help: "Start a new session a second after each one that ends before the test, failed or at its content's end, as a player that reconnects: the number of sessions holds.")
+    var reconnect = false
 
     @Option(help: "Write a self-contained HTML report to this file.")
     var report: String?
@@ -88,7 +88,7 @@ struct Load: AsyncParsableCommand {
         var plan = LoadPlan(urls: parsed, player: player, clients: clients, connectRate: connectRate,
                             duration: try Self.seconds(duration), errorLimit: errorLimit)
         plan.profile = chosen
-        plan.replacesFailed = replaceFailed
+        plan.reconnects = reconnect
         plan.interval = .nanoseconds(Int64(interval * 1e9))
         plan.actions = actions
         plan.tolerance = .milliseconds(Int64(toleranceMilliseconds))

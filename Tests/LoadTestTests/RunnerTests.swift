@@ -49,17 +49,31 @@ final class RunnerTests {
         #expect(try JSONEncoder().encode(result.json).count > 0)
     }
 
-    /// With `--replace-failed` a player that fails comes back a second later: the number of
+    /// With `--reconnect` a player that fails comes back a second later: the number of
     /// players holds and every failure is counted, until the test's duration.
     @Test func failedSessionsAreReplacedUntilTheEnd() async throws {
         var plan = LoadPlan(urls: [URL(string: "mmsh://127.0.0.1:\(running.server.httpPort)/missing.wmv")!], player: .wmsp,
                             clients: 2, connectRate: 100, duration: .seconds(4), errorLimit: 1000)
-        plan.replacesFailed = true
+        plan.reconnects = true
         let result = await LoadRunner(plan: plan, group: group).run()
         // Each of the two fails at once, then once a second until the 4 s are over.
         #expect(result.records.count >= 6, "\(result.summary)")
         #expect(result.failures.map(\.cause) == ["HTTP 404"])
         #expect(result.failures.first?.count == result.records.count)
+    }
+
+    /// So does one whose content ended (a file cut short under it, say): a session that
+    /// reopens its file once and ends is followed by another, none failed.
+    @Test func finishedSessionsAreReplacedUntilTheEnd() async throws {
+        var plan = LoadPlan(urls: [URL(string: "mmsh://127.0.0.1:\(running.server.httpPort)/demo.wmv")!], player: .wmsp,
+                            clients: 2, connectRate: 100, duration: .seconds(5), errorLimit: 1000)
+        plan.profile = .openClose
+        plan.interval = .milliseconds(500)
+        plan.actions = 1
+        plan.reconnects = true
+        let result = await LoadRunner(plan: plan, group: group).run()
+        #expect(result.records.count >= 4, "\(result.summary)")
+        #expect(result.failures.isEmpty, "\(result.summary)")
     }
 
     @Test func badTargetsFailByCause() async throws {
