@@ -7,7 +7,8 @@
 # Environment: STEPS (session counts), PROTOCOLS (of wmsp rtsp-tcp rtsp-udp mmst mmsu),
 # HOLD (seconds measured after the last session started), RATE (sessions started per second),
 # ON_DEMAND (sessions for the on-demand step, 0 to skip), PUSHED (0 to skip the pushed point),
-# MULTICAST (multicast points sending at once, 0 to skip), VLC (0 to skip the peer).
+# MULTICAST (multicast points sending at once, 0 to skip), VLC (0 to skip the peer). STEPS=' '
+# (a space: empty means the default) and PROTOCOLS=' ' skip the ramps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STEPS=${STEPS:-"500 1000 2000 5000 10000 15000 19000"}
