@@ -93,9 +93,10 @@ struct TuneCommand: AsyncParsableCommand {
         let hasPort = nsc.dropFirst("msbd://".count).prefix { $0 != "/" }.contains(":")
         let sink = try OutputSink(output)
         do {
-            let (packets, ended) = try await MSBDClient.play(host: host, port: hasPort ? port : 7007,
-                                                             duration: duration.map { .milliseconds(Int64($0 * 1000)) }, output: sink.write)
+            let (packets, ended, next) = try await MSBDClient.play(host: host, port: hasPort ? port : 7007,
+                                                                   duration: duration.map { .milliseconds(Int64($0 * 1000)) }, output: sink.write)
             note("MSBD \(host): \(packets) packets\(ended ? ", to the end of the stream" : "")")
+            if let next { fail("the point moved to stream \(next), whose header one ASF output cannot carry on with: tune again", code: 1) }
         } catch {
             fail("MSBD \(nsc): \(error)", code: 1)
         }

@@ -17,7 +17,7 @@ extension Interop {
         /// A server with a looped broadcast `/mc` (served over MSBD too, with `msbdPort`) and a
         /// pushed `/mcpush`, each on a group and port of its own, sent from 127.0.0.1
         /// (MULTICAST.md §6 A), beacons every second.
-        static func server(msbdPort: Int = 0, accessLog: String = "") throws -> (ServerProcess, port: Int, pushPort: Int) {
+        static func server(msbdPort: Int = 0, pushMSBDPort: Int = 0, accessLog: String = "") throws -> (ServerProcess, port: Int, pushPort: Int) {
             let port = try ServerProcess.freePort(), pushPort = try ServerProcess.freePort()
             let server = try ServerProcess(config: """
                 access_log: "\(accessLog)"
@@ -31,6 +31,7 @@ extension Interop {
                     path: /mcpush
                     push: true
                     multicast: { group: 239.255.43.2, port: \(pushPort), interface: 127.0.0.1, beacon_seconds: 1 }
+                \(pushMSBDPort > 0 ? "    msbd_port: \(pushMSBDPort)" : "")
                 """)
             return (server, port, pushPort)
         }
@@ -445,6 +446,51 @@ extension Interop {
             #expect(started.status == 1, "\(started.output)")
             #expect(started.output.contains("point mc: cannot multicast to 239.255.43.5 port 5004: interface 192.0.2.77 is not an address of this machine"),
                     "\(started.output)")
+        }
+
+        /// MSBD through an encoder's new header of other streams (MS-MSBD 4.2): a new
+        /// IND_STREAMINFO under another wStreamId, then that stream's packets under it.
+        @Test func anMSBDClientGetsTheNextStreamOfAPushedPoint() throws {
+            let msbdPort = try ServerProcess.freePort()
+            let (server, _, _) = try Self.server(pushMSBDPort: msbdPort)
+            let pusher = try ClientRun(ServerProcess.asfcast, ["push", "--loop", "--quiet", "http://\(server.url)/mcpush", PushInteropTests.demo])
+            try PushInteropTests.waitForLog(server, "point mcpush: 2 streams")
+            guard let fd = ServerProcess.connectedSocket(port: msbdPort) else { throw Failure("cannot connect to MSBD port \(msbdPort)") }
+            defer { close(fd) }
+            var timeout = timeval(tv_sec: 30, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var request = ByteBuffer()
+            MSBDMessage.requestConnect(flags: 1, channel: "NetShow").write(to: &request)
+            _ = Array(request.readableBytesView).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+            var pending = [UInt8]()
+            /// The next whole message from the connection.
+            func next() throws -> MSBDMessage {
+                var chunk = [UInt8](repeating: 0, count: 65536)
+                while pending.count < 16 || pending.count < Int(pending[8]) | Int(pending[9]) << 8 {
+                    let n = recv(fd, &chunk, chunk.count, 0)
+                    guard n > 0 else { throw Failure("the MSBD connection ended") }
+                    pending += chunk[0..<n]
+                }
+                let size = Int(pending[8]) | Int(pending[9]) << 8
+                defer { pending.removeFirst(size) }
+                return try MSBDMessage(parsing: ByteBuffer(bytes: pending.prefix(size)))
+            }
+            guard case .responseConnect(0, _, nil) = try next(), case let .streamInfo(first, false, 0) = try next() else {
+                throw Failure("no RES_CONNECT and IND_STREAMINFO")
+            }
+            guard case let .packet(_, id, _) = try next() else { throw Failure("no IND_PACKET") }
+            #expect(id == first.streamID)
+            try PushInteropTests.stop(pusher)
+            let audio = ServerProcess.root.appendingPathComponent("Media/audio.wma").path
+            let second = try ClientRun(ServerProcess.asfcast, ["push", "--loop", "--quiet", "http://\(server.url)/mcpush", audio])
+            defer { try? PushInteropTests.stop(second) }
+            var message = try next()
+            while case .packet = message { message = try next() }
+            guard case let .streamInfo(info, false, 0) = message else { throw Failure("after the packets: \(message), not an IND_STREAMINFO") }
+            #expect(info.streamID != first.streamID)
+            #expect(try ASFHeader(parsing: ByteBuffer(bytes: info.header)).streams.map(\.kind) == [.audio])
+            guard case let .packet(_, nextID, _) = try next() else { throw Failure("no IND_PACKET of the new stream") }
+            #expect(nextID == info.streamID)
         }
     }
 }

@@ -9,11 +9,12 @@ public enum MSBDClient {
         public var description: String
     }
 
-    /// The packets written, and whether the server ended the stream.
+    /// The packets written, whether the server ended the stream, and the wStreamId of the
+    /// next stream when it moved to another header.
     public static func play(host: String, port: Int, duration: TimeAmount?,
-                            output: @escaping @Sendable (ByteBuffer) throws -> Void) async throws -> (packets: Int, ended: Bool) {
+                            output: @escaping @Sendable (ByteBuffer) throws -> Void) async throws -> (packets: Int, ended: Bool, nextStream: UInt16?) {
         let loop = MultiThreadedEventLoopGroup.singleton.next()
-        let done = loop.makePromise(of: (Int, Bool).self)
+        let done = loop.makePromise(of: (Int, Bool, UInt16?).self)
         let channel = try await ClientBootstrap(group: loop)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -33,12 +34,13 @@ private final class MSBDClientHandler: ChannelInboundHandler {
 
     private let duration: TimeAmount?
     private let output: (ByteBuffer) throws -> Void
-    private let done: EventLoopPromise<(Int, Bool)>
+    private let done: EventLoopPromise<(Int, Bool, UInt16?)>
     private var wroteHeader = false
+    private var streamID: UInt16 = 0
     private var packets = 0
     private var finished = false
 
-    init(duration: TimeAmount?, output: @escaping (ByteBuffer) throws -> Void, done: EventLoopPromise<(Int, Bool)>) {
+    init(duration: TimeAmount?, output: @escaping (ByteBuffer) throws -> Void, done: EventLoopPromise<(Int, Bool, UInt16?)>) {
         self.duration = duration
         self.output = output
         self.done = done
@@ -61,7 +63,13 @@ private final class MSBDClientHandler: ChannelInboundHandler {
                 fail("the server refused the connection (hr 0x\(String(hr, radix: 16)))", context: context)
             case let .streamInfo(info, _, hr) where hr == 0 && !wroteHeader:
                 try output(MulticastTuner.outputHeader(ByteBuffer(bytes: info.header)))
+                streamID = info.streamID
                 wroteHeader = true
+            case let .streamInfo(info, _, hr) where hr == 0 && info.streamID != streamID:
+                // The next stream of a playlist or encoder (4.2): one ASF output cannot take its header.
+                finish(ended: false, next: info.streamID, context: context)
+            case let .packet(_, id, _) where id != streamID:
+                break
             case let .packet(_, _, packet) where wroteHeader:
                 try output(packet)
                 packets += 1
@@ -88,10 +96,10 @@ private final class MSBDClientHandler: ChannelInboundHandler {
         fail("\(error)", context: context)
     }
 
-    private func finish(ended: Bool, context: ChannelHandlerContext) {
+    private func finish(ended: Bool, next: UInt16? = nil, context: ChannelHandlerContext) {
         guard !finished else { return }
         finished = true
-        done.succeed((packets, ended))
+        done.succeed((packets, ended, next))
         context.close(promise: nil)
     }
 

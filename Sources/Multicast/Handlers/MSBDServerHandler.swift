@@ -6,9 +6,11 @@ import Streaming
 /// A point served over MSBD (MS-MSBD), as Windows Media Encoder served WMS 4.1: a client's
 /// REQ_CONNECT is answered with RES_CONNECT and the stream's IND_STREAMINFO (its ASF header,
 /// under the Format ID its `.nsc` gives it), then each packet as an IND_PACKET over the
-/// connection, or none when the client takes them from the point's multicast group. At the
-/// end, IND_EOS and an empty IND_STREAMINFO (3.1.5.3). A ping every 2 minutes; a client that
-/// does not answer within 2 more is closed (3.1.6).
+/// connection, or none when the client takes them from the point's multicast group. When a
+/// pushed point's encoder brings a header of other streams (a new broadcast), the client gets
+/// its IND_STREAMINFO under a new wStreamId and its packets (4.2); at the end, IND_EOS and an
+/// empty IND_STREAMINFO (3.1.5.3). A ping every 2 minutes; a client that does not answer within
+/// 2 more is closed (3.1.6).
 public final class MSBDServerHandler: ChannelInboundHandler, BroadcastSubscriber {
     public typealias InboundIn = MSBDMessage
     public typealias OutboundOut = ByteBuffer
@@ -40,6 +42,7 @@ public final class MSBDServerHandler: ChannelInboundHandler, BroadcastSubscriber
     private var session: MSBDSession
     private var context: ChannelHandlerContext?
     private var relay: BroadcastRelay?
+    private var broadcast: BroadcastPoint?
     private var streamID: UInt16 = 0
     private var nextID: UInt32 = 0
     private var pingTask: Scheduled<Void>?
@@ -118,6 +121,12 @@ public final class MSBDServerHandler: ChannelInboundHandler, BroadcastSubscriber
               .streamInfo(info, response: false, hr: 0)], context: context)
         schedulePing(context: context)
         guard overConnection else { return }
+        follow(broadcast, context: context)
+    }
+
+    /// Takes the packets of `broadcast` from here on.
+    private func follow(_ broadcast: BroadcastPoint, context: ChannelHandlerContext) {
+        self.broadcast = broadcast
         let relay = broadcast.relay(on: context.eventLoop)
         self.relay = relay
         receive(relay.join(self))
@@ -165,6 +174,14 @@ public final class MSBDServerHandler: ChannelInboundHandler, BroadcastSubscriber
     public func broadcastEnded() {
         relay = nil
         guard let context else { return }
+        // A new broadcast at the point: the next stream of 4.2.
+        if let next = point.broadcast(), next !== broadcast {
+            let info = streamInfo(of: next)
+            streamID = info.streamID
+            logger.info("MSBD point \(point.name): a new header: stream \(info.streamID)")
+            send([.streamInfo(info, response: false, hr: 0)], context: context)
+            return follow(next, context: context)
+        }
         var b = context.channel.allocator.buffer(capacity: 64)
         MSBDMessage.endOfStream.write(to: &b)
         MSBDMessage.streamInfo(.empty, response: false, hr: Self.endedHR).write(to: &b)
