@@ -110,7 +110,8 @@ public final class MulticastSender: BroadcastFollower, BroadcastSubscriber, @unc
 
     public func receive(_ batch: BroadcastBatch) {
         for packet in batch.packets { queue.append(packet) }
-        sendDue()
+        // Packets come in order: a send already waiting is for the head, which has not changed.
+        if sendTask == nil { sendDue() }
     }
 
     public func broadcastEnded() {
@@ -123,7 +124,6 @@ public final class MulticastSender: BroadcastFollower, BroadcastSubscriber, @unc
     /// Sends the packets that are due (and those due within 2 ms), flushed as one batch, then
     /// waits for the next.
     private func sendDue() {
-        sendTask?.cancel()
         sendTask = nil
         let now = eventLoop.now
         var wrote = false

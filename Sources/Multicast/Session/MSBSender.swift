@@ -48,32 +48,32 @@ public struct MSBSender: Sendable {
         if let stripped = packet.withoutPadding(storedSize: stored.readableBytes) { packet = stripped }
         // Parity needs the 2 bytes of error correction data every ASF writer but GStreamer's gives.
         if parity != nil { packet.addStandardErrorCorrection() }
-        var body = ByteBuffer()
-        body.reserveCapacity(stored.readableBytes + 3)
-        packet.write(to: &body)
-        guard MSBPacket.fits(body) else {
+        // The datagram in one buffer: its 8-byte header filled in once the packet is written.
+        var datagram = ByteBuffer()
+        datagram.reserveCapacity(MSBDatagram.headerSize + stored.readableBytes + 3)
+        datagram.moveWriterIndex(forwardBy: MSBDatagram.headerSize)
+        datagram.moveReaderIndex(forwardBy: MSBDatagram.headerSize)
+        packet.write(to: &datagram)
+        guard MSBPacket.fits(datagram) else {
             dropped += 1
-            return .dropped("an ASF packet of \(body.readableBytes) bytes, more than an MSB packet holds")
+            return .dropped("an ASF packet of \(datagram.readableBytes) bytes, more than an MSB packet holds")
         }
         let id = nextID
         nextID &+= 1
         dataPackets += 1
         var parityBody: ByteBuffer?
         if parity != nil, packet.errorCorrectionFlags == 0x82 {
-            parityBody = parity!.add(&body)
+            parityBody = parity!.add(&datagram)
         }
-        let data = datagram(id: id, body)
-        guard let parityBody, MSBPacket.fits(parityBody) else { return .packet(data) }
+        datagram.moveReaderIndex(to: 0)
+        datagram.setMultipleIntegers(id, MSBPacket.streamID(formatID: formatID, entryToggle: entryToggle), UInt16(datagram.readableBytes),
+                                     at: 0, endianness: .little)
+        guard let parityBody, MSBPacket.fits(parityBody) else { return .packet(datagram) }
         parityPackets += 1
         // A parity packet repeats the ID of the packet before it (2.2.2).
-        return .packetAndParity(data, datagram(id: id, parityBody))
-    }
-
-    private func datagram(id: UInt32, _ body: ByteBuffer) -> ByteBuffer {
-        var out = ByteBuffer()
-        out.reserveCapacity(MSBDatagram.headerSize + body.readableBytes)
-        MSBPacket(id: id, formatID: formatID, entryToggle: entryToggle, data: body).write(to: &out)
-        return out
+        var parityDatagram = ByteBuffer()
+        MSBPacket(id: id, formatID: formatID, entryToggle: entryToggle, data: parityBody).write(to: &parityDatagram)
+        return .packetAndParity(datagram, parityDatagram)
     }
 
     /// A beacon (2.2.3).

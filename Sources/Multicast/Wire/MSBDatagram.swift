@@ -53,7 +53,10 @@ public struct MSBPacket: Equatable, Sendable {
         self.data = data
     }
 
-    public var streamID: UInt16 { formatID & 0x7FF | (entryToggle ? 0x8000 : 0) }
+    public var streamID: UInt16 { Self.streamID(formatID: formatID, entryToggle: entryToggle) }
+
+    /// wStreamID: the Format ID in bits 0-10, the entry toggle in bit 15 (2.2.4).
+    public static func streamID(formatID: UInt16, entryToggle: Bool) -> UInt16 { formatID & 0x7FF | (entryToggle ? 0x8000 : 0) }
 
     /// Whether it fits a datagram's 16-bit wPacketSize.
     public static func fits(_ data: ByteBuffer) -> Bool { data.readableBytes + MSBDatagram.headerSize <= Int(UInt16.max) }

@@ -34,9 +34,13 @@ public struct ParitySpan: Sendable {
         count += 1
         let start = packet.readerIndex
         packet.setBytes([0x82, 0x01 | UInt8(count) << 4, cycle], at: start)
-        let body = packet.readableBytesView.dropFirst(Self.errorCorrectionSize)
-        if parity.count < body.count { parity.append(contentsOf: repeatElement(0, count: body.count - parity.count)) }
-        for (i, byte) in body.enumerated() { parity[i] ^= byte }
+        let length = packet.readableBytes - Self.errorCorrectionSize
+        if parity.count < length { parity.append(contentsOf: repeatElement(0, count: length - parity.count)) }
+        packet.withUnsafeReadableBytes { bytes in
+            parity.withUnsafeMutableBytes { sum in
+                for i in 0..<length { sum[i] ^= bytes[Self.errorCorrectionSize + i] }
+            }
+        }
         guard count == span else { return nil }
         var out = ByteBuffer()
         out.reserveCapacity(Self.errorCorrectionSize + parity.count)
