@@ -71,6 +71,8 @@ struct TuneCommand: AsyncParsableCommand {
         switch outcome {
         case .ended, .outputClosed:
             return
+        case let .unknownFormat(id):
+            fail("the stream goes on under Format \(id), which \(nsc) does not list (a new header): fetch the .nsc again", code: 1)
         case let .formatChanged(id):
             fail("the stream moved to Format \(id), whose streams one ASF output cannot carry on with: tune again", code: 1)
         case .nothingArrived:

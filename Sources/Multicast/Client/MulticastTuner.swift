@@ -28,6 +28,8 @@ public enum MulticastTuner {
         case nothingArrived
         /// The stream moved to another Format than the output's header.
         case formatChanged(UInt16)
+        /// The stream went on under a Format the `.nsc` does not list (a newer header).
+        case unknownFormat(UInt16)
         /// The output could not be written (the reader of a pipe went away).
         case outputClosed
     }
@@ -213,10 +215,17 @@ private final class TunerHandler: ChannelInboundHandler {
             guard let self, !finished else { return }
             let now = context.eventLoop.now
             if let stopAt, now >= stopAt { return finish(.ended, context: context) }
+            // Only packets of an unlisted Format for a while: the point has a new header.
+            if now - lastPacket >= Self.unknownFormatTimeout, receiver.unknownSinceKnown > 0, let id = receiver.lastUnknownFormat {
+                return finish(.unknownFormat(id), context: context)
+            }
             if now - lastPacket >= options.endTimeout { return finish(.ended, context: context) }
             checkEnd(context: context)
         }
     }
+
+    /// How long packets of unlisted Formats alone are taken for a new header.
+    static let unknownFormatTimeout = TimeAmount.seconds(3)
 
     private func finish(_ outcome: MulticastTuner.Outcome, context: ChannelHandlerContext) {
         guard !finished else { return }

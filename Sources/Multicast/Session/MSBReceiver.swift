@@ -50,6 +50,10 @@ public struct MSBReceiver {
     private let formats: [UInt16: Format]
     /// The Format the output follows: the first one a packet brings.
     public private(set) var formatID: UInt16?
+    /// Packets under a Format the `.nsc` does not list since the last known one, and the last
+    /// such Format: a new header the receiver's `.nsc` is older than.
+    public private(set) var unknownSinceKnown = 0
+    public private(set) var lastUnknownFormat: UInt16?
     private var entryToggle: Bool?
     private var alive = false
     /// Whether the output has begun (at the first packet of the output's Format where a video
@@ -83,8 +87,11 @@ public struct MSBReceiver {
         case let .packet(packet):
             guard formats[packet.formatID] != nil else {
                 statistics.unknownFormat += 1
+                unknownSinceKnown += 1
+                lastUnknownFormat = packet.formatID
                 return events
             }
+            unknownSinceKnown = 0
             markAlive(&events)
             if formatID == nil { formatID = packet.formatID }
             if entryToggle != nil, entryToggle != packet.entryToggle { statistics.entryChanges += 1 }
