@@ -166,7 +166,7 @@ extension MMSServerHandler: PacedSession, BroadcastSubscriber, ResendTarget {
         do {
             (step, nextEntry) = try session.collectDue(now: now, into: &due, ofNextEntry: &ofNextEntry)
         } catch {
-            logger.error("stream failed: \(error)")
+            StreamFailures.shared.log(error, logger: logger)
             context.close(promise: nil)
             return nil
         }

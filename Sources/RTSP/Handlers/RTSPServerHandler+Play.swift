@@ -141,7 +141,7 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
         do {
             (step, nextEntry) = try session.collectDue(now: now, into: &due, ofNextEntry: &ofNextEntry)
         } catch {
-            logger.error("stream failed: \(error)")
+            StreamFailures.shared.log(error, logger: logger)
             context.close(promise: nil)
             return nil
         }

@@ -330,7 +330,7 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
             }
             self.session = session
         } catch {
-            logger.error("stream failed: \(error)")
+            StreamFailures.shared.log(error, logger: logger)
             context.close(promise: nil)
             return nil
         }
