@@ -388,24 +388,41 @@ extension Interop {
             }
         }
 
+        /// An MSBD client's connection, message by message, as the test reads it.
+        final class MSBDConnection {
+            private let fd: Int32
+            private var pending = [UInt8]()
+
+            /// Connects and sends `request`.
+            init(port: Int, _ request: MSBDMessage) throws {
+                guard let fd = ServerProcess.connectedSocket(port: port) else { throw Failure("cannot connect to MSBD port \(port)") }
+                self.fd = fd
+                var timeout = timeval(tv_sec: 30, tv_usec: 0)
+                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                var bytes = ByteBuffer()
+                request.write(to: &bytes)
+                _ = Array(bytes.readableBytesView).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+            }
+
+            deinit { close(fd) }
+
+            /// The next whole message (cbMessage at bytes 8-11).
+            func next() throws -> MSBDMessage {
+                var chunk = [UInt8](repeating: 0, count: 65536)
+                while pending.count < 16 || pending.count < Int(pending[8]) | Int(pending[9]) << 8 {
+                    let n = recv(fd, &chunk, chunk.count, 0)
+                    guard n > 0 else { throw Failure("the MSBD connection ended after \(pending.count) bytes of a message") }
+                    pending += chunk[0..<n]
+                }
+                let size = Int(pending[8]) | Int(pending[9]) << 8
+                defer { pending.removeFirst(size) }
+                return try MSBDMessage(parsing: ByteBuffer(bytes: pending.prefix(size)))
+            }
+        }
+
         /// The first MSBD message the server answers `request` with, on a connection of its own.
         static func msbdAnswer(port: Int, _ request: MSBDMessage) throws -> MSBDMessage {
-            guard let fd = ServerProcess.connectedSocket(port: port) else { throw Failure("cannot connect to MSBD port \(port)") }
-            defer { close(fd) }
-            var timeout = timeval(tv_sec: 20, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            var bytes = ByteBuffer()
-            request.write(to: &bytes)
-            _ = Array(bytes.readableBytesView).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-            var answer = [UInt8]()
-            var chunk = [UInt8](repeating: 0, count: 4096)
-            while answer.count < 16 || answer.count < Int(answer[8]) | Int(answer[9]) << 8 {
-                let n = recv(fd, &chunk, chunk.count, 0)
-                guard n > 0 else { throw Failure("the MSBD connection closed after \(answer.count) bytes") }
-                answer += chunk[0..<n]
-            }
-            let size = Int(answer[8]) | Int(answer[9]) << 8
-            return try MSBDMessage(parsing: ByteBuffer(bytes: answer.prefix(size)))
+            try MSBDConnection(port: port, request).next()
         }
 
         /// MS-MSBD: a point served as Windows Media Encoder served WMS 4.1 plays to its end as
@@ -455,26 +472,8 @@ extension Interop {
             let (server, _, _) = try Self.server(pushMSBDPort: msbdPort)
             let pusher = try ClientRun(ServerProcess.asfcast, ["push", "--loop", "--quiet", "http://\(server.url)/mcpush", PushInteropTests.demo])
             try PushInteropTests.waitForLog(server, "point mcpush: 2 streams")
-            guard let fd = ServerProcess.connectedSocket(port: msbdPort) else { throw Failure("cannot connect to MSBD port \(msbdPort)") }
-            defer { close(fd) }
-            var timeout = timeval(tv_sec: 30, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            var request = ByteBuffer()
-            MSBDMessage.requestConnect(flags: 1, channel: "NetShow").write(to: &request)
-            _ = Array(request.readableBytesView).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-            var pending = [UInt8]()
-            /// The next whole message from the connection.
-            func next() throws -> MSBDMessage {
-                var chunk = [UInt8](repeating: 0, count: 65536)
-                while pending.count < 16 || pending.count < Int(pending[8]) | Int(pending[9]) << 8 {
-                    let n = recv(fd, &chunk, chunk.count, 0)
-                    guard n > 0 else { throw Failure("the MSBD connection ended") }
-                    pending += chunk[0..<n]
-                }
-                let size = Int(pending[8]) | Int(pending[9]) << 8
-                defer { pending.removeFirst(size) }
-                return try MSBDMessage(parsing: ByteBuffer(bytes: pending.prefix(size)))
-            }
+            let connection = try MSBDConnection(port: msbdPort, .requestConnect(flags: 1, channel: "NetShow"))
+            let next = connection.next
             guard case .responseConnect(0, _, nil) = try next(), case let .streamInfo(first, false, 0) = try next() else {
                 throw Failure("no RES_CONNECT and IND_STREAMINFO")
             }
