@@ -69,9 +69,12 @@ public final class MMSServerHandler: ChannelInboundHandler {
     var resendBudget = ResendBudget()
     /// Resend requests with this session's client id from another address.
     var forgedResends = 0
-    var bytesSent = 0
+    /// What is sent is added to the server's count too, once per write.
+    var bytesSent = 0 { didSet { presence?.sent(bytesSent - oldValue) } }
     var packetsSent = 0
-    var playStarted: NIODeadline?
+    /// From StartPlaying to the end of the session; the player counts as connected meanwhile.
+    var playStarted: NIODeadline? { didSet { presence = playStarted == nil ? nil : presence ?? server.activity.arrive() } }
+    var presence: ServerActivity.Presence?
 
     public init(server: MMSServerContext, scheduler: PacingScheduler) {
         self.server = server
@@ -95,7 +98,10 @@ public final class MMSServerHandler: ChannelInboundHandler {
         keepAlive = context.eventLoop.assumeIsolated().scheduleTask(in: delay ?? half) { [self] in
             guard let context = self.context else { return }
             let idle = context.eventLoop.now - lastMessage
-            if machine.state == .streaming || idle < half { return scheduleKeepAlive(in: max(.milliseconds(1), half - idle)) }
+            // A streaming client sends nothing: it is looked at again in half the timeout, not
+            // at once (a timer a millisecond for every streaming session kept loops busy).
+            if machine.state == .streaming { return scheduleKeepAlive(in: half) }
+            if idle < half { return scheduleKeepAlive(in: half - idle) }
             if !pinged {
                 pinged = true
                 send(.ping)
