@@ -15,7 +15,6 @@ import WMSP
 #if canImport(Glibc)
 import Glibc
 #endif
-import CSystemd
 
 /// The running server: one event loop per core, one pacing scheduler per loop, and a listener per
 /// delivery engine.
@@ -45,6 +44,10 @@ public final class Server: @unchecked Sendable {
     private var pullers: [WMSPPuller] = []
     /// The points sent to a multicast group, with their senders.
     private var multicastPoints: [MulticastPoints.Point] = []
+    /// The players and the bytes sent, across engines.
+    public let activity = ServerActivity()
+    private let notifier: SystemdNotifier
+    private var accessLog: AccessLog?
 
     /// The server could not start: a listener or a publishing point's source.
     public struct BindFailure: Error, CustomStringConvertible {
@@ -55,6 +58,7 @@ public final class Server: @unchecked Sendable {
         self.configuration = configuration
         self.logger = logger
         group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        notifier = SystemdNotifier(activity: activity)
     }
 
     /// Binds every listener; returns once they accept connections.
@@ -75,6 +79,8 @@ public final class Server: @unchecked Sendable {
         created = points.created
         threadPool.start()
         let cache = try ImportCache(directory: configuration.importCache)
+        let accessLog = try AccessLog(path: configuration.accessLog)
+        self.accessLog = accessLog
         let delivery = DeliveryContext(points: points, fastStartBuffer: .milliseconds(Int64(configuration.fastStartBufferSeconds * 1000)),
                                        maximumRate: configuration.fastStartMaximumRate,
                                        batch: .milliseconds(Int64(configuration.batchMilliseconds)),
@@ -84,7 +90,7 @@ public final class Server: @unchecked Sendable {
                                                              digest: DigestAuthenticator(realm: configuration.authRealm,
                                                                                          nonceLifetime: .seconds(Int64(configuration.digestNonceSeconds)))),
                                        importer: .init(threadPool: threadPool, convert: cache.asf(for:)),
-                                       accessLog: try AccessLog(path: configuration.accessLog), logger: logger)
+                                       accessLog: accessLog, activity: activity, logger: logger)
         connectionLimiter = ConnectionLimiter(limits: .init(perAddress: configuration.maximumConnectionsPerAddress,
                                                             ratePerAddress: configuration.maximumConnectionRatePerAddress,
                                                             total: OpenFileLimit.raise(logger: logger).connections))
@@ -116,7 +122,7 @@ public final class Server: @unchecked Sendable {
         for puller in pullers { puller.start() }
         for point in multicastPoints { point.sender.start() }
         logger.info("serving \(configuration.mediaRoot): WMSP on \(configuration.bind):\(httpPort), RTSP on port \(rtspPort), MMS on port \(mmsPort)")
-        _ = sd_notify(0, "READY=1")
+        notifier.ready(on: group.next())
     }
 
     /// The MMS listener, and the UDP socket on the same port number, where MMS over UDP sends
@@ -327,6 +333,17 @@ public final class Server: @unchecked Sendable {
         }
     }
 
+    /// SIGUSR1: the access log is opened again at its path, for logrotate.
+    public func reopenLogs() {
+        guard let accessLog, let path = accessLog.path else { return }
+        do {
+            try accessLog.reopen()
+            logger.info("access log reopened: \(path)")
+        } catch {
+            logger.error("cannot reopen the access log \(path): \(error); still writing to the old file")
+        }
+    }
+
     /// Blocks until `shutdown()` has finished. (Waiting on the listeners' close futures would
     /// race the loops' shutdown: a future's callback cannot run once its loop has stopped.)
     public func wait() throws {
@@ -335,6 +352,7 @@ public final class Server: @unchecked Sendable {
     }
 
     public func shutdown() throws {
+        notifier.stopping()
         for channel in channels { try? channel.close().wait() }
         for puller in pullers { puller.stop() }
         // Archives are completed (sizes, index) before the loops stop.

@@ -23,6 +23,8 @@ public struct DeliveryContext: Sendable {
     /// Turns files of other formats into ASF; nil serves ASF only.
     public var importer: Importer?
     public var accessLog: AccessLog
+    /// The players connected and the bytes sent, across engines.
+    public var activity: ServerActivity
     public var logger: Logger
 
     /// A conversion into ASF (MediaImport's cache, in the server), run on `threadPool`.
@@ -39,10 +41,11 @@ public struct DeliveryContext: Sendable {
 
     public init(points: PublishingPoints, fastStartBuffer: TimeAmount = .seconds(2), maximumRate: Double = 5, batch: TimeAmount = .zero,
                 slowClientSeconds: Double = 10, fitsHeaders: Bool = true, admission: AdmissionControl = AdmissionControl(), access: AccessControl = AccessControl(),
-                importer: Importer? = nil, accessLog: AccessLog, logger: Logger) {
+                importer: Importer? = nil, accessLog: AccessLog, activity: ServerActivity = ServerActivity(), logger: Logger) {
         self.access = access
         self.points = points
         self.accessLog = accessLog
+        self.activity = activity
         self.importer = importer
         self.admission = admission
         self.fastStartBuffer = fastStartBuffer

@@ -48,25 +48,27 @@ struct Serve: ParsableCommand {
             try? server.shutdown()
             throw ExitCode(1)
         }
-        let stop = StopSignals { try? server.shutdown() }
+        let stop: @Sendable () -> Void = { try? server.shutdown() }
+        let signals = SignalHandlers([SIGTERM: stop, SIGINT: stop, SIGUSR1: { server.reopenLogs() }])
         try server.wait()
-        withExtendedLifetime(stop) {}
+        withExtendedLifetime(signals) {}
     }
 }
 
-/// SIGTERM (systemd's stop) and SIGINT end the server cleanly. A parent may have left them
-/// blocked (test runners do), so they are unblocked first.
-final class StopSignals {
+/// SIGTERM (systemd's stop) and SIGINT end the server cleanly; SIGUSR1 reopens the access log
+/// (logrotate's postrotate). A parent may have left them blocked (test runners do), so they
+/// are unblocked first.
+final class SignalHandlers {
     private var sources: [DispatchSourceSignal] = []
 
-    init(_ stop: @escaping @Sendable () -> Void) {
+    init(_ handlers: [Int32: @Sendable () -> Void]) {
         var set = sigset_t()
         sigemptyset(&set)
-        for signal in [SIGTERM, SIGINT] {
+        for (signal, handler) in handlers {
             sigaddset(&set, signal)
             Foundation.signal(signal, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signal, queue: .global())
-            source.setEventHandler(handler: stop)
+            source.setEventHandler(handler: handler)
             source.resume()
             sources.append(source)
         }

@@ -20,17 +20,13 @@ extension Interop {
 
         /// The archive being written, once it holds `bytes`.
         static func archive(in root: String, holding bytes: Int, limit: TimeInterval = 30) throws -> String {
-            let deadline = Date().addingTimeInterval(limit)
-            while true {
+            var archive: String?
+            try waitUntil("an archive of \(bytes) bytes in \(root)/archive", limit: limit) {
                 let names = (try? FileManager.default.contentsOfDirectory(atPath: root + "/archive")) ?? []
-                if let name = names.first(where: { $0.hasSuffix(".wmv") }) {
-                    let path = root + "/archive/" + name
-                    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-                    if size >= bytes { return path }
-                }
-                guard Date() < deadline else { throw Failure("no archive of \(bytes) bytes in \(root)/archive within \(Int(limit)) s") }
-                usleep(50_000)
+                archive = names.first { $0.hasSuffix(".wmv") }.map { root + "/archive/" + $0 }
+                return archive.map { ((try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) ?? 0) >= bytes } ?? false
             }
+            return archive!
         }
 
         /// Codec and packet count of each stream, as ffprobe counts them.

@@ -35,6 +35,14 @@ extension Interop {
             #expect(abs(duration - ms / 1000) < 0.1)
         }
 
+        /// `asfcast --version`: the version alone, for packagers and bug reports.
+        @Test func versionPrintsTheVersion() throws {
+            let printed = try run(ServerProcess.asfcast, ["--version"])
+            #expect(printed.status == 0)
+            #expect(printed.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").map { Int($0) != nil } == [true, true, true],
+                    "\(printed.output)")
+        }
+
         @Test func probeTextNamesTheEssentials() throws {
             let out = try run(ServerProcess.asfcast, ["probe", Self.root.appendingPathComponent("Media/multibitrate.wmv").path])
             let text = out.output

@@ -14,11 +14,7 @@ extension Interop {
 
         /// Waits until the server has logged `text` (the point's encoder connected, say).
         static func waitForLog(_ server: ServerProcess, _ text: String, limit: TimeInterval = 30) throws {
-            let deadline = Date().addingTimeInterval(limit)
-            while !server.logText.contains(text) {
-                guard Date() < deadline else { throw Failure("the server did not log \"\(text)\" within \(Int(limit)) s: \(server.logText.suffix(2000))") }
-                usleep(50_000)
-            }
+            try waitUntil("the server to log \"\(text)\": \(server.logText.suffix(2000))", limit: limit) { server.logText.contains(text) }
         }
 
         /// `asfcast push` of `input` to the /push point, running until it ends or is stopped.
@@ -210,10 +206,8 @@ extension Interop.PushInteropTests {
 
     /// Waits until the file a player records holds `bytes`.
     static func waitForSize(_ path: String, _ bytes: Int, limit: TimeInterval = 30) throws {
-        let deadline = Date().addingTimeInterval(limit)
-        while ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0) < bytes {
-            guard Date() < deadline else { throw Failure("\(path) did not reach \(bytes) bytes within \(Int(limit)) s") }
-            usleep(50_000)
+        try waitUntil("\(path) to reach \(bytes) bytes", limit: limit) {
+            ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0) >= bytes
         }
     }
 }

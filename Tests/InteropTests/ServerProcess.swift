@@ -23,7 +23,8 @@ final class ServerProcess {
     /// With `config`, that YAML instead of the shipped configuration (the ports and media root
     /// still come from the flags); with `mediaRoot`, that directory instead of Media/.
     /// With `ports` (HTTP, RTSP, MMS), those: a server started again where another was.
-    init(config: String? = nil, mediaRoot: String? = nil, ports: (Int, Int, Int)? = nil) throws {
+    /// `environment` is added to the test's own.
+    init(config: String? = nil, mediaRoot: String? = nil, ports: (Int, Int, Int)? = nil, environment: [String: String] = [:]) throws {
         port = try ports?.0 ?? Self.freePort()
         rtspPort = try ports?.1 ?? Self.freePort()
         mmsPort = try ports?.2 ?? Self.freePort()
@@ -39,6 +40,7 @@ final class ServerProcess {
         process.arguments = ["serve", "--config", configFile,
                              "--bind", "127.0.0.1", "--http-port", "\(port)", "--rtsp-port", "\(rtspPort)", "--mms-port", "\(mmsPort)",
                              "--media-root", mediaRoot ?? Self.root.appendingPathComponent("Media").path]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle
@@ -46,8 +48,11 @@ final class ServerProcess {
         try waitUntilListening()
     }
 
-    deinit {
-        process.terminate()
+    deinit { stop() }
+
+    /// SIGTERM, as systemd stops it, and the wait for its exit.
+    func stop() {
+        if process.isRunning { process.terminate() }
         process.waitUntilExit()
     }
 
@@ -195,6 +200,16 @@ func probe(_ path: String) throws -> (streams: [[String: Any]], duration: Double
         throw Failure("ffprobe failed on \(path): \(out.output)")
     }
     return (streams, Double(format["duration"] as? String ?? "0") ?? 0, Double(format["start_time"] as? String ?? "0") ?? 0)
+}
+
+/// Retries `condition` every 50 ms for up to `limit`: for what the server does after a signal
+/// or a client's end, which the test is not told of.
+func waitUntil(_ what: @autoclosure () -> String, limit: TimeInterval = 30, _ condition: () -> Bool) throws {
+    let deadline = Date().addingTimeInterval(limit)
+    while !condition() {
+        guard Date() < deadline else { throw Failure("timed out after \(Int(limit)) s waiting for \(what())") }
+        usleep(50_000)
+    }
 }
 
 func temporaryFile(_ name: String) -> String {

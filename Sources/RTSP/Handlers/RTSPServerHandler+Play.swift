@@ -65,6 +65,7 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
                                                          value: server.delivery.writeBufferMarks(bitsPerSecond: content.header.fileProperties.maximumBitrate))
         }
         let now = context.eventLoop.now
+        presence = presence ?? server.activity.arrive()
         if let source {
             // Fast Start over TCP, where the client's reading paces the burst. Over UDP a burst
             // outruns the receiver (GStreamer loses frames) and MS-RTSP ties acceleration to the
@@ -109,6 +110,7 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
         stopSending()
         admission?.release()
         admission = nil
+        presence = nil
         endpoint?.unregister(self)
         if let packetizer {
             let report = statistics.lastReport.map { ", client lost \($0.cumulativeLost)" } ?? ""
@@ -220,6 +222,7 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
             position = packet.sendTime
         }
         self.packetizer = packetizer
+        presence?.sent(pieces.reduce(0) { $0 + $1.headerLength + $1.body.readableBytes })
         switch target {
         case .interleaved:
             for piece in pieces {

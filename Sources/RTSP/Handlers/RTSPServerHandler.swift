@@ -67,6 +67,8 @@ public final class RTSPServerHandler: ChannelInboundHandler {
     /// ASF send time of the last packet sent: where PLAY without a Range resumes.
     var position: UInt32 = 0
     var statistics = Statistics()
+    /// From the first PLAY to the session's end: the player counts as connected meanwhile.
+    var presence: ServerActivity.Presence?
 
     public init(server: RTSPServerContext, scheduler: PacingScheduler, endpoint: RTPEndpoint?) {
         self.server = server

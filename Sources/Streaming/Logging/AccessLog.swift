@@ -10,10 +10,21 @@ public final class AccessLog: Sendable {
     /// Appends to `path`, writing the `#Fields` directive when the file is new; nil discards.
     public init(path: String?) throws {
         self.path = path
-        guard let path else {
-            handle = NIOLockedValueBox(nil)
-            return
+        handle = NIOLockedValueBox(try path.map(Self.open))
+    }
+
+    /// Opens the file at its path again (SIGUSR1, after logrotate moved it away): the lines
+    /// that follow go to a new file with its own directives.
+    public func reopen() throws {
+        guard let path else { return }
+        let file = try Self.open(path)
+        handle.withLockedValue {
+            try? $0?.close()
+            $0 = file
         }
+    }
+
+    private static func open(_ path: String) throws -> FileHandle {
         let isNew = !FileManager.default.fileExists(atPath: path)
         if isNew { FileManager.default.createFile(atPath: path, contents: nil) }
         guard let file = FileHandle(forWritingAtPath: path) else {
@@ -23,7 +34,7 @@ public final class AccessLog: Sendable {
         if isNew {
             file.write(Data("#Software: Asfcast\n#Version: 1.0\n#Fields: \(WMLog.basicFields.joined(separator: " "))\n".utf8))
         }
-        handle = NIOLockedValueBox(file)
+        return file
     }
 
     public func write(_ entry: WMLog) {

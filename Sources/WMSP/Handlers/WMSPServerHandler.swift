@@ -29,9 +29,12 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
     /// For the access log.
     var requestPath = ""
     var userAgent = ""
-    var bytesSent = 0
+    /// What is sent is added to the server's count too, once per write.
+    var bytesSent = 0 { didSet { presence?.sent(bytesSent - oldValue) } }
     var packetsSent = 0
-    var playStarted: NIODeadline?
+    /// From the first packet to the end of playback; the player counts as connected meanwhile.
+    var playStarted: NIODeadline? { didSet { presence = playStarted == nil ? nil : presence ?? server.activity.arrive() } }
+    var presence: ServerActivity.Presence?
     public internal(set) var context: ChannelHandlerContext?
     var session: PlaySession?
     /// The $D sequence number (2.2.3.1.2 AFFlags).
@@ -130,6 +133,7 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
         server.accessLog.write(clientIP: context?.channel.remoteAddress?.ipAddress ?? "-", uriStem: requestPath, userAgent: userAgent,
                                protocolName: pipelined ? "http/1.1" : "http/1.0", durationSeconds: seconds, bytes: bytesSent,
                                packets: packetsSent, status: 200, serverIP: context?.channel.localAddress?.ipAddress ?? "-")
+        playStarted = nil
     }
 
     /// The streams a Play's `stream-switch-entry` selects (nil: all streams); answers 400 and
@@ -280,10 +284,12 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
     func writeData<C: Collection>(_ packets: C, context: ChannelHandlerContext, _ parts: (C.Element) -> (location: UInt32, bytes: ByteBuffer)) {
         packetsSent += packets.count
         guard framed else {
+            var written = 0
             for packet in packets {
-                bytesSent += parts(packet).bytes.readableBytes
+                written += parts(packet).bytes.readableBytes
                 context.write(wrapOutboundOut(.body(.byteBuffer(parts(packet).bytes))), promise: nil)
             }
+            bytesSent += written
             context.flush()
             return
         }
@@ -294,11 +300,13 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
                                   payloadLength: bytes.readableBytes, to: &headers)
             sequence &+= 1
         }
+        var written = 0
         for (i, packet) in packets.enumerated() {
             context.write(wrapOutboundOut(.body(.byteBuffer(headers.getSlice(at: i * 12, length: 12)!))), promise: nil)
             context.write(wrapOutboundOut(.body(.byteBuffer(parts(packet).bytes))), promise: nil)
-            bytesSent += 12 + parts(packet).bytes.readableBytes
+            written += 12 + parts(packet).bytes.readableBytes
         }
+        bytesSent += written
         context.flush()
     }
 

@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Interop {
+    /// Issue 18 §5: what systemd hears from a Type=notify server, read from a NOTIFY_SOCKET the
+    /// test opens: READY=1 once it listens, STATUS= lines with the players connected and the
+    /// rate they are sent, WATCHDOG=1 when the unit's WatchdogSec (WATCHDOG_USEC) asks for it,
+    /// and STOPPING=1 when SIGTERM stops it.
+    @Suite
+    struct SystemdInteropTests {
+        @Test
+        func notifiesReadinessStatusKeepAlivesAndStopping() throws {
+            let socket = try NotifySocket()
+            let server = try ServerProcess(environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "1000000"])
+            let first = try socket.next()
+            #expect(first.contains("READY=1"), "\(first)")
+            #expect(first.contains("STATUS=0 players, 0.00 Mbit/s"), "\(first)")
+
+            // Three ffmpegs play the shipped /live broadcast for 6 s of its stream, over WMSP,
+            // RTSP and MMS: each engine counts its player.
+            let players = try ["mmsh://\(server.url)/live", "rtsp://\(server.rtspURL)/live", "mmst://\(server.mmsURL)/live"].map {
+                try ClientRun("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-i", $0, "-t", "6", "-c", "copy", "-f", "asf", "-y", "/dev/null"])
+            }
+            var keepAlives = 0
+            var playing: String?
+            while playing == nil {
+                let message = try socket.next()
+                if message.contains("WATCHDOG=1") { keepAlives += 1 }
+                if message.contains("STATUS=3 players, "), !message.contains(" 0.00 Mbit/s") { playing = message }
+            }
+            for player in players {
+                let played = try player.finish()
+                #expect(played.status == 0, "\(played.output)")
+            }
+            // The players' ends are counted: none is left.
+            var message = ""
+            while !message.contains("STATUS=0 players") {
+                message = try socket.next()
+                if message.contains("WATCHDOG=1") { keepAlives += 1 }
+            }
+            #expect(keepAlives > 0, "no WATCHDOG=1 under WATCHDOG_USEC")
+
+            server.stop()
+            var stopping = false
+            while !stopping, let message = try? socket.next() { stopping = message.contains("STOPPING=1") }
+            #expect(stopping, "no STOPPING=1 after SIGTERM")
+        }
+    }
+
+    /// A datagram socket at a path of its own, as systemd's notification socket.
+    final class NotifySocket {
+        let path = temporaryFile("notify.sock")
+        private let fd: Int32
+
+        init() throws {
+            fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &address.sun_path) { sunPath in
+                for (i, byte) in path.utf8.prefix(sunPath.count - 1).enumerated() { sunPath[i] = byte }
+            }
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0 }
+            }
+            guard bound else { throw Failure("cannot bind \(path): errno \(errno)") }
+            // The server's messages come every half second here: 10 s without one is a failure.
+            var timeout = timeval(tv_sec: 10, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        }
+
+        deinit {
+            close(fd)
+            unlink(path)
+        }
+
+        /// The next message; throws after 10 s without one.
+        func next() throws -> String {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let n = recv(fd, &buffer, buffer.count, 0)
+            guard n > 0 else { throw Failure("no message on the notify socket for 10 s") }
+            return String(decoding: buffer[0..<n], as: UTF8.self)
+        }
+    }
+}
