@@ -45,7 +45,7 @@ public final class Server: @unchecked Sendable {
     /// The points sent to a multicast group, with their senders.
     private var multicastPoints: [MulticastPoints.Point] = []
     /// The players and the bytes sent, across engines.
-    public let activity = ServerActivity()
+    private let activity = ServerActivity()
     private let notifier: SystemdNotifier
     private var accessLog: AccessLog?
 

@@ -222,7 +222,8 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
             position = packet.sendTime
         }
         self.packetizer = packetizer
-        presence?.sent(pieces.reduce(0) { $0 + $1.headerLength + $1.body.readableBytes })
+        let size = pieces.reduce(0) { $0 + $1.headerLength + $1.body.readableBytes }
+        presence?.sent(size)
         switch target {
         case .interleaved:
             for piece in pieces {
@@ -232,7 +233,7 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
             context.flush()
         case let .udp(address, _):
             guard let endpoint else { return }
-            var datagrams = context.channel.allocator.buffer(capacity: pieces.reduce(0) { $0 + $1.headerLength + $1.body.readableBytes })
+            var datagrams = context.channel.allocator.buffer(capacity: size)
             for piece in pieces {
                 var header = headers.getSlice(at: piece.headerStart, length: piece.headerLength)!
                 var body = piece.body
