@@ -8,7 +8,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BUILD_PACKAGES := pkg-config libavformat-dev libavcodec-dev libavutil-dev libsystemd-dev
 TEST_PACKAGES := $(BUILD_PACKAGES) ffmpeg vlc-bin vlc-plugin-base gstreamer1.0-tools \
 	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
-	gstreamer1.0-plugins-ugly gstreamer1.0-libav python3 python3-mutagen
+	gstreamer1.0-plugins-ugly gstreamer1.0-libav python3 python3-mutagen python3-prometheus-client \
+	curl chromium
 
 .PHONY: build release run test bench soak header-limits fuzz fuzz-build deps deps-test media clean
 

@@ -17,6 +17,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // The ASF container: objects, header, data packets, index, stream filter, file I/O. Pure Swift.
@@ -50,6 +53,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         // Windows Media HTTP Streaming (MS-WMSP): wire format, session state machine, NIO handler.
@@ -136,12 +140,26 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // The admin listener: Prometheus /metrics and the JSON API (openapi.yaml), on Hummingbird.
+        .target(
+            name: "Admin",
+            dependencies: [
+                "Streaming",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["openapi.yaml"]
+        ),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         // Configuration, listeners and wiring of the engines.
         .target(
             name: "AsfcastServer",
             dependencies: [
-                "ASF", "Streaming", "WMSP", "RTSP", "MMS", "Push", "Multicast", "MediaImport", "CSystemd",
+                "ASF", "Streaming", "WMSP", "RTSP", "MMS", "Push", "Multicast", "MediaImport", "CSystemd", "Admin",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -228,7 +246,7 @@ let package = Package(
         .testTarget(
             name: "InteropTests",
             dependencies: ["asfcast", "ASF", "Streaming", "MMS", "Multicast", "ServerTestSupport", .product(name: "NIOCore", package: "swift-nio"),
-                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
+                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "Yams", package: "Yams")]
         ),
         .testTarget(
             name: "MediaImportTests",

@@ -114,7 +114,8 @@ while true; do
   fi
   sleep 10
 done
-for p in "${loads[@]}"; do wait "$p" || true; done
+i=0
+for p in "${loads[@]}"; do status=0; wait "$p" || status=$?; echo "$status" > "$work/load-$i.status"; i=$((i + 1)); done
 loads=()
 alive=no; kill -0 "$server" 2>/dev/null && alive=yes
 played=$(ffmpeg -nostdin -v error -t 5 -i mmsh://127.0.0.1:18080/live -f null - 2>&1 && echo ok || echo failed)
@@ -137,10 +138,19 @@ print("# Reliability\n")
 print(f"From `make soak` (Benchmarks/soak.sh): the release server on loopback under {sessions:,} mixed sessions for {seconds // 60} minutes,")
 print("with the load tool beside it on the same 2-core machine. RSS and open descriptors sampled every 10 s.\n")
 print("## Mix\n")
+# Each load tool's summary: sessions run (with --reconnect, every ended session comes back), the
+# peak playing, and the causes of the sessions that failed.
 for f in sorted(glob.glob(f"{work}/load-*.txt")):
-    lines = [l for l in open(f).read().splitlines() if l.strip()]
+    lines = [l.strip() for l in open(f).read().splitlines() if l.strip()]
     label = open(f.replace(".txt", ".label")).read().strip()
-    print(f"- {label}: {lines[-1].strip() if lines else '(no summary)'}")
+    status = open(f.replace(".txt", ".status")).read().strip()
+    head = next((l for l in lines if " sessions in " in l), None)
+    if head is None:
+        print(f"- {label}: no summary (the load tool ended with status {status}; its last line: `{lines[-1] if lines else ''}`)")
+        continue
+    peak = next((l for l in lines if l.startswith("peak:")), "peak: ?")
+    failed = [l.removeprefix("failed: ") for l in lines if l.startswith("failed: ")]
+    print(f"- {label}: {head.rsplit(': ', 1)[-1]}, {peak}; failed: {', '.join(failed) if failed else 'none'}")
 print("\n## Memory and descriptors\n")
 print("| | after the ramp (median of the first tenth) | at the end (median of the last tenth) | change |")
 print("|---|---|---|---|")

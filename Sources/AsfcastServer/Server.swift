@@ -1,3 +1,4 @@
+import Admin
 import ASF
 import Foundation
 import Logging
@@ -45,7 +46,12 @@ public final class Server: @unchecked Sendable {
     /// The points sent to a multicast group, with their senders.
     private var multicastPoints: [MulticastPoints.Point] = []
     /// The players and the bytes sent, across engines.
-    private let activity = ServerActivity()
+    private let activity: ServerActivity
+    /// `/metrics` and the JSON API, when `admin_port` is set.
+    private let admin: AdminServer?
+    public private(set) var adminPort = 0
+    /// What `asfcast --version` prints and the admin API says.
+    public static let version = "0.1.0"
     private let notifier: SystemdNotifier
     private var accessLog: AccessLog?
 
@@ -58,11 +64,17 @@ public final class Server: @unchecked Sendable {
         self.configuration = configuration
         self.logger = logger
         group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        admin = configuration.adminPort == 0 ? nil
+            : AdminServer(settings: .init(host: configuration.adminBind, port: configuration.adminPort, token: configuration.adminToken), logger: logger)
+        activity = ServerActivity(metrics: admin?.metricsFactory)
         notifier = SystemdNotifier(activity: activity)
     }
 
     /// Binds every listener; returns once they accept connections.
     public func start() throws {
+        if admin != nil, configuration.adminToken == nil, !Self.isLoopback(configuration.adminBind) {
+            throw BindFailure(description: "the admin listener on \(configuration.adminBind) needs admin_token (a bearer token), or admin_bind: 127.0.0.1")
+        }
         for (index, loop) in group.makeIterator().enumerated() {
             let port = configuration.rtpPort == 0 ? 0 : configuration.rtpPort + 2 * index
             let endpoint: RTPEndpoint
@@ -121,6 +133,14 @@ public final class Server: @unchecked Sendable {
         channels += try bindMSBD(points: points)
         for puller in pullers { puller.start() }
         for point in multicastPoints { point.sender.start() }
+        if let admin {
+            do {
+                adminPort = try admin.start(.init(version: Self.version, activity: activity) { points.points + points.created.all })
+            } catch {
+                throw BindFailure(description: "cannot listen for the admin API on \(configuration.adminBind):\(configuration.adminPort): \(error); choose another admin_port")
+            }
+            logger.info("admin API and /metrics on \(configuration.adminBind):\(adminPort)")
+        }
         logger.info("serving \(configuration.mediaRoot): WMSP on \(configuration.bind):\(httpPort), RTSP on port \(rtspPort), MMS on port \(mmsPort)")
         notifier.ready(on: group.next())
     }
@@ -353,6 +373,7 @@ public final class Server: @unchecked Sendable {
 
     public func shutdown() throws {
         notifier.stopping()
+        admin?.stop()
         for channel in channels { try? channel.close().wait() }
         for puller in pullers { puller.stop() }
         // Archives are completed (sizes, index) before the loops stop.
@@ -369,6 +390,13 @@ public final class Server: @unchecked Sendable {
         }
         try group.syncShutdownGracefully()
         try threadPool.syncShutdownGracefully()
+    }
+}
+
+extension Server {
+    /// Whether `host` is this machine only: the admin listener needs no token there.
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 }
 

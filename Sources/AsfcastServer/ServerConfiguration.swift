@@ -59,6 +59,11 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Whether an encoder's PushSetup to a path no point has makes a push point there with the
     /// settings of its Template-URL's push point (MS-WMHTTP 2.2.2.1.1).
     public var pushCreatesPoints = false
+    /// The admin listener (`/metrics`, the JSON API); port 0: none. Bound beyond loopback it
+    /// needs the bearer token.
+    public var adminBind = "127.0.0.1"
+    public var adminPort = 0
+    public var adminToken: String?
 
     public struct Point: Sendable, Equatable {
         public enum Source: Sendable, Equatable {
@@ -212,6 +217,11 @@ public struct ServerConfiguration: Sendable, Equatable {
             case "push_idle_timeout_seconds": config.pushIdleTimeoutSeconds = try seconds(10...3600)
             case "push_inactivity_timeout_seconds": config.pushInactivityTimeoutSeconds = try seconds(10...3600)
             case "push_creates_points": guard let v = value.bool else { throw fail("true or false") }; config.pushCreatesPoints = v
+            case "admin_bind": guard let v = value.string, !v.isEmpty else { throw fail("an address") }; config.adminBind = v
+            case "admin_port":
+                guard let p = integer(value), (0...65535).contains(p) else { throw fail("a port number (0-65535)") }
+                config.adminPort = p
+            case "admin_token": guard let v = value.string else { throw fail("text") }; config.adminToken = v.isEmpty ? nil : v
             case "points":
                 guard let items = value.sequence else { throw fail("a list of publishing points") }
                 config.points = try items.map { try point($0, file: file) }

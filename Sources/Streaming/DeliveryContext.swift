@@ -56,6 +56,17 @@ public struct DeliveryContext: Sendable {
         self.logger = logger
     }
 
+    /// A player of `path` on `channel` starts playing: counted, listed and disconnectable
+    /// (ServerActivity) until the presence returned is let go of.
+    public func arrive(protocolName: String, transport: String, path: String, player: String, on channel: any Channel) -> ServerActivity.Presence {
+        let name = points.name(serving: path) ?? "-"
+        let pathOnly = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? path
+        return activity.arrive(.init(protocolName: protocolName, transport: transport, point: name, path: pathOnly,
+                                     client: channel.remoteAddress?.ipAddress ?? "-", player: player)) {
+            channel.close(promise: nil)
+        }
+    }
+
     /// The header as `limit`'s client takes it, or whole with `fit_headers: false`.
     public func header(_ header: ASFHeader, for limit: ClientHeaderLimit) -> ClientHeader {
         ClientHeader(header, for: fitsHeaders ? limit : ClientHeaderLimit(client: limit.client, readsKnownDataSize: limit.readsKnownDataSize),

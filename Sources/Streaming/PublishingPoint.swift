@@ -140,6 +140,12 @@ public struct PublishingPoints: Sendable {
         return point.access
     }
 
+    /// The name of the point serving `requestPath`, as the metrics and the admin API show it.
+    public func name(serving requestPath: String) -> String? {
+        guard case let .success((point, _)) = match(requestPath) else { return nil }
+        return point.name
+    }
+
     /// What a push to `requestPath` reaches.
     public enum PushTarget {
         case live(name: String, LivePoint)

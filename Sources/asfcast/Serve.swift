@@ -18,11 +18,14 @@ struct Serve: ParsableCommand {
     @Option(help: "Port for Windows Media HTTP Streaming (mmsh://, http://).")
     var httpPort: Int?
 
-    @Option(help: "Port for RTSP (no RTSP engine yet).")
+    @Option(help: "Port for RTSP.")
     var rtspPort: Int?
 
-    @Option(help: "Port for MMS (no MMS engine yet).")
+    @Option(help: "Port for MMS (TCP, and UDP on the same number).")
     var mmsPort: Int?
+
+    @Option(help: "Port for the admin listener (/metrics and the JSON API); 0: none.")
+    var adminPort: Int?
 
     func run() throws {
         var settings: ServerConfiguration
@@ -37,6 +40,7 @@ struct Serve: ParsableCommand {
         if let httpPort { settings.httpPort = httpPort }
         if let rtspPort { settings.rtspPort = rtspPort }
         if let mmsPort { settings.mmsPort = mmsPort }
+        if let adminPort { settings.adminPort = adminPort }
 
         var logger = Logger(label: "asfcast")
         logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info

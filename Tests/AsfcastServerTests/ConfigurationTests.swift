@@ -8,6 +8,7 @@ struct ConfigurationTests {
     static let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("config/asfcast.yaml").path
 
+    /// Every shipped value is the default, but for the examples: the points and the admin port.
     @Test func shippedConfigurationHoldsTheDefaultsAndALiveBroadcast() throws {
         var shipped = try ServerConfiguration.load(path: Self.file)
         var push = ServerConfiguration.Point(name: "push", path: "/push", source: .push)
@@ -18,6 +19,8 @@ struct ConfigurationTests {
         #expect(shipped.points == [.init(name: "live", path: "/live", source: .broadcast(["demo.wmv"], startImmediately: true)), push,
                                    .init(name: "archive", path: "/archive", source: .directory("/tmp/asfcast-archive")), multicast])
         shipped.points = []
+        #expect(shipped.adminPort == 8090)
+        shipped.adminPort = 0
         #expect(shipped == ServerConfiguration())
     }
 

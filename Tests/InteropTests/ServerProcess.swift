@@ -18,6 +18,7 @@ final class ServerProcess {
     let port: Int
     let rtspPort: Int
     let mmsPort: Int
+    let adminPort: Int
     let log: URL
 
     /// With `config`, that YAML instead of the shipped configuration (the ports and media root
@@ -28,6 +29,7 @@ final class ServerProcess {
         port = try ports?.0 ?? Self.freePort()
         rtspPort = try ports?.1 ?? Self.freePort()
         mmsPort = try ports?.2 ?? Self.freePort()
+        adminPort = try Self.freePort()
         log = FileManager.default.temporaryDirectory.appendingPathComponent("asfcast-server-\(port).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: Self.asfcast)
@@ -38,7 +40,7 @@ final class ServerProcess {
             try config.write(toFile: configFile, atomically: true, encoding: .utf8)
         }
         process.arguments = ["serve", "--config", configFile,
-                             "--bind", "127.0.0.1", "--http-port", "\(port)", "--rtsp-port", "\(rtspPort)", "--mms-port", "\(mmsPort)",
+                             "--bind", "127.0.0.1", "--http-port", "\(port)", "--rtsp-port", "\(rtspPort)", "--mms-port", "\(mmsPort)", "--admin-port", "\(adminPort)",
                              "--media-root", mediaRoot ?? Self.root.appendingPathComponent("Media").path]
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let handle = try FileHandle(forWritingTo: log)
@@ -59,6 +61,7 @@ final class ServerProcess {
     var url: String { "127.0.0.1:\(port)" }
     var rtspURL: String { "127.0.0.1:\(rtspPort)" }
     var mmsURL: String { "127.0.0.1:\(mmsPort)" }
+    var adminURL: String { "127.0.0.1:\(adminPort)" }
     var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
     /// Retries a TCP connect until the last listener opened (MMS) answers (bounded: 20 s).

@@ -73,7 +73,14 @@ public final class MMSServerHandler: ChannelInboundHandler {
     var bytesSent = 0 { didSet { presence?.sent(bytesSent - oldValue) } }
     var packetsSent = 0
     /// From StartPlaying to the end of the session; the player counts as connected meanwhile.
-    var playStarted: NIODeadline? { didSet { presence = playStarted == nil ? nil : presence ?? server.activity.arrive() } }
+    var playStarted: NIODeadline? {
+        didSet {
+            guard playStarted != nil else { return presence = nil }
+            if presence == nil, let channel = context?.channel {
+                presence = server.delivery.arrive(protocolName: "mms", transport: udpTarget == nil ? "tcp" : "udp", path: path, player: player, on: channel)
+            }
+        }
+    }
     var presence: ServerActivity.Presence?
 
     public init(server: MMSServerContext, scheduler: PacingScheduler) {

@@ -65,7 +65,8 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
                                                          value: server.delivery.writeBufferMarks(bitsPerSecond: content.header.fileProperties.maximumBitrate))
         }
         let now = context.eventLoop.now
-        presence = presence ?? server.activity.arrive()
+        presence = presence ?? server.delivery.arrive(protocolName: "rtsp", transport: streams[0].transport.lower == .tcp ? "tcp" : "udp",
+                                                      path: URL(string: contentURL)?.path ?? contentURL, player: userAgent, on: context.channel)
         if let source {
             // Fast Start over TCP, where the client's reading paces the burst. Over UDP a burst
             // outruns the receiver (GStreamer loses frames) and MS-RTSP ties acceleration to the

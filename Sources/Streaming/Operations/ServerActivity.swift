@@ -1,33 +1,124 @@
 import Atomics
+import CoreMetrics
+import Foundation
+import NIOConcurrencyHelpers
 
-/// What the server is doing now, across engines: the players connected and the bytes sent to
-/// them. The systemd STATUS= line reads it. A play session holds a `Presence` from its first
-/// packet to its end, and adds what it sends there.
+/// What the server is doing now, across engines: the players connected, what they were sent, and
+/// a way to disconnect each. The systemd STATUS= line, the admin API and the Prometheus counters
+/// read it. A play session holds a `Presence` from its first packet to its end, and adds what it
+/// sends there.
 public final class ServerActivity: Sendable {
     private let players = ManagedAtomic<Int>(0)
     private let bytes = ManagedAtomic<Int>(0)
+    private let nextID = ManagedAtomic<Int>(1)
+    private let present = NIOLockedValueBox<[Int: Presence.Entry]>([:])
+    private let metrics: (any MetricsFactory)?
+    public let started = Date()
 
-    public init() {}
+    /// With `metrics`, players, connections and bytes are counted there too, per point, protocol
+    /// and transport (WMS's "connected players", "connection rate" and "player send rate").
+    public init(metrics: (any MetricsFactory)? = nil) {
+        self.metrics = metrics
+    }
 
     public var playersConnected: Int { players.load(ordering: .relaxed) }
     /// Media and framing bytes sent to players since the start.
     public var bytesSent: Int { bytes.load(ordering: .relaxed) }
 
-    /// A player starts playing; it is counted until its presence is let go of.
-    public func arrive() -> Presence { Presence(self) }
+    /// Who a player is, as the admin API lists it.
+    public struct Player: Sendable {
+        /// `wmsp`, `rtsp` or `mms`.
+        public var protocolName: String
+        /// `tcp` or `udp`: how the data goes.
+        public var transport: String
+        public var point: String
+        public var path: String
+        public var client: String
+        /// Its User-Agent, or MMS's player information.
+        public var player: String
+
+        public init(protocolName: String, transport: String, point: String, path: String, client: String, player: String) {
+            (self.protocolName, self.transport, self.point, self.path, self.client, self.player) =
+                (protocolName, transport, point, path, client, player)
+        }
+    }
+
+    /// A connected player at one moment.
+    public struct Snapshot: Sendable {
+        public var id: Int
+        public var player: Player
+        public var connected: Date
+        public var bytesSent: Int
+    }
+
+    /// A player starts playing; it is counted until its presence is let go of. `disconnect`
+    /// ends its connection from any thread (the admin API's "disconnect").
+    public func arrive(_ player: Player, disconnect: @escaping @Sendable () -> Void) -> Presence {
+        Presence(self, player: player, disconnect: disconnect)
+    }
+
+    /// Every connected player, the longest connected first.
+    public var snapshot: [Snapshot] {
+        present.withLockedValue { $0.values.map(\.snapshot) }.sorted { $0.id < $1.id }
+    }
+
+    /// Disconnects the player with `id`; false when there is none.
+    public func disconnect(_ id: Int) -> Bool {
+        guard let entry = present.withLockedValue({ $0[id] }) else { return false }
+        entry.disconnect()
+        return true
+    }
 
     /// One player's place in the count: released with the session that holds it, so an engine
     /// cannot count a player twice or forget one that ended.
     public final class Presence: Sendable {
         private let activity: ServerActivity
+        private let id: Int
+        private let bytes = ManagedAtomic<Int>(0)
+        private let counters: Counters?
 
-        fileprivate init(_ activity: ServerActivity) {
+        /// The counters of one point, protocol and transport.
+        private struct Counters: Sendable {
+            var players: Meter
+            var bytes: Counter
+        }
+
+        fileprivate struct Entry: Sendable {
+            var id: Int
+            var player: Player
+            var connected: Date
+            var bytes: ManagedAtomic<Int>
+            var disconnect: @Sendable () -> Void
+            var snapshot: Snapshot { Snapshot(id: id, player: player, connected: connected, bytesSent: bytes.load(ordering: .relaxed)) }
+        }
+
+        fileprivate init(_ activity: ServerActivity, player: Player, disconnect: @escaping @Sendable () -> Void) {
             self.activity = activity
+            id = activity.nextID.loadThenWrappingIncrement(ordering: .relaxed)
+            if let factory = activity.metrics {
+                let labels = [("point", player.point), ("protocol", player.protocolName), ("transport", player.transport)]
+                Counter(label: "asfcast_player_connections_total", dimensions: labels, factory: factory).increment()
+                counters = Counters(players: Meter(label: "asfcast_players", dimensions: labels, factory: factory),
+                                    bytes: Counter(label: "asfcast_sent_bytes_total", dimensions: labels, factory: factory))
+                counters?.players.increment()
+            } else {
+                counters = nil
+            }
+            let entry = Entry(id: id, player: player, connected: Date(), bytes: bytes, disconnect: disconnect)
+            activity.present.withLockedValue { $0[id] = entry }
             activity.players.wrappingIncrement(ordering: .relaxed)
         }
 
-        public func sent(_ count: Int) { activity.bytes.wrappingIncrement(by: count, ordering: .relaxed) }
+        public func sent(_ count: Int) {
+            activity.bytes.wrappingIncrement(by: count, ordering: .relaxed)
+            bytes.wrappingIncrement(by: count, ordering: .relaxed)
+            counters?.bytes.increment(by: Int64(count))
+        }
 
-        deinit { activity.players.wrappingDecrement(ordering: .relaxed) }
+        deinit {
+            counters?.players.decrement()
+            activity.present.withLockedValue { _ = $0.removeValue(forKey: id) }
+            activity.players.wrappingDecrement(ordering: .relaxed)
+        }
     }
 }

@@ -33,7 +33,14 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
     var bytesSent = 0 { didSet { presence?.sent(bytesSent - oldValue) } }
     var packetsSent = 0
     /// From the first packet to the end of playback; the player counts as connected meanwhile.
-    var playStarted: NIODeadline? { didSet { presence = playStarted == nil ? nil : presence ?? server.activity.arrive() } }
+    var playStarted: NIODeadline? {
+        didSet {
+            guard playStarted != nil else { return presence = nil }
+            if presence == nil, let channel = context?.channel {
+                presence = server.delivery.arrive(protocolName: "wmsp", transport: "tcp", path: requestPath, player: userAgent, on: channel)
+            }
+        }
+    }
     var presence: ServerActivity.Presence?
     public internal(set) var context: ChannelHandlerContext?
     var session: PlaySession?

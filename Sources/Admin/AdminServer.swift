@@ -1,0 +1,129 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Prometheus
+import Streaming
+
+/// The admin listener, on a port of its own (loopback unless configured otherwise): the
+/// Prometheus counters at `/metrics` and the JSON API under `/api/v1` (Sources/Admin/openapi.yaml),
+/// which `asfcast status` reads. Bound elsewhere than loopback it asks for a bearer token.
+public final class AdminServer: Sendable {
+    public struct Settings: Sendable {
+        public var host: String
+        public var port: Int
+        /// Required in `Authorization: Bearer …` when set.
+        public var token: String?
+
+        public init(host: String, port: Int, token: String?) {
+            (self.host, self.port, self.token) = (host, port, token)
+        }
+    }
+
+    /// What the API shows: the server's players and its points.
+    public struct Source: Sendable {
+        public var version: String
+        public var activity: ServerActivity
+        public var points: @Sendable () -> [PublishingPoint]
+
+        public init(version: String, activity: ServerActivity, points: @escaping @Sendable () -> [PublishingPoint]) {
+            (self.version, self.activity, self.points) = (version, activity, points)
+        }
+    }
+
+    /// Where the engines' counters go; `/metrics` prints them.
+    public let registry = PrometheusCollectorRegistry()
+    public var metricsFactory: PrometheusMetricsFactory { PrometheusMetricsFactory(registry: registry) }
+    private let settings: Settings
+    private let logger: Logger
+    private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    private let ended = ConditionLock(value: false)
+    /// Set at the shutdown: event streams end (a graceful shutdown waits for open requests).
+    private let stopping = NIOLockedValueBox(false)
+
+    public init(settings: Settings, logger: Logger) {
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// Listens, on a loop of its own (the media loops are not kept from their pacing); returns
+    /// the port bound once requests are taken, or throws why it could not bind.
+    public func start(_ source: Source) throws -> Int {
+        let bound = group.next().makePromise(of: Int.self)
+        let app = Application(router: router(source),
+                              configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "asfcast/\(source.version)"),
+                              onServerRunning: { bound.succeed($0.localAddress?.port ?? 0) },
+                              eventLoopGroupProvider: .shared(group),
+                              logger: logger)
+        let (logger, ended) = (logger, ended)
+        task.withLockedValue {
+            $0 = Task {
+                do {
+                    try await app.runService(gracefulShutdownSignals: [])
+                } catch {
+                    logger.error("admin listener: \(error)")
+                    bound.fail(error)
+                }
+                ended.lock()
+                ended.unlock(withValue: true)
+            }
+        }
+        return try bound.futureResult.wait()
+    }
+
+    /// Stops listening and waits for the requests in progress (the server's shutdown).
+    public func stop() {
+        guard let task = task.withLockedValue({ $0 }) else { return }
+        stopping.withLockedValue { $0 = true }
+        task.cancel()
+        if ended.lock(whenValue: true, timeoutSeconds: 5) { ended.unlock() }
+        try? group.syncShutdownGracefully()
+    }
+
+    private func router(_ source: Source) -> Router<BasicRequestContext> {
+        let router = Router()
+        if let token = settings.token, !token.isEmpty { router.add(middleware: BearerTokenMiddleware(token: token)) }
+        let (registry, stopping) = (registry, stopping)
+        router.get("/metrics") { _, _ in
+            var text = [UInt8]()
+            registry.emit(into: &text)
+            // The Prometheus text exposition format, version 0.0.4.
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: text)))
+        }
+        router.get("/") { _, _ in
+            let json = String(decoding: try AdminAPI.encoder.encode(AdminAPI.snapshot(source)), as: UTF8.self)
+            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: DashboardPage.html(snapshot: json))))
+        }
+        let api = router.group("/api/v1")
+        api.get("status") { _, _ in AdminAPI.status(source) }
+        api.get("points") { _, _ in AdminAPI.List(items: AdminAPI.points(source, sessions: source.activity.snapshot)) }
+        api.get("sessions") { _, _ in
+            let now = Date()
+            return AdminAPI.List(items: source.activity.snapshot.map { AdminAPI.session($0, now: now) })
+        }
+        // Server-sent events (HTML Living Standard 9.2): the whole state each second, until the
+        // client goes.
+        api.get("events") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: .init { writer in
+                while !Task.isCancelled, !stopping.withLockedValue({ $0 }) {
+                    let json = try AdminAPI.encoder.encode(AdminAPI.snapshot(source))
+                    try await writer.write(ByteBuffer(string: "data: " + String(decoding: json, as: UTF8.self) + "\n\n"))
+                    try await Task.sleep(for: .seconds(1))
+                }
+                try await writer.finish(nil)
+            })
+        }
+        api.delete("sessions/:id") { _, context -> HTTPResponse.Status in
+            guard let id = context.parameters.get("id", as: Int.self), source.activity.disconnect(id) else {
+                throw HTTPError(.notFound, message: "no such session")
+            }
+            return .noContent
+        }
+        return router
+    }
+}

@@ -1,0 +1,237 @@
+import Foundation
+import Testing
+import Yams
+
+extension Interop {
+    /// Issue 18 §1-3: the admin listener. curl reads the JSON API and /metrics while real players
+    /// play; Prometheus's own parser (prometheus_client) reads the counters; the OpenAPI document
+    /// beside the Admin module describes every answer.
+    @Suite
+    struct AdminInteropTests {
+        static let document = ServerProcess.root.appendingPathComponent("Sources/Admin/openapi.yaml")
+
+        /// An answer of the admin listener: status and body.
+        static func get(_ server: ServerProcess, _ path: String, method: String = "GET", token: String? = nil) throws -> (status: Int, body: String) {
+            var arguments = ["-s", "-X", method, "-w", "\n%{http_code}", "http://\(server.adminURL)\(path)"]
+            if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
+            let out = try run("/usr/bin/curl", arguments, limit: 30)
+            guard out.status == 0, let newline = out.output.lastIndex(of: "\n") else { throw Failure("curl \(path): \(out.output)") }
+            return (Int(out.output[newline...].dropFirst()) ?? 0, String(out.output[..<newline]))
+        }
+
+        static func json(_ server: ServerProcess, _ path: String) throws -> Any {
+            let answer = try get(server, path)
+            guard answer.status == 200 else { throw Failure("\(path): \(answer.status) \(answer.body)") }
+            return try JSONSerialization.jsonObject(with: Data(answer.body.utf8))
+        }
+
+        static func sessions(_ server: ServerProcess) throws -> [[String: Any]] {
+            (try json(server, "/api/v1/sessions") as? [String: Any])?["items"] as? [[String: Any]] ?? []
+        }
+
+        /// Two ffmpegs play /live, over WMSP and over RTSP with RTP over UDP: the API lists both
+        /// with their protocol, transport, point, client and a rate; /metrics counts them per
+        /// protocol and transport; one is
+        /// disconnected through the API and its ffmpeg ends while the other plays on.
+        @Test
+        func listsCountsAndDisconnectsPlayers() throws {
+            let server = try ServerProcess()
+            let players = try [["-i", "mmsh://\(server.url)/live"], ["-rtsp_transport", "udp", "-i", "rtsp://\(server.rtspURL)/live"]].map {
+                try ClientRun("/usr/bin/ffmpeg", ["-nostdin", "-v", "error"] + $0 + ["-t", "120", "-c", "copy", "-f", "asf", "-y", "/dev/null"])
+            }
+            var listed: [[String: Any]] = []
+            try waitUntil("both players listed with bytes sent") {
+                listed = (try? Self.sessions(server)) ?? []
+                return listed.count == 2 && listed.allSatisfy { ($0["bytesSent"] as? Int ?? 0) > 0 }
+            }
+            let wmsp = try #require(listed.first { $0["protocol"] as? String == "wmsp" }, "\(listed)")
+            let rtsp = try #require(listed.first { $0["protocol"] as? String == "rtsp" }, "\(listed)")
+            #expect(wmsp["transport"] as? String == "tcp")
+            #expect(rtsp["transport"] as? String == "udp")
+            for session in [wmsp, rtsp] {
+                #expect(session["point"] as? String == "live")
+                #expect(session["path"] as? String == "/live")
+                #expect(session["client"] as? String == "127.0.0.1")
+                #expect((session["player"] as? String ?? "").hasPrefix("Lavf") || (session["player"] as? String ?? "").contains("NSPlayer"), "\(session)")
+                #expect((session["bitsPerSecond"] as? Double ?? 0) > 0)
+            }
+
+            // The counters, read by Prometheus's own parser.
+            let metrics = try Self.get(server, "/metrics")
+            #expect(metrics.status == 200)
+            let samples = try Self.prometheusSamples(metrics.body)
+            for (protocolName, transport) in [("wmsp", "tcp"), ("rtsp", "udp")] {
+                let labels = "point=live,protocol=\(protocolName),transport=\(transport)"
+                #expect(samples["asfcast_players{\(labels)}"] == 1, "\(samples)")
+                #expect((samples["asfcast_player_connections_total{\(labels)}"] ?? 0) >= 1, "\(samples)")
+                #expect((samples["asfcast_sent_bytes_total{\(labels)}"] ?? 0) > 0, "\(samples)")
+            }
+            let points = try #require((try Self.json(server, "/api/v1/points") as? [String: Any])?["items"] as? [[String: Any]])
+            #expect(points.first { $0["name"] as? String == "live" }?["players"] as? Int == 2, "\(points)")
+
+            // Disconnected: the WMSP player's connection ends, so its ffmpeg does, 100 s before
+            // its -t (finish throws past its limit); RTSP plays on.
+            let id = try #require(wmsp["id"] as? Int)
+            #expect(try Self.get(server, "/api/v1/sessions/\(id)", method: "DELETE").status == 204)
+            _ = try players[0].finish(limit: 20)
+            try waitUntil("one player left") { ((try? Self.sessions(server)) ?? []).map { $0["id"] as? Int } == [rtsp["id"] as? Int] }
+            #expect(try Self.get(server, "/api/v1/sessions/\(id)", method: "DELETE").status == 404)
+            #expect(try Self.prometheusSamples(Self.get(server, "/metrics").body)["asfcast_players{point=live,protocol=wmsp,transport=tcp}"] == 0)
+            server.stop()
+            _ = try? players[1].finish(limit: 30)
+        }
+
+        /// Each path of the OpenAPI document answers as documented: the status, and a JSON body
+        /// with every required property of its schema, of its type, and no property it does not
+        /// describe.
+        @Test
+        func answersAsTheOpenAPIDocumentSays() throws {
+            let server = try ServerProcess()
+            let player = try ClientRun("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-i", "mmsh://\(server.url)/live", "-t", "60", "-c", "copy", "-f", "asf", "-y", "/dev/null"])
+            try waitUntil("a player listed") { ((try? Self.sessions(server)) ?? []).count == 1 }
+            let document = try #require(try Yams.load(yaml: String(contentsOf: Self.document, encoding: .utf8)) as? [String: Any])
+            let paths = try #require(document["paths"] as? [String: Any])
+            let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
+            #expect(Set(paths.keys) == ["/", "/metrics", "/api/v1/status", "/api/v1/points", "/api/v1/sessions", "/api/v1/events", "/api/v1/sessions/{id}"])
+            for (path, item) in paths {
+                let operations = try #require(item as? [String: Any])
+                if let get = operations["get"] as? [String: Any] {
+                    let content = try #require((((get["responses"] as? [String: Any])?["200"] as? [String: Any])?["content"] as? [String: Any]))
+                    if let events = content["text/event-stream"] as? [String: Any] {
+                        // The first event's data, read until curl's time limit ends the stream.
+                        let out = try run("/usr/bin/curl", ["-s", "-N", "--max-time", "3", "http://\(server.adminURL)\(path)"], limit: 30)
+                        let data = try #require(out.output.split(separator: "\n").first { $0.hasPrefix("data: ") }, "\(out.output)")
+                        let body = try JSONSerialization.jsonObject(with: Data(data.dropFirst(6).utf8))
+                        Self.expect(body, matches: try #require(events["schema"] as? [String: Any]), schemas: schemas, at: path)
+                        continue
+                    }
+                    let answer = try Self.get(server, path)
+                    #expect(answer.status == 200, "\(path)")
+                    if let json = content["application/json"] as? [String: Any] {
+                        let body = try JSONSerialization.jsonObject(with: Data(answer.body.utf8))
+                        Self.expect(body, matches: try #require(json["schema"] as? [String: Any]), schemas: schemas, at: path)
+                    } else if content["text/html"] != nil {
+                        #expect(answer.body.hasPrefix("<!doctype html>"), "\(path): \(answer.body.prefix(200))")
+                    } else {
+                        #expect(content["text/plain"] != nil && !answer.body.isEmpty, "\(path)")
+                    }
+                }
+                if operations["delete"] != nil {
+                    #expect(try Self.get(server, path.replacingOccurrences(of: "{id}", with: "999999"), method: "DELETE").status == 404)
+                }
+            }
+            server.stop()
+            _ = try? player.finish(limit: 30)
+        }
+
+        /// Issue 18 §4: headless Chromium loads the dashboard while ffmpeg plays /live over RTSP (UDP);
+        /// the page its script rendered lists that player with a non-zero rate and the point with
+        /// its player. A screenshot is taken as people would (`--screenshot`).
+        @Test
+        func theDashboardShowsAPlayerInARealBrowser() throws {
+            let server = try ServerProcess()
+            let player = try ClientRun("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-rtsp_transport", "udp", "-i", "rtsp://\(server.rtspURL)/live", "-t", "60", "-c", "copy", "-f", "asf", "-y", "/dev/null"])
+            try waitUntil("the player listed with bytes sent") {
+                ((try? Self.sessions(server)) ?? []).contains { ($0["bytesSent"] as? Int ?? 0) > 0 }
+            }
+            let chromium = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--user-data-dir=\(temporaryFile("chromium"))"]
+            let dom = try run("/usr/bin/chromium", chromium + ["--dump-dom", "http://\(server.adminURL)/"], limit: 60)
+            #expect(dom.status == 0, "\(dom.output.suffix(2000))")
+            let row = try #require(dom.output.components(separatedBy: "<tr ").first { $0.contains("data-protocol=\"rtsp\"") },
+                                   "no player row in \(dom.output.suffix(3000))")
+            #expect(row.contains("<td>rtsp/udp</td>") && row.contains("<td>live</td>") && row.contains("<td>127.0.0.1</td>"), "\(row)")
+            let rate = try #require(row.components(separatedBy: "class=\"number rate\">").dropFirst().first?.prefix { $0 != "<" })
+            #expect((Int(rate) ?? 0) > 0, "rate \(rate) in \(row)")
+            let point = try #require(dom.output.components(separatedBy: "<tr ").first { $0.contains("data-point=\"live\"") })
+            #expect(point.contains("<td class=\"number\">1</td>"), "\(point)")
+
+            let screenshot = temporaryFile("dashboard.png")
+            defer { try? FileManager.default.removeItem(atPath: screenshot) }
+            let shot = try run("/usr/bin/chromium", chromium + ["--window-size=1280,1000", "--screenshot=\(screenshot)", "http://\(server.adminURL)/"], limit: 60)
+            #expect(shot.status == 0, "\(shot.output.suffix(2000))")
+            let png = try Data(contentsOf: URL(fileURLWithPath: screenshot))
+            #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]) && png.count > 10_000, "\(png.count) bytes")
+            server.stop()
+            _ = try? player.finish(limit: 30)
+        }
+
+        /// With `admin_token`, a request without the token is answered 401 with the Bearer
+        /// challenge, one with a wrong token too, and one with it is served.
+        @Test
+        func asksForTheTokenWhenOneIsSet() throws {
+            let server = try ServerProcess(config: "admin_token: s3cret-token\n")
+            let without = try Self.get(server, "/api/v1/status")
+            #expect(without.status == 401)
+            #expect(try Self.get(server, "/metrics", token: "s3cret-tokeN").status == 401)
+            #expect(try Self.get(server, "/api/v1/status", token: "s3cret-token").status == 200)
+            #expect(try Self.get(server, "/api/v1/status?access_token=s3cret-token").status == 200)
+            let challenge = try run("/usr/bin/curl", ["-s", "-D", "-", "-o", "/dev/null", "http://\(server.adminURL)/metrics"], limit: 30).output
+            #expect(challenge.lowercased().contains("www-authenticate: bearer"), "\(challenge)")
+        }
+
+        /// A bearer token is required on an admin listener bound beyond loopback: without one the
+        /// server refuses to start, saying why.
+        @Test
+        func refusesAnOpenListenerWithoutAToken() throws {
+            let config = temporaryFile("asfcast.yaml")
+            try "admin_bind: 0.0.0.0\nadmin_port: 0\n".write(toFile: config, atomically: true, encoding: .utf8)
+            let out = try run(ServerProcess.asfcast, ["serve", "--config", config, "--admin-port", "\(try ServerProcess.freePort())",
+                                                      "--http-port", "0", "--rtsp-port", "0", "--mms-port", "0"], limit: 30)
+            #expect(out.status != 0)
+            #expect(out.output.contains("admin_token"), "\(out.output)")
+        }
+
+        /// `schema` checked against a decoded JSON value, `$ref`s resolved in `schemas`.
+        static func expect(_ value: Any, matches schema: [String: Any], schemas: [String: Any], at path: String) {
+            var schema = schema
+            if let ref = schema["$ref"] as? String, let named = schemas[String(ref.split(separator: "/").last ?? "")] as? [String: Any] { schema = named }
+            switch schema["type"] as? String {
+            case "object":
+                guard let object = value as? [String: Any] else { Issue.record("\(path): not an object: \(value)"); return }
+                let properties = schema["properties"] as? [String: Any] ?? [:]
+                for required in schema["required"] as? [String] ?? [] { #expect(object[required] != nil, "\(path): no \(required) in \(object)") }
+                #expect(Set(object.keys).isSubset(of: properties.keys), "\(path): undocumented \(Set(object.keys).subtracting(properties.keys))")
+                for (key, property) in properties {
+                    if let item = object[key], let property = property as? [String: Any] {
+                        expect(item, matches: property, schemas: schemas, at: "\(path).\(key)")
+                    }
+                }
+            case "array":
+                guard let array = value as? [Any] else { Issue.record("\(path): not an array: \(value)"); return }
+                #expect(!array.isEmpty, "\(path): empty, so unchecked")
+                for item in array { expect(item, matches: schema["items"] as? [String: Any] ?? [:], schemas: schemas, at: "\(path)[]") }
+            case "integer":
+                // JSONSerialization gives NSNumbers: an integer's type is not a double's ("d") or a boolean's ("c").
+                #expect((value as? NSNumber).map { !["d", "f", "c"].contains(String(cString: $0.objCType)) } == true, "\(path): not an integer: \(value)")
+            case "number":
+                #expect((value as? NSNumber).map { String(cString: $0.objCType) != "c" } == true, "\(path): not a number: \(value)")
+            case "string":
+                guard let string = value as? String else { Issue.record("\(path): not a string: \(value)"); return }
+                if let choices = schema["enum"] as? [String] { #expect(choices.contains(string), "\(path): \(string) not in \(choices)") }
+                if schema["format"] as? String == "date-time" { #expect(ISO8601DateFormatter().date(from: string) != nil, "\(path): \(string)") }
+            default:
+                Issue.record("\(path): the schema has no type the test knows: \(schema)")
+            }
+        }
+
+        /// Every sample of a Prometheus text exposition, as `name{label=value,…}` → value, parsed
+        /// by the reference client library.
+        static func prometheusSamples(_ text: String) throws -> [String: Double] {
+            let file = temporaryFile("metrics.txt")
+            try text.write(toFile: file, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            let script = """
+            import json, sys
+            from prometheus_client.parser import text_string_to_metric_families
+            out = {}
+            for family in text_string_to_metric_families(open(sys.argv[1]).read()):
+                for s in family.samples:
+                    out[s.name + "{" + ",".join(f"{k}={v}" for k, v in sorted(s.labels.items())) + "}"] = s.value
+            print(json.dumps(out))
+            """
+            let out = try run("/usr/bin/python3", ["-c", script, file], limit: 30)
+            guard out.status == 0 else { throw Failure("prometheus_client cannot parse /metrics: \(out.output)\n\(text)") }
+            return try JSONDecoder().decode([String: Double].self, from: Data(out.output.utf8))
+        }
+    }
+}
