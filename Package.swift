@@ -93,6 +93,7 @@ let package = Package(
             name: "Push",
             dependencies: [
                 "ASF", "Streaming",
+                .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

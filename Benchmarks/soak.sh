@@ -4,7 +4,8 @@
 # switch profiles. The server's RSS and open descriptors are sampled every 10 s; faults are
 # injected while it serves: the on-demand file truncated, then replaced; the server stopped
 # (SIGSTOP) for 5 s and resumed; the encoder of a pushed point (archived to a full disk) and the
-# origin of a relayed point killed and back 30 s later. At the end ffmpeg must still play.
+# origin of a relayed point killed and back 30 s later. /metrics and the players are read from the
+# admin API every 10 s. At the end ffmpeg must still play.
 # Writes RELIABILITY.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,7 @@ make_sample soak.wmv
 cp Media/multibitrate.wmv "$work/media/"
 cp "$work/media/soak.wmv" "$work/media/ondemand.wmv"
 server_config soak notice <<YAML
+admin_port: 18090
 points:
   - name: live
     path: /live
@@ -82,6 +84,9 @@ while true; do
   now=$(( $(date +%s) - start ))
   [ "$now" -ge "$SOAK_SECONDS" ] && break
   echo "$now,$(awk '/VmRSS/ {print $2}' /proc/$server/status),$(ls /proc/$server/fd | wc -l),$(wc -l < "$work/server.log")" >> "$samples"
+  # Scraped as Prometheus would, and the players listed as the dashboard does.
+  curl -s -o /dev/null http://127.0.0.1:18090/metrics || true
+  curl -s -o /dev/null http://127.0.0.1:18090/api/v1/sessions || true
   if [ $truncated = 0 ] && [ "$now" -ge $(( SOAK_SECONDS / 4 )) ]; then
     truncate -s 200000 "$work/media/ondemand.wmv"; truncated=1; faults+=("$now s: ondemand.wmv truncated to 200,000 bytes while served")
   fi

@@ -38,6 +38,26 @@ enum AdminAPI {
         var bitsPerSecond: Double
     }
 
+    struct Encoder: ResponseEncodable {
+        var point: String
+        var pushId: String
+        /// Whether a connection streams its body now (between PushStarts, or dropped and within
+        /// the Idle-Timeout, none does).
+        var streaming: Bool
+        /// Its address, "-" when not streaming.
+        var client: String
+        var userAgent: String
+        var since: Date
+        var bytesReceived: Int
+        /// Bytes received over the time since its PushSetup, in bit/s.
+        var bitsPerSecond: Double
+    }
+
+    struct Reloaded: ResponseEncodable {
+        /// What changes only at the next start.
+        var notes: [String]
+    }
+
     struct List<Item: Encodable & Sendable>: ResponseEncodable {
         var items: [Item]
     }
@@ -48,6 +68,7 @@ enum AdminAPI {
         var status: Status
         var points: [Point]
         var sessions: [Session]
+        var encoders: [Encoder]
     }
 
     static let encoder: JSONEncoder = {
@@ -70,7 +91,7 @@ enum AdminAPI {
     static func snapshot(_ source: AdminServer.Source) -> Snapshot {
         let now = Date(), sessions = source.activity.snapshot
         return Snapshot(time: now, status: status(source), points: points(source, sessions: sessions),
-                        sessions: sessions.map { session($0, now: now) })
+                        sessions: sessions.map { session($0, now: now) }, encoders: source.encoders().map { encoder($0, now: now) })
     }
 
     static func point(_ point: PublishingPoint, players: Int) -> Point {
@@ -84,6 +105,13 @@ enum AdminAPI {
         }
         let path = point.path == "/" ? "/" : String(point.path.dropLast())
         return Point(name: point.name, path: path, kind: kind, state: state, players: players)
+    }
+
+    static func encoder(_ encoder: AdminServer.Encoder, now: Date) -> Encoder {
+        let seconds = max(0, now.timeIntervalSince(encoder.since))
+        return Encoder(point: encoder.point, pushId: encoder.pushID, streaming: encoder.client != nil, client: encoder.client ?? "-",
+                       userAgent: encoder.userAgent, since: encoder.since, bytesReceived: encoder.bytesReceived,
+                       bitsPerSecond: seconds > 0 ? Double(encoder.bytesReceived * 8) / seconds : 0)
     }
 
     static func session(_ snapshot: ServerActivity.Snapshot, now: Date) -> Session {

@@ -22,14 +22,33 @@ public final class AdminServer: Sendable {
         }
     }
 
-    /// What the API shows: the server's players and its points.
+    /// What the API shows: the server's players, its points and the encoders pushing to them.
     public struct Source: Sendable {
         public var version: String
         public var activity: ServerActivity
         public var points: @Sendable () -> [PublishingPoint]
+        /// Reads the configuration again: what changes only at the next start, or why it was refused.
+        public var reload: @Sendable () throws -> [String]
+        public var encoders: @Sendable () -> [Encoder]
 
-        public init(version: String, activity: ServerActivity, points: @escaping @Sendable () -> [PublishingPoint]) {
-            (self.version, self.activity, self.points) = (version, activity, points)
+        public init(version: String, activity: ServerActivity, points: @escaping @Sendable () -> [PublishingPoint],
+                    reload: @escaping @Sendable () throws -> [String], encoders: @escaping @Sendable () -> [Encoder]) {
+            (self.version, self.activity, self.points, self.reload, self.encoders) = (version, activity, points, reload, encoders)
+        }
+    }
+
+    /// An encoder's push session (MS-WMHTTP), as the API lists it.
+    public struct Encoder: Sendable {
+        public var point: String
+        public var pushID: String
+        /// Its address while a connection streams its body; nil between its connections.
+        public var client: String?
+        public var userAgent: String
+        public var since: Date
+        public var bytesReceived: Int
+
+        public init(point: String, pushID: String, client: String?, userAgent: String, since: Date, bytesReceived: Int) {
+            (self.point, self.pushID, self.client, self.userAgent, self.since, self.bytesReceived) = (point, pushID, client, userAgent, since, bytesReceived)
         }
     }
 
@@ -53,19 +72,29 @@ public final class AdminServer: Sendable {
     /// the port bound once requests are taken, or throws why it could not bind.
     public func start(_ source: Source) throws -> Int {
         let bound = group.next().makePromise(of: Int.self)
+        // The promise is completed once: by the listener running, or by the error before it.
+        let running = NIOLockedValueBox(false)
         let app = Application(router: router(source),
                               configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "asfcast/\(source.version)"),
-                              onServerRunning: { bound.succeed($0.localAddress?.port ?? 0) },
+                              onServerRunning: { channel in
+                                  running.withLockedValue { $0 = true }
+                                  bound.succeed(channel.localAddress?.port ?? 0)
+                              },
                               eventLoopGroupProvider: .shared(group),
                               logger: logger)
-        let (logger, ended) = (logger, ended)
+        let (logger, ended, stopping) = (logger, ended, stopping)
         task.withLockedValue {
             $0 = Task {
+                var failure: (any Error)?
                 do {
                     try await app.runService(gracefulShutdownSignals: [])
                 } catch {
-                    logger.error("admin listener: \(error)")
-                    bound.fail(error)
+                    failure = error
+                }
+                if !running.withLockedValue({ $0 }) {
+                    bound.fail(failure ?? CancellationError())
+                } else if let failure, !stopping.withLockedValue({ $0 }) {
+                    logger.error("admin listener stopped: \(failure)")
                 }
                 ended.lock()
                 ended.unlock(withValue: true)
@@ -106,6 +135,10 @@ public final class AdminServer: Sendable {
             let now = Date()
             return AdminAPI.List(items: source.activity.snapshot.map { AdminAPI.session($0, now: now) })
         }
+        api.get("encoders") { _, _ in
+            let now = Date()
+            return AdminAPI.List(items: source.encoders().map { AdminAPI.encoder($0, now: now) })
+        }
         // Server-sent events (HTML Living Standard 9.2): the whole state each second, until the
         // client goes.
         api.get("events") { _, _ in
@@ -117,6 +150,14 @@ public final class AdminServer: Sendable {
                 }
                 try await writer.finish(nil)
             })
+        }
+        // The configuration read again, as SIGHUP does; refused with its error, the running one kept.
+        api.post("reload") { _, _ in
+            do {
+                return AdminAPI.Reloaded(notes: try source.reload())
+            } catch {
+                throw HTTPError(.badRequest, message: "\(error)")
+            }
         }
         api.delete("sessions/:id") { _, context -> HTTPResponse.Status in
             guard let id = context.parameters.get("id", as: Int.self), source.activity.disconnect(id) else {

@@ -1,6 +1,6 @@
 /// The dashboard at `/` on the admin listener: the points with their state and players, charts
-/// of players and Mbit/s per point and per protocol over the last five minutes, and the players
-/// with a disconnect button. The server writes the state of the moment into the page (`initial`),
+/// of players and Mbit/s per point and per protocol over the last five minutes, the players with
+/// a disconnect button, and the encoders of push points. The server writes the state of the moment into the page (`initial`),
 /// which the script renders at once; then `/api/v1/events` (server-sent events) brings a new
 /// state every second. Text from players (their User-Agent) goes in as text, never as markup.
 enum DashboardPage {
@@ -42,6 +42,8 @@ enum DashboardPage {
     <table id="points"><thead><tr><th>Name</th><th>Path</th><th>Kind</th><th>State</th><th class="number">Players</th><th class="number">Mbit/s</th></tr></thead><tbody></tbody></table>
     <h2>Players</h2>
     <table id="sessions"><thead><tr><th>Id</th><th>Protocol</th><th>Point</th><th>Client</th><th>Player</th><th class="number">Connected</th><th class="number">kbit/s</th><th></th></tr></thead><tbody></tbody></table>
+    <h2>Encoders</h2>
+    <table id="encoders"><thead><tr><th>Point</th><th>Push-id</th><th>State</th><th>Client</th><th>Encoder</th><th class="number">Since</th><th class="number">kbit/s in</th></tr></thead><tbody></tbody></table>
     <script>
     "use strict";
     const initial = /*INITIAL*/null;
@@ -122,6 +124,16 @@ enum DashboardPage {
         button.textContent = "Disconnect";
         button.onclick = () => fetch(withToken("api/v1/sessions/" + s.id), { method: "DELETE" });
         row.insertCell().append(button);
+      }
+
+      const encoders = document.querySelector("#encoders tbody");
+      encoders.replaceChildren();
+      for (const e of state.encoders) {
+        const row = encoders.insertRow();
+        row.dataset.encoder = e.pushId;
+        [e.point, e.pushId, e.streaming ? "streaming" : "between connections", e.client, e.userAgent].forEach(t => cell(row, t));
+        cell(row, duration((Date.parse(state.time) - Date.parse(e.since)) / 1000), true);
+        cell(row, (e.bitsPerSecond / 1000).toFixed(0), true);
       }
 
       history.push({ time: Date.parse(state.time), byPoint, byProtocol });

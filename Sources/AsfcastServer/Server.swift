@@ -54,6 +54,15 @@ public final class Server: @unchecked Sendable {
     public static let version = "0.1.0"
     private let notifier: SystemdNotifier
     private var accessLog: AccessLog?
+    /// The configured points running now, with the settings they were made from (a reload
+    /// compares them), the points every request looks up, and the limits of each.
+    private var configured: [(config: ServerConfiguration.Point, point: PublishingPoint)] = []
+    private var directory: PointsDirectory?
+    private var admission: AdmissionControl?
+    /// One reload at a time (SIGHUP, the admin API).
+    private let reloading = NIOLock()
+    /// Where a reload reads the configuration (the file and the flags of `asfcast serve`).
+    public var configurationSource: (@Sendable () throws -> ServerConfiguration)?
 
     /// The server could not start: a listener or a publishing point's source.
     public struct BindFailure: Error, CustomStringConvertible {
@@ -91,18 +100,21 @@ public final class Server: @unchecked Sendable {
         created = points.created
         threadPool.start()
         let cache = try ImportCache(directory: configuration.importCache)
-        let accessLog = try AccessLog(path: configuration.accessLog)
+        let accessLog = try AccessLog(path: configuration.accessLog, rotation: configuration.accessLogRotation) { [activity] in activity.playersConnected }
         self.accessLog = accessLog
+        let admission = configuration.admission
+        self.admission = admission
         let delivery = DeliveryContext(points: points, fastStartBuffer: .milliseconds(Int64(configuration.fastStartBufferSeconds * 1000)),
                                        maximumRate: configuration.fastStartMaximumRate,
                                        batch: .milliseconds(Int64(configuration.batchMilliseconds)),
                                        slowClientSeconds: configuration.slowClientSeconds, fitsHeaders: configuration.fitHeaders,
-                                       admission: configuration.admission,
+                                       admission: admission,
                                        access: AccessControl(addresses: configuration.addresses,
                                                              digest: DigestAuthenticator(realm: configuration.authRealm,
                                                                                          nonceLifetime: .seconds(Int64(configuration.digestNonceSeconds)))),
                                        importer: .init(threadPool: threadPool, convert: cache.asf(for:)),
                                        accessLog: accessLog, activity: activity, logger: logger)
+        directory = delivery.directory
         connectionLimiter = ConnectionLimiter(limits: .init(perAddress: configuration.maximumConnectionsPerAddress,
                                                             ratePerAddress: configuration.maximumConnectionRatePerAddress,
                                                             total: OpenFileLimit.raise(logger: logger).connections))
@@ -135,7 +147,19 @@ public final class Server: @unchecked Sendable {
         for point in multicastPoints { point.sender.start() }
         if let admin {
             do {
-                adminPort = try admin.start(.init(version: Self.version, activity: activity) { points.points + points.created.all })
+                let pushSessions = pushSessions
+                let directory = delivery.directory
+                adminPort = try admin.start(.init(version: Self.version, activity: activity,
+                                                  points: { directory.points.points + directory.points.created.all },
+                                                  reload: { [unowned self] in try self.reload() },
+                                                  encoders: {
+                                                      pushSessions.all.map { session in
+                                                          let encoder = session.encoder
+                                                          return AdminServer.Encoder(point: session.pointName, pushID: session.id, client: encoder.address,
+                                                                                     userAgent: encoder.userAgent, since: session.created,
+                                                                                     bytesReceived: encoder.bytesReceived)
+                                                      }
+                                                  }))
             } catch {
                 throw BindFailure(description: "cannot listen for the admin API on \(configuration.adminBind):\(configuration.adminPort): \(error); choose another admin_port")
             }
@@ -225,66 +249,72 @@ public final class Server: @unchecked Sendable {
     /// The default on-demand point at "/", then the configured ones. Broadcast sources are
     /// opened now, so that a missing or incompatible file stops the start with a clear error.
     private func publishingPoints() throws -> [PublishingPoint] {
-        var result = [PublishingPoint(name: "default", path: "/", kind: .onDemand(directory: configuration.mediaRoot))]
         var homes = group.makeIterator()
-        for point in configuration.points {
-            switch point.source {
-            case let .directory(directory):
-                result.append(PublishingPoint(name: point.name, path: point.path, kind: .onDemand(directory: directory), access: try access(of: point)))
-            case let .file(file):
-                let path = file.hasPrefix("/") ? file : configuration.mediaRoot + "/" + file
-                result.append(PublishingPoint(name: point.name, path: point.path, kind: .onDemandFile(path: path), access: try access(of: point)))
-            case let .redirect(target):
-                result.append(PublishingPoint(name: point.name, path: point.path, kind: .redirect(target)))
-            case let .pull(url):
-                let home = homes.next() ?? group.next()
-                let bound = loops[ObjectIdentifier(home)]!
-                let live = LivePoint(name: point.name, home: try home.submit { bound.value.scheduler }.wait(), loops: Array(group.makeIterator()),
-                                     batchInterval: .milliseconds(Int64(configuration.batchMilliseconds)), archive: archive(of: point),
-                                     followers: try multicastSender(of: point, on: home).map { [$0] } ?? [], logger: logger)
-                do {
-                    pullers.append(try WMSPPuller(url: url, live: live, group: group,
-                                                  grace: .milliseconds(Int64(configuration.pushIdleTimeoutSeconds * 1000)), logger: logger))
-                } catch {
-                    throw BindFailure(description: "broadcast point \(point.name): \(error)")
-                }
-                result.append(PublishingPoint(name: point.name, path: point.path, kind: .live(live), access: try access(of: point)))
-            case .push:
-                let home = homes.next() ?? group.next()
-                let bound = loops[ObjectIdentifier(home)]!
-                let encoders = try access(of: point)
-                let live = LivePoint(name: point.name, encoders: encoders, home: try home.submit { bound.value.scheduler }.wait(),
-                                     loops: Array(group.makeIterator()), batchInterval: .milliseconds(Int64(configuration.batchMilliseconds)),
-                                     archive: archive(of: point), followers: try multicastSender(of: point, on: home).map { [$0] } ?? [],
-                                     logger: logger)
-                // The users are the encoders'; players are asked only for their address.
-                result.append(PublishingPoint(name: point.name, path: point.path, kind: .live(live),
-                                              access: PointAccess(addresses: encoders.addresses)))
-            case let .broadcast(files, startImmediately):
-                let entries: [SplicedSource.Entry]
-                do {
-                    entries = try Self.broadcastEntries(files, mediaRoot: configuration.mediaRoot, logger: logger)
-                } catch {
-                    throw BindFailure(description: "broadcast point \(point.name): \(error)")
-                }
-                guard let first = entries.first?.file else { throw BindFailure(description: "broadcast point \(point.name): nothing to play") }
-                for entry in entries.dropFirst() where !SplicedSource.compatible(first, entry.file) {
-                    throw BindFailure(description: "broadcast point \(point.name): \(entry.file.path) does not have the streams and packet size of \(first.path)")
-                }
-                let home = homes.next() ?? group.next()
-                let bound = loops[ObjectIdentifier(home)]!
-                let live = BroadcastPoint(name: point.name, source: try SplicedSource(entries: entries, loops: true),
-                                          home: try home.submit { bound.value.scheduler }.wait(),
-                                          batchInterval: .milliseconds(Int64(configuration.batchMilliseconds)), logger: logger)
-                // Every loop keeps the recent packets, so that a late joiner on any loop starts at once.
-                for loop in group.makeIterator() { _ = live.relay(on: loop) }
-                if let archive = archive(of: point) { archive.follow(live) }
-                try multicastSender(of: point, on: home)?.follow(live)
-                if startImmediately { live.start() }
-                result.append(PublishingPoint(name: point.name, path: point.path, kind: .broadcast(live), access: try access(of: point)))
+        configured = try configuration.points.map { point in (config: point, point: try makePoint(point) { homes.next() ?? group.next() }) }
+        return [defaultPoint] + configured.map(\.point)
+    }
+
+    private var defaultPoint: PublishingPoint {
+        PublishingPoint(name: "default", path: "/", kind: .onDemand(directory: configuration.mediaRoot))
+    }
+
+    /// One configured point; a source (a broadcast's, a push's, a pull's) runs on the loop
+    /// `nextHome` gives.
+    private func makePoint(_ point: ServerConfiguration.Point, nextHome: () -> EventLoop) throws -> PublishingPoint {
+        switch point.source {
+        case let .directory(directory):
+            return PublishingPoint(name: point.name, path: point.path, kind: .onDemand(directory: directory), access: try access(of: point))
+        case let .file(file):
+            let path = file.hasPrefix("/") ? file : configuration.mediaRoot + "/" + file
+            return PublishingPoint(name: point.name, path: point.path, kind: .onDemandFile(path: path), access: try access(of: point))
+        case let .redirect(target):
+            return PublishingPoint(name: point.name, path: point.path, kind: .redirect(target))
+        case let .pull(url):
+            let home = nextHome()
+            let bound = loops[ObjectIdentifier(home)]!
+            let live = LivePoint(name: point.name, home: try home.submit { bound.value.scheduler }.wait(), loops: Array(group.makeIterator()),
+                                 batchInterval: .milliseconds(Int64(configuration.batchMilliseconds)), archive: archive(of: point),
+                                 followers: try multicastSender(of: point, on: home).map { [$0] } ?? [], logger: logger)
+            do {
+                pullers.append(try WMSPPuller(url: url, live: live, group: group,
+                                              grace: .milliseconds(Int64(configuration.pushIdleTimeoutSeconds * 1000)), logger: logger))
+            } catch {
+                throw BindFailure(description: "broadcast point \(point.name): \(error)")
             }
+            return PublishingPoint(name: point.name, path: point.path, kind: .live(live), access: try access(of: point))
+        case .push:
+            let home = nextHome()
+            let bound = loops[ObjectIdentifier(home)]!
+            let encoders = try access(of: point)
+            let live = LivePoint(name: point.name, encoders: encoders, home: try home.submit { bound.value.scheduler }.wait(),
+                                 loops: Array(group.makeIterator()), batchInterval: .milliseconds(Int64(configuration.batchMilliseconds)),
+                                 archive: archive(of: point), followers: try multicastSender(of: point, on: home).map { [$0] } ?? [],
+                                 logger: logger)
+            // The users are the encoders'; players are asked only for their address.
+            return PublishingPoint(name: point.name, path: point.path, kind: .live(live), access: PointAccess(addresses: encoders.addresses))
+        case let .broadcast(files, startImmediately):
+            let entries: [SplicedSource.Entry]
+            do {
+                entries = try Self.broadcastEntries(files, mediaRoot: configuration.mediaRoot, logger: logger)
+            } catch {
+                throw BindFailure(description: "broadcast point \(point.name): \(error)")
+            }
+            guard let first = entries.first?.file else { throw BindFailure(description: "broadcast point \(point.name): nothing to play") }
+            for entry in entries.dropFirst() where !SplicedSource.compatible(first, entry.file) {
+                throw BindFailure(description: "broadcast point \(point.name): \(entry.file.path) does not have the streams and packet size of \(first.path)")
+            }
+            let home = nextHome()
+            let bound = loops[ObjectIdentifier(home)]!
+            let live = BroadcastPoint(name: point.name, source: try SplicedSource(entries: entries, loops: true),
+                                      home: try home.submit { bound.value.scheduler }.wait(),
+                                      batchInterval: .milliseconds(Int64(configuration.batchMilliseconds)), logger: logger)
+            // Every loop keeps the recent packets, so that a late joiner on any loop starts at once.
+            for loop in group.makeIterator() { _ = live.relay(on: loop) }
+            if let archive = archive(of: point) { archive.follow(live) }
+            try multicastSender(of: point, on: home)?.follow(live)
+            if startImmediately { live.start() }
+            return PublishingPoint(name: point.name, path: point.path, kind: .broadcast(live), access: try access(of: point))
         }
-        return result
     }
 
     /// The point's multicast sender, if it has one, its socket open on `loop`.
@@ -350,6 +380,90 @@ public final class Server: @unchecked Sendable {
                 """)
         } catch {
             throw BindFailure(description: "cannot listen for \(what) on \(configuration.bind):\(port): \(error)")
+        }
+    }
+
+    /// Reads the configuration again from `configurationSource` and reloads it.
+    public func reload() throws -> [String] {
+        guard let configurationSource else { return ["nothing to reload: the server was started without a configuration file"] }
+        do {
+            return try reload(configurationSource())
+        } catch {
+            logger.error("reload refused, the running configuration kept: \(error)")
+            throw error
+        }
+    }
+
+    /// SIGHUP and the admin API: the points of `new` replace the running ones. Unchanged points
+    /// go on untouched with their players; on-demand, redirect and broadcast points are added,
+    /// changed or removed (a removed or changed broadcast's players get the end of its stream),
+    /// and the points' limits follow. Push, pull, multicast, MSBD and archived points, and the
+    /// settings besides the points, change at the next start: the notes returned say which.
+    /// Throws, leaving everything as it was, when a new point cannot be made (a missing file).
+    public func reload(_ new: ServerConfiguration) throws -> [String] {
+        try reloading.withLock {
+            guard let directory, let admission else { return [] }
+            notifier.reloading()
+            defer { notifier.reloaded() }
+            var notes: [String] = []
+            var running = configuration, wanted = new
+            running.points = []
+            wanted.points = []
+            let settings = Self.differences(running, wanted)
+            if !settings.isEmpty { notes.append("\(settings.joined(separator: ", ")) change at the next start") }
+            let old = Dictionary(configured.map { ($0.config.name, $0) }, uniquingKeysWith: { a, _ in a })
+            var next: [(config: ServerConfiguration.Point, point: PublishingPoint)] = []
+            var made: [PublishingPoint] = [], ended: [PublishingPoint] = []
+            do {
+                for point in new.points {
+                    let existing = old[point.name]
+                    if let existing, existing.config == point {
+                        next.append(existing)
+                    } else if Self.changesAtTheNextStart(point) || existing.map({ Self.changesAtTheNextStart($0.config) }) == true {
+                        if let existing { next.append(existing) }
+                        notes.append("point \(point.name): push, pull, multicast, MSBD and archived points change at the next start")
+                    } else {
+                        let point = (config: point, point: try makePoint(point) { group.next() })
+                        made.append(point.point)
+                        next.append(point)
+                        if let existing { ended.append(existing.point) }
+                    }
+                }
+            } catch {
+                for point in made { if case let .broadcast(broadcast) = point.kind { broadcast.stop() } }
+                throw error
+            }
+            for (name, existing) in old where !new.points.contains(where: { $0.name == name }) {
+                if Self.changesAtTheNextStart(existing.config) {
+                    next.append(existing)
+                    notes.append("point \(name): push, pull, multicast, MSBD and archived points change at the next start")
+                } else {
+                    ended.append(existing.point)
+                }
+            }
+            let added = next.filter { old[$0.config.name] == nil }.count
+            configured = next
+            admission.setPointLimits(ServerConfiguration.pointLimits(of: next.map(\.config)))
+            directory.replace(with: PublishingPoints([defaultPoint] + next.map(\.point), created: directory.points.created))
+            for point in ended { if case let .broadcast(broadcast) = point.kind { broadcast.stop() } }
+            logger.notice("configuration reloaded: \(next.count) points, \(added) added, \(made.count - added) changed, \(old.count + added - next.count) removed")
+            for note in notes { logger.notice("reload: \(note)") }
+            return notes
+        }
+    }
+
+    /// Points a reload does not make or remove: their sources hold connections and sockets.
+    private static func changesAtTheNextStart(_ point: ServerConfiguration.Point) -> Bool {
+        switch point.source {
+        case .push, .pull: true
+        default: point.multicast != nil || point.msbdPort != nil || point.archive != nil
+        }
+    }
+
+    /// The names of the settings that differ.
+    private static func differences(_ a: ServerConfiguration, _ b: ServerConfiguration) -> [String] {
+        zip(Mirror(reflecting: a).children, Mirror(reflecting: b).children).compactMap { x, y in
+            String(describing: x.value) == String(describing: y.value) ? nil : x.label
         }
     }
 

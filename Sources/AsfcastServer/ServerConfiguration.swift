@@ -28,6 +28,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var logLevel = "info"
     /// W3C access log (one line per session and per client log submission); nil: none.
     public var accessLog: String?
+    /// Besides logrotate's SIGUSR1: a new file each day, or at a size.
+    public var accessLogRotation = AccessLog.Rotation.none
     /// Where remuxed copies of non-ASF files are kept.
     public var importCache = NSTemporaryDirectory() + "asfcast-import-cache"
     /// A live client whose unsent data exceeds this many seconds of the stream is disconnected.
@@ -119,12 +121,18 @@ public struct ServerConfiguration: Sendable, Equatable {
 
     /// The limits as admission control takes them.
     public var admission: AdmissionControl {
-        func limits(_ players: Int?, _ kbps: Int?) -> AdmissionControl.Limits {
-            .init(maximumPlayers: players, maximumBitsPerSecond: kbps.map { UInt64($0) * 1000 })
-        }
-        return AdmissionControl(server: limits(maximumPlayers, maximumBandwidthKbps),
-                                points: Dictionary(points.map { ($0.name, limits($0.maximumPlayers, $0.maximumBandwidthKbps)) },
-                                                   uniquingKeysWith: { a, _ in a }))
+        AdmissionControl(server: Self.limits(maximumPlayers, maximumBandwidthKbps), points: pointLimits)
+    }
+
+    /// Each point's limits, by name.
+    public var pointLimits: [String: AdmissionControl.Limits] { Self.pointLimits(of: points) }
+
+    public static func pointLimits(of points: [Point]) -> [String: AdmissionControl.Limits] {
+        Dictionary(points.map { ($0.name, limits($0.maximumPlayers, $0.maximumBandwidthKbps)) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    private static func limits(_ players: Int?, _ kbps: Int?) -> AdmissionControl.Limits {
+        .init(maximumPlayers: players, maximumBitsPerSecond: kbps.map { UInt64($0) * 1000 })
     }
 
     /// Reads `path`; keys not in the file keep their defaults.
@@ -197,6 +205,17 @@ public struct ServerConfiguration: Sendable, Equatable {
                 guard let v = integer(value), v >= 0 else { throw fail("kbit/s (0: no limit)") }
                 config.maximumBandwidthKbps = v == 0 ? nil : v
             case "access_log": guard let v = value.string else { throw fail("a file path") }; config.accessLog = v.isEmpty ? nil : v
+            case "access_log_rotate":
+                let v = value.string?.replacingOccurrences(of: " ", with: "").lowercased() ?? ""
+                if v == "" || v == "none" {
+                    config.accessLogRotation = .none
+                } else if v == "daily" {
+                    config.accessLogRotation = .daily
+                } else if v.hasSuffix("mb"), let megabytes = Int(v.dropLast(2)), (1...1_000_000).contains(megabytes) {
+                    config.accessLogRotation = .size(megabytes * 1_048_576)
+                } else {
+                    throw fail("none, daily or a size such as 100 MB")
+                }
             case "import_cache": guard let v = value.string, !v.isEmpty else { throw fail("a directory") }; config.importCache = v
             case "slow_client_seconds":
                 guard let v = value.float, v >= 1, v <= 600 else { throw fail("seconds between 1 and 600") }

@@ -6,7 +6,8 @@ import Streaming
 
 /// What the service manager hears (sd_notify(3), systemd.service(5) Type=notify): READY=1 once
 /// every listener accepts, then a STATUS= line with the players and the send rate, WATCHDOG=1
-/// at half the unit's WatchdogSec when it sets one, and STOPPING=1 when the server shuts down.
+/// at half the unit's WatchdogSec when it sets one, RELOADING=1 and READY=1 around a reload,
+/// and STOPPING=1 when the server shuts down.
 /// Without NOTIFY_SOCKET (not under systemd) nothing is sent and no timer runs.
 final class SystemdNotifier: Sendable {
     private let activity: ServerActivity
@@ -43,6 +44,20 @@ final class SystemdNotifier: Sendable {
                 Self.notify((watchdog ? "WATCHDOG=1\n" : "") + "STATUS=\(Self.status(players: activity.playersConnected, bitsPerSecond: rate))")
             }
         }
+    }
+
+    /// RELOADING=1, with MONOTONIC_USEC as systemd 253 and later want it (systemd.service(5)
+    /// Type=notify-reload); `reloaded()` says READY=1 again.
+    func reloading() {
+        guard Self.isSupervised else { return }
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        Self.notify("RELOADING=1\nMONOTONIC_USEC=\(UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000)\nSTATUS=reloading")
+    }
+
+    func reloaded() {
+        guard Self.isSupervised else { return }
+        Self.notify("READY=1")
     }
 
     func stopping() {

@@ -22,15 +22,21 @@ public final class AdmissionControl: Sendable {
     private struct State {
         var total = Usage()
         var points: [String: Usage] = [:]
+        /// Each point's limits, by name (a reload replaces them).
+        var limits: [String: Limits]
     }
 
     private let server: Limits
-    private let points: [String: Limits]
-    private let state = NIOLockedValueBox(State())
+    private let state: NIOLockedValueBox<State>
 
     public init(server: Limits = .init(), points: [String: Limits] = [:]) {
         self.server = server
-        self.points = points
+        state = NIOLockedValueBox(State(limits: points))
+    }
+
+    /// The points' limits from now on (a reload); players admitted go on as they were.
+    public func setPointLimits(_ points: [String: Limits]) {
+        state.withLockedValue { $0.limits = points }
     }
 
     /// Why a player was refused.
@@ -51,7 +57,7 @@ public final class AdmissionControl: Sendable {
     public func admit(point: String, bitsPerSecond: UInt64) throws -> Admission {
         try state.withLockedValue { state in
             let usage = state.points[point] ?? Usage()
-            try Self.check(usage, adding: bitsPerSecond, against: points[point] ?? .init(), scope: "publishing point \(point)")
+            try Self.check(usage, adding: bitsPerSecond, against: state.limits[point] ?? .init(), scope: "publishing point \(point)")
             try Self.check(state.total, adding: bitsPerSecond, against: server, scope: "the server")
             state.points[point, default: Usage()].players += 1
             state.points[point, default: Usage()].bitsPerSecond += bitsPerSecond

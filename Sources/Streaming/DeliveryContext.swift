@@ -6,7 +6,9 @@ import NIOPosix
 /// What every delivery engine's connections share: the publishing points, pacing, limits,
 /// the import path for other formats, and the logs.
 public struct DeliveryContext: Sendable {
-    public var points: PublishingPoints
+    /// The points now (a reload replaces them).
+    public let directory: PointsDirectory
+    public var points: PublishingPoints { directory.points }
     /// Fast Start buffer beyond the preroll, and the fastest a session may be sent.
     public var fastStartBuffer: TimeAmount
     public var maximumRate: Double
@@ -43,7 +45,7 @@ public struct DeliveryContext: Sendable {
                 slowClientSeconds: Double = 10, fitsHeaders: Bool = true, admission: AdmissionControl = AdmissionControl(), access: AccessControl = AccessControl(),
                 importer: Importer? = nil, accessLog: AccessLog, activity: ServerActivity = ServerActivity(), logger: Logger) {
         self.access = access
-        self.points = points
+        directory = PointsDirectory(points)
         self.accessLog = accessLog
         self.activity = activity
         self.importer = importer
@@ -61,8 +63,9 @@ public struct DeliveryContext: Sendable {
     public func arrive(protocolName: String, transport: String, path: String, player: String, on channel: any Channel) -> ServerActivity.Presence {
         let name = points.name(serving: path) ?? "-"
         let pathOnly = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? path
+        let connected = try? channel.pipeline.syncOperations.handler(type: ConnectionGuard.self).connected
         return activity.arrive(.init(protocolName: protocolName, transport: transport, point: name, path: pathOnly,
-                                     client: channel.remoteAddress?.ipAddress ?? "-", player: player)) {
+                                     client: channel.remoteAddress?.ipAddress ?? "-", player: player), connected: connected) {
             channel.close(promise: nil)
         }
     }

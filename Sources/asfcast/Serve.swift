@@ -27,24 +27,35 @@ struct Serve: ParsableCommand {
     @Option(help: "Port for the admin listener (/metrics and the JSON API); 0: none.")
     var adminPort: Int?
 
-    func run() throws {
-        var settings: ServerConfiguration
-        do {
-            settings = try config.map(ServerConfiguration.load(path:)) ?? ServerConfiguration()
-        } catch let error as ServerConfiguration.Failure {
-            FileHandle.standardError.write(Data("asfcast serve: \(error)\n".utf8))
-            throw ExitCode(2)
-        }
+    /// The configuration file's settings with the flags' over them.
+    func settings() throws -> ServerConfiguration {
+        var settings = try config.map(ServerConfiguration.load(path:)) ?? ServerConfiguration()
         if let mediaRoot { settings.mediaRoot = mediaRoot }
         if let bind { settings.bind = bind }
         if let httpPort { settings.httpPort = httpPort }
         if let rtspPort { settings.rtspPort = rtspPort }
         if let mmsPort { settings.mmsPort = mmsPort }
         if let adminPort { settings.adminPort = adminPort }
+        return settings
+    }
 
+    func run() throws {
+        let settings: ServerConfiguration
+        do {
+            settings = try self.settings()
+        } catch let error as ServerConfiguration.Failure {
+            FileHandle.standardError.write(Data("asfcast serve: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+
+        if JournalLogHandler.standardErrorIsTheJournal { LoggingSystem.bootstrap { JournalLogHandler(label: $0) } }
         var logger = Logger(label: "asfcast")
         logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
         let server = Server(configuration: settings, logger: logger)
+        if config != nil {
+            let command = self
+            server.configurationSource = { try command.settings() }
+        }
         do {
             try server.start()
         } catch let error as Server.BindFailure {
@@ -53,14 +64,16 @@ struct Serve: ParsableCommand {
             throw ExitCode(1)
         }
         let stop: @Sendable () -> Void = { try? server.shutdown() }
-        let signals = SignalHandlers([SIGTERM: stop, SIGINT: stop, SIGUSR1: { server.reopenLogs() }])
+        // SIGHUP: the configuration read again; an invalid file is refused (logged with its
+        // file:line) and the running configuration kept.
+        let signals = SignalHandlers([SIGTERM: stop, SIGINT: stop, SIGUSR1: { server.reopenLogs() }, SIGHUP: { _ = try? server.reload() }])
         try server.wait()
         withExtendedLifetime(signals) {}
     }
 }
 
 /// SIGTERM (systemd's stop) and SIGINT end the server cleanly; SIGUSR1 reopens the access log
-/// (logrotate's postrotate). A parent may have left them blocked (test runners do), so they
+/// (logrotate's postrotate); SIGHUP reloads the configuration (systemctl reload). A parent may have left them blocked (test runners do), so they
 /// are unblocked first.
 final class SignalHandlers {
     private var sources: [DispatchSourceSignal] = []

@@ -5,7 +5,7 @@ import Foundation
 import FoundationNetworking
 #endif
 
-/// `asfcast status`: a running server's state, points and players, read from its admin API.
+/// `asfcast status`: a running server's state, points, players and encoders, read from its admin API.
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
@@ -29,6 +29,7 @@ struct StatusCommand: AsyncParsableCommand {
         var id: Int; var `protocol`: String; var transport: String; var point: String; var client: String
         var player: String; var seconds: Double; var bitsPerSecond: Double
     }
+    struct Encoder: Decodable { var point: String; var pushId: String; var streaming: Bool; var client: String; var userAgent: String; var bitsPerSecond: Double }
     struct List<Item: Decodable>: Decodable { var items: [Item] }
 
     func run() async throws {
@@ -42,9 +43,10 @@ struct StatusCommand: AsyncParsableCommand {
             bearer = bearer ?? settings.adminToken
         }
         let fetch = { (path: String) async throws -> Data in try await Self.get(base! + path, token: bearer) }
-        let (status, points, sessions) = try await (fetch("/api/v1/status"), fetch("/api/v1/points"), fetch("/api/v1/sessions"))
+        let (status, points, sessions, encoders) = try await (fetch("/api/v1/status"), fetch("/api/v1/points"), fetch("/api/v1/sessions"),
+                                                              fetch("/api/v1/encoders"))
         if json {
-            for document in [status, points, sessions] { print(String(decoding: document, as: UTF8.self)) }
+            for document in [status, points, sessions, encoders] { print(String(decoding: document, as: UTF8.self)) }
             return
         }
         let decoder = JSONDecoder()
@@ -59,6 +61,13 @@ struct StatusCommand: AsyncParsableCommand {
         Self.printTable([["ID", "PROTOCOL", "POINT", "CLIENT", "PLAYER", "CONNECTED", "KBIT/S"]] + players.map {
             ["\($0.id)", "\($0.protocol)/\($0.transport)", $0.point, $0.client, $0.player, Self.duration($0.seconds), String(format: "%.0f", $0.bitsPerSecond / 1000)]
         })
+        let pushing = try decoder.decode(List<Encoder>.self, from: encoders).items
+        if !pushing.isEmpty {
+            print("\nencoders:")
+            Self.printTable([["POINT", "PUSH-ID", "STATE", "CLIENT", "ENCODER", "KBIT/S IN"]] + pushing.map {
+                [$0.point, $0.pushId, $0.streaming ? "streaming" : "between connections", $0.client, $0.userAgent, String(format: "%.0f", $0.bitsPerSecond / 1000)]
+            })
+        }
     }
 
     static func get(_ url: String, token: String?) async throws -> Data {

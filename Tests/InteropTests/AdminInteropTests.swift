@@ -65,6 +65,8 @@ extension Interop {
                 #expect(samples["asfcast_players{\(labels)}"] == 1, "\(samples)")
                 #expect((samples["asfcast_player_connections_total{\(labels)}"] ?? 0) >= 1, "\(samples)")
                 #expect((samples["asfcast_sent_bytes_total{\(labels)}"] ?? 0) > 0, "\(samples)")
+                #expect(samples["asfcast_time_to_first_packet_seconds_count{\(labels)}"] == 1, "\(samples)")
+                #expect((samples["asfcast_time_to_first_packet_seconds_sum{\(labels)}"] ?? 0) > 0, "\(samples)")
             }
             let points = try #require((try Self.json(server, "/api/v1/points") as? [String: Any])?["items"] as? [[String: Any]])
             #expect(points.first { $0["name"] as? String == "live" }?["players"] as? Int == 2, "\(points)")
@@ -81,18 +83,28 @@ extension Interop {
             _ = try? players[1].finish(limit: 30)
         }
 
-        /// Each path of the OpenAPI document answers as documented: the status, and a JSON body
-        /// with every required property of its schema, of its type, and no property it does not
-        /// describe.
+        /// Each path of the OpenAPI document answers as documented, while a player plays and an
+        /// encoder (`asfcast push`) pushes: the status, and a JSON body with every required
+        /// property of its schema, of its type, and no property it does not describe.
         @Test
         func answersAsTheOpenAPIDocumentSays() throws {
             let server = try ServerProcess()
             let player = try ClientRun("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-i", "mmsh://\(server.url)/live", "-t", "60", "-c", "copy", "-f", "asf", "-y", "/dev/null"])
+            let encoder = try ClientRun(ServerProcess.asfcast, ["push", "--loop", "--quiet", "http://\(server.url)/push",
+                                                                PushInteropTests.demo])
+            defer { try? PushInteropTests.stop(encoder) }
             try waitUntil("a player listed") { ((try? Self.sessions(server)) ?? []).count == 1 }
+            var encoders: [[String: Any]] = []
+            try waitUntil("the encoder listed, streaming") {
+                encoders = ((try? Self.json(server, "/api/v1/encoders")) as? [String: Any])?["items"] as? [[String: Any]] ?? []
+                return encoders.first?["streaming"] as? Bool == true && (encoders.first?["bytesReceived"] as? Int ?? 0) > 0
+            }
+            #expect(encoders.count == 1 && encoders[0]["point"] as? String == "push" && encoders[0]["client"] as? String == "127.0.0.1", "\(encoders)")
             let document = try #require(try Yams.load(yaml: String(contentsOf: Self.document, encoding: .utf8)) as? [String: Any])
             let paths = try #require(document["paths"] as? [String: Any])
             let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
-            #expect(Set(paths.keys) == ["/", "/metrics", "/api/v1/status", "/api/v1/points", "/api/v1/sessions", "/api/v1/events", "/api/v1/sessions/{id}"])
+            #expect(Set(paths.keys) == ["/", "/metrics", "/api/v1/status", "/api/v1/points", "/api/v1/sessions", "/api/v1/encoders", "/api/v1/events",
+                                        "/api/v1/reload", "/api/v1/sessions/{id}"])
             for (path, item) in paths {
                 let operations = try #require(item as? [String: Any])
                 if let get = operations["get"] as? [String: Any] {
@@ -116,6 +128,14 @@ extension Interop {
                         #expect(content["text/plain"] != nil && !answer.body.isEmpty, "\(path)")
                     }
                 }
+                if let post = operations["post"] as? [String: Any] {
+                    // The shipped configuration reloaded as it is: nothing changes.
+                    let answer = try Self.get(server, path, method: "POST")
+                    #expect(answer.status == 200, "\(path): \(answer.body)")
+                    let json = try #require(((((post["responses"] as? [String: Any])?["200"] as? [String: Any])?["content"] as? [String: Any])?["application/json"] as? [String: Any]))
+                    Self.expect(try JSONSerialization.jsonObject(with: Data(answer.body.utf8)), matches: try #require(json["schema"] as? [String: Any]),
+                                schemas: schemas, at: path)
+                }
                 if operations["delete"] != nil {
                     #expect(try Self.get(server, path.replacingOccurrences(of: "{id}", with: "999999"), method: "DELETE").status == 404)
                 }
@@ -124,15 +144,19 @@ extension Interop {
             _ = try? player.finish(limit: 30)
         }
 
-        /// Issue 18 §4: headless Chromium loads the dashboard while ffmpeg plays /live over RTSP (UDP);
-        /// the page its script rendered lists that player with a non-zero rate and the point with
-        /// its player. A screenshot is taken as people would (`--screenshot`).
+        /// Issue 18 §4: headless Chromium loads the dashboard while ffmpeg plays /live over RTSP (UDP)
+        /// and `asfcast push` pushes to /push; the page its script rendered lists that player
+        /// with a non-zero rate, the point with its player, and the encoder streaming. A
+        /// screenshot is taken as people would (`--screenshot`).
         @Test
         func theDashboardShowsAPlayerInARealBrowser() throws {
             let server = try ServerProcess()
             let player = try ClientRun("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-rtsp_transport", "udp", "-i", "rtsp://\(server.rtspURL)/live", "-t", "60", "-c", "copy", "-f", "asf", "-y", "/dev/null"])
-            try waitUntil("the player listed with bytes sent") {
+            let encoder = try ClientRun(ServerProcess.asfcast, ["push", "--loop", "--quiet", "http://\(server.url)/push", PushInteropTests.demo])
+            defer { try? PushInteropTests.stop(encoder) }
+            try waitUntil("the player listed with bytes sent, the encoder streaming") {
                 ((try? Self.sessions(server)) ?? []).contains { ($0["bytesSent"] as? Int ?? 0) > 0 }
+                    && (((try? Self.json(server, "/api/v1/encoders")) as? [String: Any])?["items"] as? [[String: Any]])?.first?["streaming"] as? Bool == true
             }
             let chromium = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--user-data-dir=\(temporaryFile("chromium"))"]
             let dom = try run("/usr/bin/chromium", chromium + ["--dump-dom", "http://\(server.adminURL)/"], limit: 60)
@@ -144,6 +168,8 @@ extension Interop {
             #expect((Int(rate) ?? 0) > 0, "rate \(rate) in \(row)")
             let point = try #require(dom.output.components(separatedBy: "<tr ").first { $0.contains("data-point=\"live\"") })
             #expect(point.contains("<td class=\"number\">1</td>"), "\(point)")
+            let pushing = try #require(dom.output.components(separatedBy: "<tr ").first { $0.contains("data-encoder=") }, "no encoder row")
+            #expect(pushing.contains("<td>push</td>") && pushing.contains("<td>streaming</td>") && pushing.contains("<td>127.0.0.1</td>"), "\(pushing)")
 
             let screenshot = temporaryFile("dashboard.png")
             defer { try? FileManager.default.removeItem(atPath: screenshot) }
@@ -151,6 +177,28 @@ extension Interop {
             #expect(shot.status == 0, "\(shot.output.suffix(2000))")
             let png = try Data(contentsOf: URL(fileURLWithPath: screenshot))
             #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]) && png.count > 10_000, "\(png.count) bytes")
+            server.stop()
+            _ = try? player.finish(limit: 30)
+        }
+
+        /// `asfcast status` prints the server, its points and the player ffmpeg is, found from a
+        /// configuration's admin_port and token, or at --url.
+        @Test
+        func statusPrintsThePointsAndPlayers() throws {
+            let server = try ServerProcess(config: "admin_token: t0ken\npoints:\n  - {name: live, path: /live, broadcast: demo.wmv}\n")
+            let player = try ClientRun("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-i", "mmsh://\(server.url)/live", "-t", "60", "-c", "copy", "-f", "asf", "-y", "/dev/null"])
+            try waitUntil("the player playing") {
+                (try? run(ServerProcess.asfcast, ["status", "--url", "http://\(server.adminURL)", "--token", "t0ken"]).output.contains(" 1 players")) == true
+            }
+            let config = temporaryFile("status.yaml")
+            defer { try? FileManager.default.removeItem(atPath: config) }
+            try "admin_port: \(server.adminPort)\nadmin_token: t0ken\n".write(toFile: config, atomically: true, encoding: .utf8)
+            let out = try run(ServerProcess.asfcast, ["status", "--config", config])
+            #expect(out.status == 0, "\(out.output)")
+            #expect(out.output.range(of: "\n  live +/live +broadcast +serving +1", options: .regularExpression) != nil, "\(out.output)")
+            #expect(out.output.range(of: "\n  [0-9]+ +wmsp/tcp +live +127.0.0.1 +NSPlayer/", options: .regularExpression) != nil, "\(out.output)")
+            let refused = try run(ServerProcess.asfcast, ["status", "--url", "http://\(server.adminURL)"])
+            #expect(refused.status != 0 && refused.output.contains("admin_token"), "\(refused.output)")
             server.stop()
             _ = try? player.finish(limit: 30)
         }
@@ -198,11 +246,14 @@ extension Interop {
                 }
             case "array":
                 guard let array = value as? [Any] else { Issue.record("\(path): not an array: \(value)"); return }
-                #expect(!array.isEmpty, "\(path): empty, so unchecked")
-                for item in array { expect(item, matches: schema["items"] as? [String: Any] ?? [:], schemas: schemas, at: "\(path)[]") }
+                let items = schema["items"] as? [String: Any] ?? [:]
+                if items["$ref"] != nil { #expect(!array.isEmpty, "\(path): empty, so unchecked") }
+                for item in array { expect(item, matches: items, schemas: schemas, at: "\(path)[]") }
             case "integer":
                 // JSONSerialization gives NSNumbers: an integer's type is not a double's ("d") or a boolean's ("c").
                 #expect((value as? NSNumber).map { !["d", "f", "c"].contains(String(cString: $0.objCType)) } == true, "\(path): not an integer: \(value)")
+            case "boolean":
+                #expect((value as? NSNumber).map { String(cString: $0.objCType) == "c" } == true, "\(path): not a boolean: \(value)")
             case "number":
                 #expect((value as? NSNumber).map { String(cString: $0.objCType) != "c" } == true, "\(path): not a number: \(value)")
             case "string":

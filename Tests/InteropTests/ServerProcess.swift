@@ -20,12 +20,16 @@ final class ServerProcess {
     let mmsPort: Int
     let adminPort: Int
     let log: URL
+    /// The configuration it was started with (a test may rewrite it and reload).
+    let configFile: String
 
     /// With `config`, that YAML instead of the shipped configuration (the ports and media root
     /// still come from the flags); with `mediaRoot`, that directory instead of Media/.
     /// With `ports` (HTTP, RTSP, MMS), those: a server started again where another was.
-    /// `environment` is added to the test's own.
-    init(config: String? = nil, mediaRoot: String? = nil, ports: (Int, Int, Int)? = nil, environment: [String: String] = [:]) throws {
+    /// `environment` is added to the test's own. With `journal`, the log file stands for the
+    /// journal: JOURNAL_STREAM names it, as systemd names its stream.
+    init(config: String? = nil, mediaRoot: String? = nil, ports: (Int, Int, Int)? = nil, environment: [String: String] = [:],
+         journal: Bool = false) throws {
         port = try ports?.0 ?? Self.freePort()
         rtspPort = try ports?.1 ?? Self.freePort()
         mmsPort = try ports?.2 ?? Self.freePort()
@@ -34,15 +38,14 @@ final class ServerProcess {
         FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: Self.asfcast)
         // The shipped configuration (with its /live broadcast point), on a free loopback port.
-        var configFile = Self.root.appendingPathComponent("config/asfcast.yaml").path
-        if let config {
-            configFile = temporaryFile("asfcast.yaml")
-            try config.write(toFile: configFile, atomically: true, encoding: .utf8)
-        }
+        configFile = config == nil ? Self.root.appendingPathComponent("config/asfcast.yaml").path : temporaryFile("asfcast.yaml")
+        if let config { try config.write(toFile: configFile, atomically: true, encoding: .utf8) }
         process.arguments = ["serve", "--config", configFile,
                              "--bind", "127.0.0.1", "--http-port", "\(port)", "--rtsp-port", "\(rtspPort)", "--mms-port", "\(mmsPort)", "--admin-port", "\(adminPort)",
                              "--media-root", mediaRoot ?? Self.root.appendingPathComponent("Media").path]
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        var status = stat()
+        if journal, stat(log.path, &status) == 0 { process.environment?["JOURNAL_STREAM"] = "\(status.st_dev):\(status.st_ino)" }
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle

@@ -50,6 +50,22 @@ extension Interop {
         }
     }
 
+    /// Issue 18 §7: with standard error the journal (JOURNAL_STREAM), each line is the level as a
+    /// syslog priority prefix and the message, without the time the journal keeps itself.
+    @Suite
+    struct JournalInteropTests {
+        @Test
+        func linesForTheJournalHaveAPriorityAndNoTime() throws {
+            let server = try ServerProcess(journal: true)
+            server.stop()
+            let lines = server.logText.split(separator: "\n")
+            let serving = try #require(lines.first { $0.contains("serving ") }, "\(server.logText)")
+            #expect(serving.hasPrefix("<6>info asfcast:"), "\(serving)")
+            #expect(lines.allSatisfy { $0.range(of: "^<[0-7]>[a-z]+ ", options: .regularExpression) != nil }, "\(server.logText)")
+            #expect(!server.logText.contains(String(Calendar.current.component(.year, from: Date()))), "a date in \(server.logText)")
+        }
+    }
+
     /// A datagram socket at a path of its own, as systemd's notification socket.
     final class NotifySocket {
         let path = temporaryFile("notify.sock")

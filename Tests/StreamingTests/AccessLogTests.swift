@@ -10,7 +10,7 @@ struct AccessLogTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let log = try AccessLog(path: path)
         // 2026-11-23 04:05:06 UTC.
-        log.write(clientIP: "10.0.0.7", uriStem: "/live", userAgent: "NSPlayer/12.0 WMP", protocolName: "http/1.0", durationSeconds: 42,
+        log.write(clientIP: "10.0.0.7", uriStem: "/live", userAgent: "NSPlayer/12.0 WMP", protocolName: "http/1.0", transport: "TCP", durationSeconds: 42,
                   bytes: 1000, packets: 5, status: 200, serverIP: "10.0.0.1", date: Date(timeIntervalSince1970: 1_795_406_706))
         let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
         let fields = try #require(lines.first { $0.hasPrefix("#Fields:") }).split(separator: " ").dropFirst().map(String.init)
@@ -20,5 +20,46 @@ struct AccessLogTests {
         #expect(line["date"] == "2026-11-23" && line["time"] == "04:05:06")
         #expect(line["c-ip"] == "10.0.0.7" && line["cs-uri-stem"] == "/live" && line["x-duration"] == "42")
         #expect(line["cs-User-Agent"] == "NSPlayer/12.0_WMP" && line["c-dns"] == "-")
+        #expect(line["transport"] == "TCP" && line["avgbandwidth"] == "190" && line["s-totalclients"] == "0")
+    }
+
+    /// Daily rotation: the first line of a new day (UTC) moves the day's file to `<path>.<day>`
+    /// and begins a new one with its directives; size rotation moves the file before the line
+    /// that would take it past the size.
+    @Test func rotationStartsANewFileEachDayOrAtASize() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("asfcast-log-\(UUID().uuidString).log").path
+        let day1 = Date(timeIntervalSince1970: 1_795_406_706), day2 = day1.addingTimeInterval(86_400)
+        defer {
+            for file in (try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []
+            where (NSTemporaryDirectory() + "/" + file).hasPrefix(NSTemporaryDirectory() + "/" + (path as NSString).lastPathComponent) {
+                try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + "/" + file)
+            }
+        }
+        func line(_ log: AccessLog, _ date: Date, _ stem: String) {
+            log.write(clientIP: "10.0.0.7", uriStem: stem, userAgent: "NSPlayer/12.0", protocolName: "http/1.0", transport: "TCP", durationSeconds: 1,
+                      bytes: 1, packets: 1, status: 200, serverIP: "10.0.0.1", date: date)
+        }
+        func entries(_ file: String) -> [Substring] {
+            ((try? String(contentsOfFile: file, encoding: .utf8)) ?? "").split(separator: "\n").filter { !$0.hasPrefix("#") }
+        }
+        let daily = try AccessLog(path: path, rotation: .daily)
+        line(daily, day1, "/first")
+        line(daily, day1.addingTimeInterval(60), "/again")
+        line(daily, day2, "/second")
+        #expect(entries(path + ".2026-11-23").map { $0.contains("/first") || $0.contains("/again") } == [true, true])
+        #expect(entries(path).count == 1 && entries(path).first?.contains("/second") == true)
+        #expect(try String(contentsOfFile: path, encoding: .utf8).hasPrefix("#Software: Asfcast\n#Version: 1.0\n#Date: 2026-11-24 "))
+
+        // The size of a file of directives and one line, measured; a little more is the limit,
+        // so each line after a file's first begins a new file.
+        let measured = path + ".measured"
+        line(try AccessLog(path: measured), day1, "/0")
+        let size = try #require(FileManager.default.attributesOfItem(atPath: measured)[.size] as? Int)
+        let sized = path + ".sized"
+        let bySize = try AccessLog(path: sized, rotation: .size(size + 10))
+        for i in 0..<3 { line(bySize, day1.addingTimeInterval(Double(i)), "/\(i)") }
+        #expect(entries(sized + ".20261123-040507").first?.contains("/0") == true)
+        #expect(entries(sized + ".20261123-040508").first?.contains("/1") == true)
+        #expect(entries(sized).count == 1 && entries(sized).first?.contains("/2") == true)
     }
 }

@@ -103,7 +103,7 @@ extension MMSServerHandler: PacedSession, BroadcastSubscriber, ResendTarget {
         guard let started = playStarted, let context else { return }
         playStarted = nil
         server.accessLog.write(clientIP: context.channel.remoteAddress?.ipAddress ?? "-", uriStem: path, userAgent: player,
-                               protocolName: udpTarget == nil ? "mmst" : "mmsu",
+                               protocolName: udpTarget == nil ? "mmst" : "mmsu", transport: udpTarget == nil ? "TCP" : "UDP",
                                durationSeconds: Int((context.eventLoop.now - started).nanoseconds / 1_000_000_000),
                                bytes: bytesSent, packets: packetsSent, status: 200, serverIP: context.channel.localAddress?.ipAddress ?? "-")
     }

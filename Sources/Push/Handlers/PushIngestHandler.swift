@@ -83,6 +83,7 @@ public final class PushIngestHandler: ChannelInboundHandler {
             switch part {
             case let .body(chunk):
                 lastRead = context.eventLoop.now
+                session.received(chunk.readableBytes)
                 parser.append(chunk)
                 frames(of: session, context: context)
             case .end:
@@ -151,6 +152,7 @@ public final class PushIngestHandler: ChannelInboundHandler {
             // WMS answers a PushStart of an unknown push-id with a new session (3.2.5.2 <13>).
             let session = known ?? server.sessions.create(pointName: live.name, live: live.point, autoDestroy: false)
             take(session, context: context)
+            session.started(userAgent: push.userAgent)
             context.triggerUserOutboundEvent(ConnectionGuard.RequestAccepted(), promise: nil)
             parser = PushFrameParser()
             lastRead = context.eventLoop.now

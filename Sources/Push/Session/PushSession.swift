@@ -1,3 +1,5 @@
+import Atomics
+import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import Streaming
@@ -15,6 +17,9 @@ public final class PushSession: @unchecked Sendable {
     /// The path of the point its PushSetup made from a template, if it did.
     public let createdPath: String?
     private let state: NIOLockedValueBox<State>
+    /// Body bytes from the encoder, every PushStart's.
+    private let receivedBytes = ManagedAtomic<Int>(0)
+    public let created = Date()
 
     struct State {
         var machine = IngestStateMachine()
@@ -23,6 +28,7 @@ public final class PushSession: @unchecked Sendable {
         var owner: Channel?
         var expiry: Scheduled<Void>?
         var unreadable = 0
+        var userAgent = ""
     }
 
     init(id: String, pointName: String, live: LivePoint, autoDestroy: Bool, createdPath: String?) {
@@ -35,6 +41,18 @@ public final class PushSession: @unchecked Sendable {
     }
 
     public var feed: LiveFeed? { state.withLockedValue(\.feed) }
+
+    /// The encoder as the admin API shows it: its address while a connection streams, its
+    /// User-Agent, and the body bytes it sent.
+    public var encoder: (address: String?, userAgent: String, bytesReceived: Int) {
+        let (owner, agent) = state.withLockedValue { ($0.owner, $0.userAgent) }
+        return (owner?.remoteAddress?.ipAddress, agent, receivedBytes.load(ordering: .relaxed))
+    }
+
+    /// A PushStart of this session begins, from an encoder that calls itself `userAgent`.
+    func started(userAgent: String) { state.withLockedValue { $0.userAgent = userAgent } }
+
+    func received(_ count: Int) { receivedBytes.wrappingIncrement(by: count, ordering: .relaxed) }
 
     /// `channel` streams the session's body from now on; the connection it replaces, if any.
     func own(by channel: Channel) -> Channel? {
@@ -144,4 +162,7 @@ public final class PushSessions: Sendable {
     }
 
     public var count: Int { sessions.withLockedValue(\.count) }
+
+    /// Every session, by push-id.
+    public var all: [PushSession] { sessions.withLockedValue { $0.values.sorted { $0.id < $1.id } } }
 }

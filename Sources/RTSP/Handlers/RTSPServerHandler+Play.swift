@@ -106,11 +106,18 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
         socketWait.end()
     }
 
-    /// Ends the session: TEARDOWN, the idle timeout or the connection's end.
+    /// Ends the session: TEARDOWN, the idle timeout or the connection's end; a session that
+    /// played writes its access log line.
     func endSession(reason: String) {
         stopSending()
         admission?.release()
         admission = nil
+        if let presence {
+            server.accessLog.write(clientIP: context?.channel.remoteAddress?.ipAddress ?? "-", uriStem: URL(string: contentURL)?.path ?? contentURL,
+                                   userAgent: userAgent, protocolName: "rtsp", transport: streams.first?.transport.lower == .tcp ? "TCP" : "UDP",
+                                   durationSeconds: Int(Date().timeIntervalSince(presence.connected)), bytes: presence.bytesSent,
+                                   packets: Int(packetizer?.packetCount ?? 0), status: 200, serverIP: context?.channel.localAddress?.ipAddress ?? "-")
+        }
         presence = nil
         endpoint?.unregister(self)
         if let packetizer {

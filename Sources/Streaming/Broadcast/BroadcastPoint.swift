@@ -67,6 +67,16 @@ public final class BroadcastPoint: PacedSession, @unchecked Sendable {
         }
     }
 
+    /// Ends the broadcast for good (its point was removed by a reload): the source stops, and
+    /// every player gets the end of the stream.
+    public func stop() {
+        home.eventLoop.execute {
+            self.home.cancel(self)
+            self.logger.info("broadcast \(self.name) stopped")
+            self.end(after: [])
+        }
+    }
+
     /// What a broadcast of `header` sends as its header: the Header Object, and the Data
     /// Object's start with its size and packet count unknown (MS-WMSP 2.2.3.1.1), which players
     /// read to the end of the stream.

@@ -28,7 +28,8 @@ public final class ConnectionGuard: ChannelDuplexHandler {
     private let timeouts: Timeouts
     private var logger: Logger
     private var address: String?
-    private var connected = NIODeadline.now()
+    /// When the connection was accepted: the start of its players' time to first packet.
+    public private(set) var connected = NIODeadline.now()
     private var lastRead = NIODeadline.now()
     private var timer: Scheduled<Void>?
     /// The server has written: the request timeouts are over.

@@ -2,6 +2,7 @@ import Atomics
 import CoreMetrics
 import Foundation
 import NIOConcurrencyHelpers
+import NIOCore
 
 /// What the server is doing now, across engines: the players connected, what they were sent, and
 /// a way to disconnect each. The systemd STATUS= line, the admin API and the Prometheus counters
@@ -16,7 +17,8 @@ public final class ServerActivity: Sendable {
     public let started = Date()
 
     /// With `metrics`, players, connections and bytes are counted there too, per point, protocol
-    /// and transport (WMS's "connected players", "connection rate" and "player send rate").
+    /// and transport (WMS's "connected players", "connection rate" and "player send rate"), and
+    /// the time from each player's connection to its first data.
     public init(metrics: (any MetricsFactory)? = nil) {
         self.metrics = metrics
     }
@@ -52,9 +54,10 @@ public final class ServerActivity: Sendable {
     }
 
     /// A player starts playing; it is counted until its presence is let go of. `disconnect`
-    /// ends its connection from any thread (the admin API's "disconnect").
-    public func arrive(_ player: Player, disconnect: @escaping @Sendable () -> Void) -> Presence {
-        Presence(self, player: player, disconnect: disconnect)
+    /// ends its connection from any thread (the admin API's "disconnect"). `connected` is when
+    /// its connection was accepted, for the time to its first data.
+    public func arrive(_ player: Player, connected: NIODeadline? = nil, disconnect: @escaping @Sendable () -> Void) -> Presence {
+        Presence(self, player: player, accepted: connected, disconnect: disconnect)
     }
 
     /// Every connected player, the longest connected first.
@@ -75,12 +78,17 @@ public final class ServerActivity: Sendable {
         private let activity: ServerActivity
         private let id: Int
         private let bytes = ManagedAtomic<Int>(0)
+        public let connected = Date()
         private let counters: Counters?
+        /// The connection's acceptance, until the first data is sent.
+        private let since: NIODeadline?
+        private let firstSent = ManagedAtomic(false)
 
         /// The counters of one point, protocol and transport.
         private struct Counters: Sendable {
             var players: Meter
             var bytes: Counter
+            var timeToFirstPacket: CoreMetrics.Timer
         }
 
         fileprivate struct Entry: Sendable {
@@ -92,27 +100,36 @@ public final class ServerActivity: Sendable {
             var snapshot: Snapshot { Snapshot(id: id, player: player, connected: connected, bytesSent: bytes.load(ordering: .relaxed)) }
         }
 
-        fileprivate init(_ activity: ServerActivity, player: Player, disconnect: @escaping @Sendable () -> Void) {
+        fileprivate init(_ activity: ServerActivity, player: Player, accepted: NIODeadline?, disconnect: @escaping @Sendable () -> Void) {
             self.activity = activity
+            since = accepted
             id = activity.nextID.loadThenWrappingIncrement(ordering: .relaxed)
             if let factory = activity.metrics {
                 let labels = [("point", player.point), ("protocol", player.protocolName), ("transport", player.transport)]
                 Counter(label: "asfcast_player_connections_total", dimensions: labels, factory: factory).increment()
                 counters = Counters(players: Meter(label: "asfcast_players", dimensions: labels, factory: factory),
-                                    bytes: Counter(label: "asfcast_sent_bytes_total", dimensions: labels, factory: factory))
+                                    bytes: Counter(label: "asfcast_sent_bytes_total", dimensions: labels, factory: factory),
+                                    timeToFirstPacket: CoreMetrics.Timer(label: "asfcast_time_to_first_packet_seconds", dimensions: labels, factory: factory))
                 counters?.players.increment()
             } else {
                 counters = nil
             }
-            let entry = Entry(id: id, player: player, connected: Date(), bytes: bytes, disconnect: disconnect)
+            let entry = Entry(id: id, player: player, connected: connected, bytes: bytes, disconnect: disconnect)
             activity.present.withLockedValue { $0[id] = entry }
             activity.players.wrappingIncrement(ordering: .relaxed)
         }
 
+        /// What this player was sent.
+        public var bytesSent: Int { bytes.load(ordering: .relaxed) }
+
         public func sent(_ count: Int) {
             activity.bytes.wrappingIncrement(by: count, ordering: .relaxed)
             bytes.wrappingIncrement(by: count, ordering: .relaxed)
-            counters?.bytes.increment(by: Int64(count))
+            guard let counters else { return }
+            counters.bytes.increment(by: Int64(count))
+            if let since, !firstSent.exchange(true, ordering: .relaxed) {
+                counters.timeToFirstPacket.recordNanoseconds((NIODeadline.now() - since).nanoseconds)
+            }
         }
 
         deinit {

@@ -138,7 +138,7 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
         if let clientID, let context { server.sessions.stopped(clientID, on: context.eventLoop) }
         let seconds = playStarted.map { Int((NIODeadline.now() - $0).nanoseconds / 1_000_000_000) } ?? 0
         server.accessLog.write(clientIP: context?.channel.remoteAddress?.ipAddress ?? "-", uriStem: requestPath, userAgent: userAgent,
-                               protocolName: pipelined ? "http/1.1" : "http/1.0", durationSeconds: seconds, bytes: bytesSent,
+                               protocolName: pipelined ? "http/1.1" : "http/1.0", transport: "TCP", durationSeconds: seconds, bytes: bytesSent,
                                packets: packetsSent, status: 200, serverIP: context?.channel.localAddress?.ipAddress ?? "-")
         playStarted = nil
     }
