@@ -44,21 +44,28 @@ public final class RTSPClient: @unchecked Sendable {
         for (name, value) in headers { text += "\(name): \(value)\r\n" }
         if !body.isEmpty { text += "Content-Length: \(body.utf8.count)\r\n" }
         text += "\r\n" + body
-        let promise = channel.eventLoop.makePromise(of: RTSPResponse.self)
-        let inbound = inbound
-        channel.eventLoop.execute { inbound.waiting.append(promise) }
-        try await channel.writeAndFlush(ByteBuffer(string: text))
-        let response = try await promise.futureResult.get()
+        let response = try await send(text)
         if session == nil, let named = response["Session"]?.split(separator: ";").first { session = String(named) }
         return response
     }
 
     /// Sends raw bytes and waits for the response they draw (for malformed-input tests).
     public func exchange(raw: String) async throws -> RTSPResponse {
+        try await send(raw)
+    }
+
+    /// Writes `text` and waits for the next response. Its promise is always completed: by the
+    /// response, by the write's failure, or by the connection's end (even one that came first).
+    private func send(_ text: String) async throws -> RTSPResponse {
         let promise = channel.eventLoop.makePromise(of: RTSPResponse.self)
         let inbound = inbound
-        channel.eventLoop.execute { inbound.waiting.append(promise) }
-        try await channel.writeAndFlush(ByteBuffer(string: raw))
+        channel.eventLoop.execute { inbound.wait(for: promise) }
+        do {
+            try await channel.writeAndFlush(ByteBuffer(string: text))
+        } catch {
+            channel.eventLoop.execute { inbound.give(up: promise, error) }
+            throw error
+        }
         return try await promise.futureResult.get()
     }
 
@@ -81,7 +88,8 @@ public final class RTSPClient: @unchecked Sendable {
     private final class Inbound: ChannelInboundHandler, @unchecked Sendable {
         typealias InboundIn = ByteBuffer
         typealias OutboundOut = ByteBuffer
-        var waiting: [EventLoopPromise<RTSPResponse>] = []
+        private var waiting: [EventLoopPromise<RTSPResponse>] = []
+        private var ended = false
         private var pending = ByteBuffer()
         private let parser = RTSPMessageParser()
         private let interleaved: @Sendable (UInt8, ByteBuffer) -> Void
@@ -115,7 +123,18 @@ public final class RTSPClient: @unchecked Sendable {
             }
         }
 
+        func wait(for promise: EventLoopPromise<RTSPResponse>) {
+            if ended { return promise.fail(ChannelError.eof) }
+            waiting.append(promise)
+        }
+
+        func give(up promise: EventLoopPromise<RTSPResponse>, _ error: any Error) {
+            guard let index = waiting.firstIndex(where: { $0.futureResult === promise.futureResult }) else { return }
+            waiting.remove(at: index).fail(error)
+        }
+
         func channelInactive(context: ChannelHandlerContext) {
+            ended = true
             for promise in waiting { promise.fail(ChannelError.eof) }
             waiting = []
         }
