@@ -2,14 +2,15 @@ import NIOConcurrencyHelpers
 import NIOCore
 
 /// One simulated player: its record, fed from its channel's loop and read by the status line,
-/// and the connections to close when the test ends.
+/// and its open connections, to close when the test ends (a closed one is forgotten: a session
+/// that reopens for an hour holds only its current connections).
 public final class LoadSession: Sendable {
     public let index: Int
-    private let state: NIOLockedValueBox<(record: SessionRecord, channels: [Channel], stopping: Bool)>
+    private let state: NIOLockedValueBox<(record: SessionRecord, channels: [ObjectIdentifier: Channel], stopping: Bool)>
 
     init(index: Int, started: NIODeadline, tolerance: TimeAmount) {
         self.index = index
-        state = NIOLockedValueBox((SessionRecord(started: started, tolerance: tolerance), [], false))
+        state = NIOLockedValueBox((SessionRecord(started: started, tolerance: tolerance), [:], false))
     }
 
     public var record: SessionRecord { state.withLockedValue { $0.record } }
@@ -37,10 +38,12 @@ public final class LoadSession: Sendable {
 
     /// A connection of this session, closed when the test stops it (at once if it already has).
     func own(_ channel: Channel) {
+        let id = ObjectIdentifier(channel)
         let stopping = state.withLockedValue { s in
-            s.channels.append(channel)
+            s.channels[id] = channel
             return s.stopping
         }
+        channel.closeFuture.whenComplete { _ in self.state.withLockedValue { _ = $0.channels.removeValue(forKey: id) } }
         if stopping { channel.close(promise: nil) }
     }
 
@@ -60,7 +63,7 @@ public final class LoadSession: Sendable {
             s.stopping = true
             return s.channels
         }
-        for channel in channels { channel.close(promise: nil) }
+        for channel in channels.values { channel.close(promise: nil) }
     }
 }
 

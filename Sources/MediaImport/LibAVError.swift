@@ -10,9 +10,11 @@ public struct LibAVError: Error, CustomStringConvertible, Equatable {
 
     /// `what` failed with libav's error `code`.
     init(_ what: String, code: Int32) {
-        var text = [CChar](repeating: 0, count: 256)
-        av_strerror(code, &text, text.count)
-        description = "\(what): \(String(cString: text))"
+        var text = [UInt8](repeating: 0, count: 256)
+        text.withUnsafeMutableBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { _ = av_strerror(code, $0.baseAddress, $0.count) }
+        }
+        description = "\(what): \(String(decoding: text.prefix { $0 != 0 }, as: UTF8.self))"
     }
 }
 

@@ -58,7 +58,7 @@ public struct PlaySession {
 
     /// Lets in the streams being switched to whose key frame starts in `packet`.
     private mutating func advanceSwitch(_ packet: DataPacket) {
-        guard var (target, waiting) = switching else { return }
+        guard case (let target, var waiting)? = switching else { return }
         for stream in waiting where packet.startsKeyFrame(of: stream) { waiting.remove(stream) }
         if waiting.isEmpty {
             let all = Set(source.file.header.streams.map(\.streamNumber))

@@ -35,7 +35,7 @@ final class ServerProcess {
         mmsPort = try ports?.2 ?? Self.freePort()
         adminPort = try Self.freePort()
         log = FileManager.default.temporaryDirectory.appendingPathComponent("asfcast-server-\(port).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: Self.asfcast)
         // The shipped configuration (with its /live broadcast point), on a free loopback port.
         configFile = config == nil ? Self.root.appendingPathComponent("config/asfcast.yaml").path : temporaryFile("asfcast.yaml")
@@ -70,8 +70,8 @@ final class ServerProcess {
     /// Retries a TCP connect until the last listener opened (MMS) answers (bounded: 20 s).
     private func waitUntilListening() throws {
         for _ in 0..<400 {
-            if Self.connect(port: mmsPort) { return }
             guard process.isRunning else { throw Failure("server exited: \(logText)") }
+            if Self.connect(port: mmsPort) { return }
             usleep(50_000)
         }
         throw Failure("server did not listen on \(mmsPort)")
@@ -98,20 +98,42 @@ final class ServerProcess {
         return nil
     }
 
+    /// A loopback port free for TCP and UDP, not handed out before in this process, and below
+    /// the kernel's ephemeral range: a port from that range (bound to 0 and closed) can be taken by
+    /// any outgoing connection before the server binds it, and the server then fails to start.
     static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        for _ in 0..<1000 {
+            let port = Int.random(in: 10_000..<ephemeralLow)
+            guard handedOut.take(port) else { continue }
+            if canBind(port, type: Int32(SOCK_STREAM.rawValue)), canBind(port, type: Int32(SOCK_DGRAM.rawValue)) { return port }
+        }
+        throw Failure("no free port")
+    }
+
+    /// The first port of `ip_local_port_range`.
+    private static let ephemeralLow: Int = {
+        let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        return range.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) }.map { max($0, 10_001) } ?? 32768
+    }()
+
+    private static let handedOut = Ports()
+
+    private final class Ports: @unchecked Sendable {
+        private let lock = NSLock()
+        private var ports: Set<Int> = []
+        func take(_ port: Int) -> Bool { lock.withLock { ports.insert(port).inserted } }
+    }
+
+    private static func canBind(_ port: Int, type: Int32) -> Bool {
+        let fd = socket(AF_INET, type, 0)
         defer { close(fd) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
-        guard ok else { throw Failure("no free port") }
-        return Int(UInt16(bigEndian: addr.sin_port))
     }
 
     /// Sends raw bytes and returns everything the server answers before it closes.
@@ -158,7 +180,7 @@ struct ClientRun {
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
         }
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = handle
         process.standardError = handle

@@ -95,7 +95,7 @@ public final class MMSClient: @unchecked Sendable {
     public func expectHeader(playIncarnation: UInt8) -> EventLoopFuture<ByteBuffer> {
         let header = channel.eventLoop.makePromise(of: ByteBuffer.self)
         let inbound = inbound
-        channel.eventLoop.execute { inbound.header = (header, playIncarnation, ByteBuffer()) }
+        channel.eventLoop.execute { inbound.expect(header, playIncarnation: playIncarnation) }
         return header.futureResult
     }
 
@@ -128,7 +128,8 @@ public final class MMSClient: @unchecked Sendable {
         private let parser = MMSMessageParser(maximumLength: 1 << 16)
         private var reports: [ServerMessage] = []
         private var waiting: [EventLoopPromise<ServerMessage>] = []
-        var header: (promise: EventLoopPromise<ByteBuffer>, playIncarnation: UInt8, bytes: ByteBuffer)?
+        private var header: (promise: EventLoopPromise<ByteBuffer>, playIncarnation: UInt8, bytes: ByteBuffer)?
+        private var ended = false
         private let data: @Sendable (MMSData) -> Void
         private let answerPings: Bool
 
@@ -137,8 +138,17 @@ public final class MMSClient: @unchecked Sendable {
             self.answerPings = answerPings
         }
 
+        /// Every promise is completed: by a report, or by the connection's end (even one that came first).
         func wait(_ promise: EventLoopPromise<ServerMessage>) {
-            if reports.isEmpty { waiting.append(promise) } else { promise.succeed(reports.removeFirst()) }
+            if !reports.isEmpty { return promise.succeed(reports.removeFirst()) }
+            if ended { return promise.fail(ChannelError.eof) }
+            waiting.append(promise)
+        }
+
+        func expect(_ promise: EventLoopPromise<ByteBuffer>, playIncarnation: UInt8) {
+            if ended { return promise.fail(ChannelError.eof) }
+            header?.promise.fail(ChannelError.alreadyClosed)
+            header = (promise, playIncarnation, ByteBuffer())
         }
 
         func channelRead(context: ChannelHandlerContext, data bytes: NIOAny) {
@@ -169,7 +179,7 @@ public final class MMSClient: @unchecked Sendable {
 
         /// Header pieces complete `header`; the rest goes to `data`.
         func deliver(_ packet: MMSData) {
-            if var (promise, incarnation, bytes) = header, packet.playIncarnation == incarnation {
+            if case (let promise, let incarnation, var bytes)? = header, packet.playIncarnation == incarnation {
                 var payload = packet.payload
                 bytes.writeBuffer(&payload)
                 if packet.flags == MMSData.lastHeaderPiece {
@@ -184,6 +194,7 @@ public final class MMSClient: @unchecked Sendable {
         }
 
         func channelInactive(context: ChannelHandlerContext) {
+            ended = true
             for promise in waiting { promise.fail(ChannelError.eof) }
             waiting = []
             header?.promise.fail(ChannelError.eof)

@@ -204,7 +204,7 @@ public final class MMSServerHandler: ChannelInboundHandler {
             context?.close(promise: nil)
         case let .logging(log):
             logClientLog(log)
-        case .cancelReadBlock, .pong, .connect, .unsupported:
+        case .cancelReadBlock, .pong, .unsupported:
             break  // the header goes out at once, so there is nothing left to cancel
         }
     }

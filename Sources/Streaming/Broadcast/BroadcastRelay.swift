@@ -103,7 +103,7 @@ public final class BroadcastRelay {
         if !waiting.isEmpty, let start = batch.firstIndex(where: \.isCleanPoint) {
             var first = Array(batch[start...])
             if let trimmed = startingAtKeyFrame(first[0]) { first[0] = trimmed }
-            for (id, subscriber) in waiting {
+            for subscriber in waiting.values {
                 add(subscriber)
                 subscriber.receive(BroadcastBatch(filter(first, to: subscriber.selection)))
             }

@@ -51,7 +51,7 @@ public final class AccessLog: Sendable {
     private static func open(_ path: String, at date: Date) throws -> File {
         let (day, time) = w3cDateAndTime(date)
         let isNew = !FileManager.default.fileExists(atPath: path)
-        if isNew { FileManager.default.createFile(atPath: path, contents: nil) }
+        if isNew { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         guard let handle = FileHandle(forWritingAtPath: path) else {
             throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
         }
