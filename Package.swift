@@ -156,11 +156,13 @@ let package = Package(
             exclude: ["openapi.yaml"]
         ),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        // glibc's malloc_trim (FreedMemory).
+        .systemLibrary(name: "CMalloc"),
         // Configuration, listeners and wiring of the engines.
         .target(
             name: "AsfcastServer",
             dependencies: [
-                "ASF", "Streaming", "WMSP", "RTSP", "MMS", "Push", "Multicast", "MediaImport", "CSystemd", "Admin",
+                "ASF", "Streaming", "WMSP", "RTSP", "MMS", "Push", "Multicast", "MediaImport", "CSystemd", "CMalloc", "Admin",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -53,6 +53,7 @@ public final class Server: @unchecked Sendable {
     /// What `asfcast --version` prints and the admin API says.
     public static let version = "0.1.0"
     private let notifier: SystemdNotifier
+    private let freedMemory: FreedMemory
     private var accessLog: AccessLog?
     /// The configured points running now, with the settings they were made from (a reload
     /// compares them), the points every request looks up, and the limits of each.
@@ -77,6 +78,7 @@ public final class Server: @unchecked Sendable {
             : AdminServer(settings: .init(host: configuration.adminBind, port: configuration.adminPort, token: configuration.adminToken), logger: logger)
         activity = ServerActivity(metrics: admin?.metricsFactory)
         notifier = SystemdNotifier(activity: activity)
+        freedMemory = FreedMemory(logger: logger)
     }
 
     /// Binds every listener; returns once they accept connections.
@@ -167,6 +169,7 @@ public final class Server: @unchecked Sendable {
         }
         logger.info("serving \(configuration.mediaRoot): WMSP on \(configuration.bind):\(httpPort), RTSP on port \(rtspPort), MMS on port \(mmsPort)")
         notifier.ready(on: group.next())
+        freedMemory.start()
     }
 
     /// The MMS listener, and the UDP socket on the same port number, where MMS over UDP sends
@@ -487,6 +490,7 @@ public final class Server: @unchecked Sendable {
 
     public func shutdown() throws {
         notifier.stopping()
+        freedMemory.stop()
         admin?.stop()
         for channel in channels { try? channel.close().wait() }
         for puller in pullers { puller.stop() }

@@ -91,6 +91,34 @@ struct BroadcastTests {
         #expect(player.ended)
     }
 
+    /// A point whose loop stalled (the server stopped for 5 s) goes on from where it was: its
+    /// players get the next packet now and the rest at their pace, not the missed 5 s at once.
+    @Test func aStalledPointGoesOnFromWhereItWasInsteadOfCatchingUp() throws {
+        let loop = EmbeddedEventLoop()
+        let demo = try Self.file("demo.wmv")
+        let point = BroadcastPoint(name: "live", source: try SplicedSource(entries: [.init(file: demo)], loops: true),
+                                   home: PacingScheduler(eventLoop: loop), logger: .init(label: "test"))
+        let relay = point.relay(on: loop)
+        let start = loop.now
+        var next = try #require(point.pump(now: start))
+        let player = Collector()
+        player.packets += relay.join(player).packets
+        #expect(!player.packets.isEmpty)
+        while next < start + .seconds(1) { next = try #require(point.pump(now: next)) }
+        let before = player.packets.count
+        let resumed = next + .seconds(5)
+        next = try #require(point.pump(now: resumed))
+        let afterStall = player.packets[before...]
+        #expect(!afterStall.isEmpty)
+        #expect(afterStall.last!.sendTime - afterStall.first!.sendTime < 100, "the packets due at the stall, not 5 s of them")
+        #expect(next > resumed && next < resumed + .seconds(1), "the next packet at its spacing from now")
+        // Then the point runs in real time again: a second of it in about a second.
+        let sendTime = player.packets.last!.sendTime
+        while next < resumed + .seconds(1) { next = try #require(point.pump(now: next)) }
+        let played = player.packets.last!.sendTime - sendTime
+        #expect(played > 800 && played < 1200, "\(played) ms of content in a second")
+    }
+
     @Test func lateJoinerStartsAtTheLatestKeyFrameAndEarlyJoinerWaitsForOne() throws {
         let loop = EmbeddedEventLoop()
         let demo = try Self.file("demo.wmv")

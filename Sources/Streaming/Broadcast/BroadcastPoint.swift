@@ -123,7 +123,18 @@ public final class BroadcastPoint: PacedSession, @unchecked Sendable {
                     clockStart = now
                     firstSendTime = packet.sendTime
                 }
-                let due = clockStart! + .milliseconds(Int64(packet.sendTime &- firstSendTime))
+                var due = clockStart! + .milliseconds(Int64(packet.sendTime &- firstSendTime))
+                // Overdue by more than a stall allows (the server was stopped or starved, or the
+                // encoder came back after a pause): the clock moves on by the time lost and the
+                // point goes on from here. Caught up instead, every player would get the missed
+                // seconds at once: for 5,000 players of a 5 s stop, a burst of copies and writes
+                // that raised the server's memory by a third for good (RELIABILITY.md).
+                if now - due > Self.stallLimit {
+                    let behind = now - due
+                    clockStart = clockStart! + behind
+                    due = now
+                    logger.notice("broadcast \(name) was \(Double(behind.nanoseconds / 1_000_000) / 1000) s behind its clock (the server stalled, or its source paused): it goes on from here")
+                }
                 // Batched: delivered an interval ahead, once per turn, with or without packets
                 // (the relays' groups take their turns by deliveries, each holding a packet for
                 // up to an interval). Else each packet as it falls due.
@@ -144,6 +155,10 @@ public final class BroadcastPoint: PacedSession, @unchecked Sendable {
             return nil
         }
     }
+
+    /// The most a packet may be overdue and still be sent to catch up: players' buffers hold
+    /// a few seconds, and a busy loop is late by milliseconds.
+    static let stallLimit = TimeAmount.seconds(2)
 
     /// How often an unbatched live point looks for its encoder's next packets.
     static let liveWait = TimeAmount.milliseconds(10)
