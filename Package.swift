@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // The ASF container: objects, header, data packets, index, stream filter, file I/O. Pure Swift.
@@ -148,6 +149,7 @@ let package = Package(
                 "Streaming",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -174,7 +176,7 @@ let package = Package(
         .executableTarget(
             name: "asfcast",
             dependencies: [
-                "ASF", "MediaImport", "AsfcastServer", "LoadTest", "Push", "Multicast", "WMSP",
+                "ASF", "MediaImport", "AsfcastServer", "Admin", "LoadTest", "Push", "Multicast", "WMSP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -239,6 +241,7 @@ let package = Package(
             dependencies: [
                 "ASF", "Push", "Streaming",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]

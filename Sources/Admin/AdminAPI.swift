@@ -2,64 +2,65 @@ import Foundation
 import Hummingbird
 import Streaming
 
-/// The admin API's JSON documents (Sources/Admin/openapi.yaml is their OpenAPI description).
-enum AdminAPI {
-    struct Status: ResponseEncodable {
-        var version: String
-        var started: Date
-        var uptimeSeconds: Int
-        var players: Int
-        var bytesSent: Int
-        var points: Int
+/// The admin API's JSON documents (Sources/Admin/openapi.yaml is their OpenAPI description),
+/// read back by `asfcast status` with `decoder`.
+public enum AdminAPI {
+    public struct Status: ResponseEncodable, Decodable, Sendable {
+        public var version: String
+        public var started: Date
+        public var uptimeSeconds: Int
+        public var players: Int
+        public var bytesSent: Int
+        public var points: Int
     }
 
-    struct Point: ResponseEncodable {
-        var name: String
-        var path: String
+    public struct Point: ResponseEncodable, Decodable, Sendable {
+        public var name: String
+        public var path: String
         /// `ondemand`, `file`, `broadcast`, `push` or `redirect`.
-        var kind: String
+        public var kind: String
         /// `serving`, or for a push point `waiting for an encoder`.
-        var state: String
-        var players: Int
+        public var state: String
+        public var players: Int
     }
 
-    struct Session: ResponseEncodable {
-        var id: Int
-        var `protocol`: String
-        var transport: String
-        var point: String
-        var path: String
-        var client: String
-        var player: String
-        var connected: Date
-        var seconds: Double
-        var bytesSent: Int
+    public struct Session: ResponseEncodable, Decodable, Sendable {
+        public var id: Int
+        public var `protocol`: String
+        public var transport: String
+        public var point: String
+        public var path: String
+        public var client: String
+        public var player: String
+        public var connected: Date
+        public var seconds: Double
+        public var bytesSent: Int
         /// Bytes sent over the time connected, in bit/s.
-        var bitsPerSecond: Double
+        public var bitsPerSecond: Double
     }
 
-    struct Encoder: ResponseEncodable {
-        var point: String
-        var pushId: String
+    public struct Encoder: ResponseEncodable, Decodable, Sendable {
+        public var point: String
+        public var pushId: String
         /// Whether a connection streams its body now (between PushStarts, or dropped and within
         /// the Idle-Timeout, none does).
-        var streaming: Bool
+        public var streaming: Bool
         /// Its address, "-" when not streaming.
-        var client: String
-        var userAgent: String
-        var since: Date
-        var bytesReceived: Int
+        public var client: String
+        public var userAgent: String
+        public var since: Date
+        public var bytesReceived: Int
         /// Bytes received over the time since its PushSetup, in bit/s.
-        var bitsPerSecond: Double
+        public var bitsPerSecond: Double
     }
 
-    struct Reloaded: ResponseEncodable {
+    public struct Reloaded: ResponseEncodable, Decodable, Sendable {
         /// What changes only at the next start.
-        var notes: [String]
+        public var notes: [String]
     }
 
-    struct List<Item: Encodable & Sendable>: ResponseEncodable {
-        var items: [Item]
+    public struct List<Item: Codable & Sendable>: ResponseEncodable, Decodable, Sendable {
+        public var items: [Item]
     }
 
     /// Everything at one moment: each of `/api/v1/events`'s messages, and the dashboard's first state.
@@ -76,6 +77,12 @@ enum AdminAPI {
         encoder.dateEncodingStrategy = .iso8601
         return encoder
     }()
+
+    public static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
 
     static func status(_ source: AdminServer.Source) -> Status {
         let activity = source.activity

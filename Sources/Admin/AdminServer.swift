@@ -5,6 +5,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Prometheus
+import ServiceLifecycle
 import Streaming
 
 /// The admin listener, on a port of its own (loopback unless configured otherwise): the
@@ -58,7 +59,9 @@ public final class AdminServer: Sendable {
     private let settings: Settings
     private let logger: Logger
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    /// The listener as a service: its graceful shutdown closes the port and lets the requests in
+    /// progress finish.
+    private let services = NIOLockedValueBox<ServiceGroup?>(nil)
     private let ended = ConditionLock(value: false)
     /// Set at the shutdown: event streams end (a graceful shutdown waits for open requests).
     private let stopping = NIOLockedValueBox(false)
@@ -83,31 +86,32 @@ public final class AdminServer: Sendable {
                               eventLoopGroupProvider: .shared(group),
                               logger: logger)
         let (logger, ended, stopping) = (logger, ended, stopping)
-        task.withLockedValue {
-            $0 = Task {
-                var failure: (any Error)?
-                do {
-                    try await app.runService(gracefulShutdownSignals: [])
-                } catch {
-                    failure = error
-                }
-                if !running.withLockedValue({ $0 }) {
-                    bound.fail(failure ?? CancellationError())
-                } else if let failure, !stopping.withLockedValue({ $0 }) {
-                    logger.error("admin listener stopped: \(failure)")
-                }
-                ended.lock()
-                ended.unlock(withValue: true)
+        let services = ServiceGroup(services: [app], logger: logger)
+        self.services.withLockedValue { $0 = services }
+        Task {
+            var failure: (any Error)?
+            do {
+                try await services.run()
+            } catch {
+                failure = error
             }
+            if !running.withLockedValue({ $0 }) {
+                bound.fail(failure ?? CancellationError())
+            } else if let failure, !stopping.withLockedValue({ $0 }) {
+                logger.error("admin listener stopped: \(failure)")
+            }
+            ended.lock()
+            ended.unlock(withValue: true)
         }
         return try bound.futureResult.wait()
     }
 
-    /// Stops listening and waits for the requests in progress (the server's shutdown).
+    /// Stops listening and waits for the requests in progress (the server's shutdown): event
+    /// streams end at their next tick.
     public func stop() {
-        guard let task = task.withLockedValue({ $0 }) else { return }
+        guard let services = services.withLockedValue({ $0 }) else { return }
         stopping.withLockedValue { $0 = true }
-        task.cancel()
+        Task { await services.triggerGracefulShutdown() }
         if ended.lock(whenValue: true, timeoutSeconds: 5) { ended.unlock() }
         try? group.syncShutdownGracefully()
     }

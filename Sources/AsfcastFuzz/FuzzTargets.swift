@@ -106,11 +106,13 @@ enum FuzzTargets {
 
     static let digestControl = AccessControl()
 
-    /// Request heads as NIO's decoder gives them to the WMSP engine, then what the engine reads
-    /// from each: its kind, start position, stream selection and byte range.
+    /// Request heads as the HTTP port's pipeline gives them to the WMSP engine (a PushStart's
+    /// length stated first, then NIO's decoder), then what the engine reads from each: its
+    /// kind, start position, stream selection and byte range.
     static func httpRequest(_ bytes: ByteBuffer) {
         let channel = EmbeddedChannel()
         defer { _ = try? channel.finish() }
+        try? channel.pipeline.syncOperations.addHandler(UnstatedLengthHandler())
         try? channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder()))
         try? channel.writeInbound(bytes)
         while let part = try? channel.readInbound(as: HTTPServerRequestPart.self) {

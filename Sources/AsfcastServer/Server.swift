@@ -129,6 +129,8 @@ public final class Server: @unchecked Sendable {
                                      inactivityTimeout: .milliseconds(Int64(configuration.pushInactivityTimeoutSeconds * 1000)),
                                      createsPoints: configuration.pushCreatesPoints)
         let http = bootstrap { channel, loop in
+            // A PushStart without a length gets one before the HTTP decoder reads it (PUSH.md 1.7).
+            try channel.pipeline.syncOperations.addHandler(UnstatedLengthHandler())
             try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
             // Encoders' POSTs go to the push ingest; every other request on to WMSP.
             try channel.pipeline.syncOperations.addHandler(PushIngestHandler(server: push))

@@ -1,3 +1,4 @@
+import Admin
 import ArgumentParser
 import AsfcastServer
 import Foundation
@@ -23,15 +24,6 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Print the API's JSON documents as they are.")
     var json = false
 
-    struct Status: Decodable { var version: String; var uptimeSeconds: Int; var players: Int; var bytesSent: Int }
-    struct Point: Decodable { var name: String; var path: String; var kind: String; var state: String; var players: Int }
-    struct Session: Decodable {
-        var id: Int; var `protocol`: String; var transport: String; var point: String; var client: String
-        var player: String; var seconds: Double; var bitsPerSecond: Double
-    }
-    struct Encoder: Decodable { var point: String; var pushId: String; var streaming: Bool; var client: String; var userAgent: String; var bitsPerSecond: Double }
-    struct List<Item: Decodable>: Decodable { var items: [Item] }
-
     func run() async throws {
         var base = url
         var bearer = token
@@ -49,19 +41,19 @@ struct StatusCommand: AsyncParsableCommand {
             for document in [status, points, sessions, encoders] { print(String(decoding: document, as: UTF8.self)) }
             return
         }
-        let decoder = JSONDecoder()
-        let server = try decoder.decode(Status.self, from: status)
-        let players = try decoder.decode(List<Session>.self, from: sessions).items
+        let decoder = AdminAPI.decoder
+        let server = try decoder.decode(AdminAPI.Status.self, from: status)
+        let players = try decoder.decode(AdminAPI.List<AdminAPI.Session>.self, from: sessions).items
         let rate = players.reduce(0) { $0 + $1.bitsPerSecond }
         print("asfcast \(server.version) at \(base!), up \(Self.duration(Double(server.uptimeSeconds))): \(server.players) players, \(String(format: "%.2f", rate / 1e6)) Mbit/s")
         print("\npoints:")
-        let table = try decoder.decode(List<Point>.self, from: points).items.map { [$0.name, $0.path, $0.kind, $0.state, "\($0.players)"] }
+        let table = try decoder.decode(AdminAPI.List<AdminAPI.Point>.self, from: points).items.map { [$0.name, $0.path, $0.kind, $0.state, "\($0.players)"] }
         Self.printTable([["NAME", "PATH", "KIND", "STATE", "PLAYERS"]] + table)
         print("\nplayers:")
         Self.printTable([["ID", "PROTOCOL", "POINT", "CLIENT", "PLAYER", "CONNECTED", "KBIT/S"]] + players.map {
             ["\($0.id)", "\($0.protocol)/\($0.transport)", $0.point, $0.client, $0.player, Self.duration($0.seconds), String(format: "%.0f", $0.bitsPerSecond / 1000)]
         })
-        let pushing = try decoder.decode(List<Encoder>.self, from: encoders).items
+        let pushing = try decoder.decode(AdminAPI.List<AdminAPI.Encoder>.self, from: encoders).items
         if !pushing.isEmpty {
             print("\nencoders:")
             Self.printTable([["POINT", "PUSH-ID", "STATE", "CLIENT", "ENCODER", "KBIT/S IN"]] + pushing.map {

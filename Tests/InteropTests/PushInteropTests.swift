@@ -1,4 +1,6 @@
+import ASF
 import Foundation
+import NIOCore
 import Streaming
 import Testing
 #if canImport(Glibc)
@@ -142,6 +144,35 @@ extension Interop {
             try Self.stop(pusher)
         }
 
+        /// tsukasa's encoder (PUSH.md 1.7) states no Content-Length on its PushStart and ends with a
+        /// `$E` of no bytes: its body is the rest of the connection, players play it, and it ends.
+        @Test func aPushStartWithoutALengthIsTheRestOfTheConnection() throws {
+            let server = try ServerProcess()
+            let file = try ASFFile(path: Self.demo)
+            var body = ByteBuffer()
+            func frame(_ letter: Character, _ payload: ByteBuffer) {
+                body.writeInteger(UInt8(0x24))
+                body.writeInteger(letter.asciiValue!)
+                body.writeInteger(UInt16(payload.readableBytes), endianness: .little)
+                body.writeImmutableBuffer(payload)
+            }
+            frame("H", BroadcastPoint.streamingHeader(of: file.header))
+            for packet in try file.readPackets(0..<file.packetCount) { frame("D", packet) }
+            let fd = try #require(ServerProcess.connectedSocket(port: server.port))
+            defer { close(fd) }
+            func send(_ bytes: ByteBuffer) {
+                _ = bytes.withUnsafeReadableBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
+            }
+            send(ByteBuffer(string: "POST /push HTTP/1.1\r\nHost: \(server.url)\r\nContent-Type: application/x-wms-pushstart\r\n"
+                + "User-Agent: tsukasa\r\n\r\n"))
+            send(body)
+            try Self.waitForLog(server, "PushStart from tsukasa for point push")
+            let player = try run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-t", "3", "-i", "mmsh://\(server.url)/push", "-f", "null", "-"])
+            #expect(player.status == 0, "\(player.output)")
+            send(ByteBuffer(bytes: [0x24, 0x45, 0, 0]))
+            try Self.waitForLog(server, "the encoder ended point push")
+        }
+
         /// Bodies no encoder sends, and pushes to the wrong place: each gets its error answer,
         /// and a player of another point goes on undisturbed.
         @Test func badPushesAreAnsweredWhileAPlayerPlaysOn() throws {
@@ -159,7 +190,6 @@ extension Interop {
                 ("garbage", "400", try push("/push", body: "hello, server")),
                 ("a header that does not parse", "400", try push("/push", body: "$H\u{8}\u{0}12345678")),
                 ("a $E of the wrong length", "400", try push("/push", body: "$E\u{2}\u{0}ab")),
-                ("no Content-Length", "411", try push("/push", length: nil, body: "")),
                 ("a chunked body", "411", try push("/push", length: nil, extra: "Transfer-Encoding: chunked\r\n", body: "0\r\n\r\n")),
                 ("an unknown point", "404", try push("/nowhere", type: "pushsetup", length: "0", body: "")),
                 ("a point that takes no pushes", "403", try push("/live", type: "pushsetup", length: "0", body: "")),

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 import Push
@@ -42,6 +43,42 @@ import Testing
         var parser = PushFrameParser()
         parser.append(ByteBuffer(bytes: bytes))
         #expect { try parser.next() } throws: { "\($0)".contains(reason) }
+    }
+
+    /// tsukasa's end of the stream (PUSH.md 1.7): a `$E` of no bytes is the end without an error.
+    @Test func anEndOfNoBytesIsTheEnd() throws {
+        var parser = PushFrameParser()
+        parser.append(ByteBuffer(bytes: [0x24, 0x45, 0, 0]))
+        #expect(try parser.next() == .end(reason: 0))
+    }
+
+    static func rawHead(_ text: String) -> ByteBuffer { ByteBuffer(string: text.replacingOccurrences(of: "\n", with: "\r\n")) }
+
+    /// A PushStart that states no length, or the PushSetup's 0, is the rest of the connection and
+    /// gets WME's length; every other head stays as it came.
+    @Test func aPushStartWithoutALengthGetsTheEncodersLength() throws {
+        for length in ["", "Content-Length: 0\n"] {
+            let read = try #require(UnstatedLength(Self.rawHead("POST /push HTTP/1.1\nContent-Type: application/x-wms-pushstart\n\(length)User-Agent: tsukasa\n\n")))
+            #expect(read.isPush && read.body == .toTheEnd)
+            #expect(String(buffer: read.head) == String(buffer: Self.rawHead(
+                "POST /push HTTP/1.1\nContent-Type: application/x-wms-pushstart\nUser-Agent: tsukasa\nContent-Length: 2147483647\n\n")))
+        }
+        let cases: [(String, Bool, UnstatedLength.Body)] = [
+            ("POST /push HTTP/1.1\nContent-Type: application/x-wms-pushstart\nContent-Length: 2147483647\n\n", true, .length(2_147_483_647)),
+            ("POST /push HTTP/1.1\ncontent-type: application/x-wms-pushsetup\ncontent-length: 30\n\n", true, .length(30)),
+            ("POST /push HTTP/1.1\nContent-Type: application/x-wms-pushsetup\nContent-Length: 0\n\n", true, .none),
+            ("POST /push HTTP/1.1\nContent-Type: application/x-wms-pushstart\nTransfer-Encoding: chunked\n\n", true, .chunked),
+            ("POST /push HTTP/1.1\nContent-Type: application/x-wms-pushstart\nContent-Length: 5\nContent-Length: 6\n\n", true, .none),
+            ("GET /demo.wmv HTTP/1.0\nUser-Agent: NSPlayer/12.0\n\n", false, .none),
+            ("POST /demo.wmv HTTP/1.1\nContent-Type: application/x-wms-sendevent\nContent-Length: 12\n\n", false, .length(12)),
+        ]
+        for (text, isPush, body) in cases {
+            let read = try #require(UnstatedLength(Self.rawHead(text)))
+            #expect(read.isPush == isPush && read.body == body, "\(text)")
+            #expect(read.head == Self.rawHead(text), "\(text)")
+        }
+        #expect(UnstatedLength(Self.rawHead("hello\n\n")) == nil)
+        #expect(UnstatedLength(Self.rawHead("POST / HTTP/1.1\nno colon\n\n")) == nil)
     }
 
     static func head(_ lines: [(String, String)], method: HTTPMethod = .POST, uri: String = "//live") -> HTTPRequestHead {

@@ -144,9 +144,10 @@ public final class PushIngestHandler: ChannelInboundHandler {
         case .setup:
             return .setup(push, body: ByteBuffer(), live: live)
         case .start:
-            // 3.1.4.2.1: a PushStart states its Length-Remaining, never chunked (PUSH.md 1.3).
+            // 3.1.4.2.1: a PushStart states its Length-Remaining, never chunked (PUSH.md 1.3); one
+            // that states none has WME's by now (UnstatedLengthHandler).
             guard !push.isChunked, push.contentLength != nil else {
-                refuse(.lengthRequired, "a PushStart without a Content-Length", context: context)
+                refuse(.lengthRequired, "a chunked PushStart", context: context)
                 return .discarding
             }
             // WMS answers a PushStart of an unknown push-id with a new session (3.2.5.2 <13>).

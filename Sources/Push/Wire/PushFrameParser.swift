@@ -41,7 +41,9 @@ public struct PushFrameParser {
         let size = Int(length)
         switch letter {
         case UInt8(ascii: "E"):
-            guard size == 4 else { throw Failure(description: "$E frame of \(size) bytes (4 expected)") }
+            // 2.2.3.4 says 4 bytes (the reason); tsukasa ends with ffmpeg's end chunk, of none
+            // (PUSH.md 1.7): the end without an error.
+            guard size == 4 || size == 0 else { throw Failure(description: "$E frame of \(size) bytes (4 expected)") }
         case UInt8(ascii: "C"):
             guard size >= 4 else { throw Failure(description: "$C frame of \(size) bytes, shorter than its reason") }
         case UInt8(ascii: "H"), UInt8(ascii: "D"), UInt8(ascii: "F"):
@@ -57,7 +59,7 @@ public struct PushFrameParser {
         case UInt8(ascii: "H"): return .header(body)
         case UInt8(ascii: "D"): return .data(body)
         case UInt8(ascii: "F"): return .filler(size)
-        case UInt8(ascii: "E"): return .end(reason: body.getInteger(at: body.readerIndex, endianness: .little, as: UInt32.self)!)
+        case UInt8(ascii: "E"): return .end(reason: body.getInteger(at: body.readerIndex, endianness: .little, as: UInt32.self) ?? 0)
         default:
             var rest = body
             let reason = rest.readInteger(endianness: .little, as: UInt32.self)!
