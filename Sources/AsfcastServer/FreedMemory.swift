@@ -19,16 +19,18 @@ final class FreedMemory: @unchecked Sendable {
     /// being trimmed wait for it, the event loops' among them.
     static let slow: UInt64 = 50
 
-    private let timer: DispatchSourceTimer
     private let logger: Logger
+    /// Made by `start`: Dispatch traps when a source that was never resumed is released, which a
+    /// server whose start failed would do.
+    private var timer: DispatchSourceTimer?
 
     init(logger: Logger) {
         self.logger = logger
-        timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "asfcast.freed-memory", qos: .utility))
     }
 
     func start() {
         let logger = logger
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "asfcast.freed-memory", qos: .utility))
         timer.setEventHandler {
             let before = ResidentMemory.bytes
             let began = DispatchTime.now()
@@ -39,10 +41,12 @@ final class FreedMemory: @unchecked Sendable {
         }
         timer.schedule(deadline: .now() + Self.interval, repeating: Self.interval)
         timer.resume()
+        self.timer = timer
     }
 
     func stop() {
-        timer.cancel()
+        timer?.cancel()
+        timer = nil
     }
 }
 

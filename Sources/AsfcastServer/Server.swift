@@ -30,6 +30,8 @@ public final class Server: @unchecked Sendable {
     /// One pacing scheduler and one RTP/RTCP socket pair per event loop, made at start.
     private var loops: [ObjectIdentifier: NIOLoopBound<LoopServices>] = [:]
     private var mmsUDP: MMSUDPEndpoint?
+    /// The listening sockets systemd passed, until their listeners claim them.
+    private var activated = ActivatedSockets()
     private let stopped = ConditionLock(value: false)
     /// Every TCP listener's connections, against the per-address and open-file limits.
     private var connectionLimiter = ConnectionLimiter(limits: .init())
@@ -85,6 +87,11 @@ public final class Server: @unchecked Sendable {
     public func start() throws {
         if admin != nil, configuration.adminToken == nil, !Self.isLoopback(configuration.adminBind) {
             throw BindFailure(description: "the admin listener on \(configuration.adminBind) needs admin_token (a bearer token), or admin_bind: 127.0.0.1")
+        }
+        do {
+            activated = try ActivatedSockets.take()
+        } catch {
+            throw BindFailure(description: "socket activation: \(error)")
         }
         for (index, loop) in group.makeIterator().enumerated() {
             let port = configuration.rtpPort == 0 ? 0 : configuration.rtpPort + 2 * index
@@ -147,6 +154,10 @@ public final class Server: @unchecked Sendable {
         rtspPortBox.withLockedValue { $0 = rtspPort }
         channels.append(try bindMMS(delivery: delivery))
         channels += try bindMSBD(points: points)
+        guard activated.unclaimedPorts.isEmpty else {
+            throw BindFailure(description: "systemd passed sockets on port \(activated.unclaimedPorts.map(String.init).joined(separator: ", ")), "
+                + "which no listener uses: the ports of the .socket unit are http_port, rtsp_port, mms_port and msbd_port")
+        }
         for puller in pullers { puller.start() }
         for point in multicastPoints { point.sender.start() }
         if let admin {
@@ -242,7 +253,7 @@ public final class Server: @unchecked Sendable {
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.maxMessagesPerRead, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ConnectionGuard(limiter: limiter, timeouts: timeouts, logger: logger))
@@ -375,6 +386,15 @@ public final class Server: @unchecked Sendable {
     private func boundPort(_ channel: Channel) -> Int { channel.localAddress?.port ?? 0 }
 
     private func bind(_ bootstrap: ServerBootstrap, port: Int, flag: String, what: String) throws -> Channel {
+        if let socket = activated.claim(port: port) {
+            do {
+                let channel = try bootstrap.withBoundSocket(socket).wait()
+                logger.info("\(what) takes systemd's socket on port \(port)")
+                return channel
+            } catch {
+                throw BindFailure(description: "cannot listen for \(what) on systemd's socket for port \(port): \(error)")
+            }
+        }
         do {
             return try bootstrap.bind(host: configuration.bind, port: port).wait()
         } catch let error as IOError where error.errnoCode == EACCES && port < 1024 {

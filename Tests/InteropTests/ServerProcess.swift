@@ -22,17 +22,23 @@ final class ServerProcess {
     let log: URL
     /// The configuration it was started with (a test may rewrite it and reload).
     let configFile: String
+    private let socketActivation: Bool
 
     /// With `config`, that YAML instead of the shipped configuration (the ports and media root
     /// still come from the flags); with `mediaRoot`, that directory instead of Media/.
     /// With `ports` (HTTP, RTSP, MMS), those: a server started again where another was.
     /// `environment` is added to the test's own. With `journal`, the log file stands for the
     /// journal: JOURNAL_STREAM names it, as systemd names its stream.
+    /// With `socketActivation`, it starts as a socket-activated systemd unit does: the HTTP and
+    /// RTSP ports are below 1024, systemd-socket-activate listens on them and on the MMS port and
+    /// starts the server with those sockets at the first connection, and the server runs as
+    /// nobody (setpriv), so that it cannot bind the ports below 1024 itself.
     init(config: String? = nil, mediaRoot: String? = nil, ports: (Int, Int, Int)? = nil, environment: [String: String] = [:],
-         journal: Bool = false) throws {
-        port = try ports?.0 ?? Self.freePort()
-        rtspPort = try ports?.1 ?? Self.freePort()
+         journal: Bool = false, socketActivation: Bool = false) throws {
+        port = try ports?.0 ?? (socketActivation ? Self.freePrivilegedPort() : Self.freePort())
+        rtspPort = try ports?.1 ?? (socketActivation ? Self.freePrivilegedPort() : Self.freePort())
         mmsPort = try ports?.2 ?? Self.freePort()
+        self.socketActivation = socketActivation
         adminPort = try Self.freePort()
         log = FileManager.default.temporaryDirectory.appendingPathComponent("asfcast-server-\(port).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
@@ -40,9 +46,26 @@ final class ServerProcess {
         // The shipped configuration (with its /live broadcast point), on a free loopback port.
         configFile = config == nil ? Self.root.appendingPathComponent("config/asfcast.yaml").path : temporaryFile("asfcast.yaml")
         if let config { try config.write(toFile: configFile, atomically: true, encoding: .utf8) }
-        process.arguments = ["serve", "--config", configFile,
-                             "--bind", "127.0.0.1", "--http-port", "\(port)", "--rtsp-port", "\(rtspPort)", "--mms-port", "\(mmsPort)", "--admin-port", "\(adminPort)",
-                             "--media-root", mediaRoot ?? Self.root.appendingPathComponent("Media").path]
+        let serve = ["serve", "--config", configFile,
+                     "--bind", "127.0.0.1", "--http-port", "\(port)", "--rtsp-port", "\(rtspPort)", "--mms-port", "\(mmsPort)", "--admin-port", "\(adminPort)",
+                     "--media-root", mediaRoot ?? Self.root.appendingPathComponent("Media").path]
+        process.arguments = serve
+        if socketActivation {
+            // Python stays the test's child while the server runs: systemd-socket-activate
+            // closes every descriptor but the sockets, Foundation's among them, and Foundation
+            // would then wait for that child blocking every other one's reaping. It unblocks the
+            // signals Foundation's thread left blocked, passes SIGTERM on, and exits as the server.
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            process.arguments = ["-c", """
+                import signal, subprocess, sys
+                signal.pthread_sigmask(signal.SIG_SETMASK, [])
+                server = subprocess.Popen(sys.argv[1:])
+                signal.signal(signal.SIGTERM, lambda *_: server.terminate())
+                sys.exit(server.wait())
+                """, "/usr/bin/systemd-socket-activate",
+                                 "-l", "127.0.0.1:\(port)", "-l", "127.0.0.1:\(rtspPort)", "-l", "127.0.0.1:\(mmsPort)",
+                                 "/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", Self.asfcast] + serve
+        }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         var status = stat()
         if journal, stat(log.path, &status) == 0 { process.environment?["JOURNAL_STREAM"] = "\(status.st_dev):\(status.st_ino)" }
@@ -68,10 +91,12 @@ final class ServerProcess {
     var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
     /// Retries a TCP connect until the last listener opened (MMS) answers (bounded: 20 s).
+    /// Under socket activation the port answers before the server runs (the connection starts
+    /// it), so the server's own line that it serves is what tells.
     private func waitUntilListening() throws {
         for _ in 0..<400 {
             guard process.isRunning else { throw Failure("server exited: \(logText)") }
-            if Self.connect(port: mmsPort) { return }
+            if Self.connect(port: mmsPort), !socketActivation || logText.contains("] serving ") { return }
             usleep(50_000)
         }
         throw Failure("server did not listen on \(mmsPort)")
@@ -108,6 +133,16 @@ final class ServerProcess {
             if canBind(port, type: Int32(SOCK_STREAM.rawValue)), canBind(port, type: Int32(SOCK_DGRAM.rawValue)) { return port }
         }
         throw Failure("no free port")
+    }
+
+    /// A loopback TCP port below 1024, which only a privileged process can bind, free now.
+    static func freePrivilegedPort() throws -> Int {
+        for _ in 0..<1000 {
+            let port = Int.random(in: 600..<1024)
+            guard handedOut.take(port) else { continue }
+            if canBind(port, type: Int32(SOCK_STREAM.rawValue)) { return port }
+        }
+        throw Failure("no free port below 1024")
     }
 
     /// The first port of `ip_local_port_range`.

@@ -50,6 +50,57 @@ extension Interop {
         }
     }
 
+    /// Issue 18 §5: socket activation (sd_listen_fds(3)), as config/asfcast.socket hands ports
+    /// 80, 554 and 1755 to an unprivileged server: systemd-socket-activate holds two ports below
+    /// 1024 and the MMS port, and the server, run as nobody, serves ffmpeg over WMSP, RTSP and MMS
+    /// from those sockets, which it could not have bound itself.
+    @Suite
+    struct SocketActivationInteropTests {
+        @Test
+        func anUnprivilegedServerServesFromThePassedSockets() throws {
+            let server = try ServerProcess(config: Self.live, socketActivation: true)
+            for (what, port) in [("HTTP (WMSP)", server.port), ("RTSP", server.rtspPort), ("MMS", server.mmsPort)] {
+                #expect(server.logText.contains("\(what) takes systemd's socket on port \(port)"), "\(server.logText)")
+            }
+            for url in ["mmsh://\(server.url)/live", "rtsp://\(server.rtspURL)/live", "mmst://\(server.mmsURL)/live"] {
+                let file = temporaryFile("activated.asf")
+                defer { try? FileManager.default.removeItem(atPath: file) }
+                let played = try run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-i", url, "-t", "3", "-c", "copy", "-f", "asf", "-y", file])
+                #expect(played.status == 0, "\(url): \(played.output)")
+                let received = try probe(file)
+                #expect(received.streams.count == 2 && received.duration >= 2.5, "\(url): \(received.streams.count) streams, \(received.duration) s")
+            }
+        }
+
+        /// A passed socket no listener uses is a .socket unit that does not match the
+        /// configuration: the server refuses to start and names the port.
+        @Test
+        func aSocketNoListenerUsesStopsTheStart() throws {
+            let extra = try ServerProcess.freePort()
+            let config = temporaryFile("asfcast.yaml")
+            try "points: []\n".write(toFile: config, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: config) }
+            // Foundation waits for it blocking once it closed Foundation's descriptor (see
+            // ServerProcess): short here, as the server stops at once.
+            let activate = try ClientRun("/usr/bin/systemd-socket-activate",
+                                         ["-l", "127.0.0.1:\(extra)", ServerProcess.asfcast, "serve", "--config", config, "--bind", "127.0.0.1",
+                                          "--http-port", "\(try ServerProcess.freePort())", "--rtsp-port", "\(try ServerProcess.freePort())",
+                                          "--mms-port", "\(try ServerProcess.freePort())"])
+            // The first connection starts the server.
+            try waitUntil("systemd-socket-activate listening on \(extra)") { ServerProcess.connect(port: extra) }
+            let started = try activate.finish()
+            #expect(started.status == 1, "\(started.output)")
+            #expect(started.output.contains("systemd passed sockets on port \(extra), which no listener uses"), "\(started.output)")
+        }
+
+        static let live = """
+            points:
+              - name: live
+                path: /live
+                broadcast: [demo.wmv]
+            """
+    }
+
     /// Issue 18 §7: with standard error the journal (JOURNAL_STREAM), each line is the level as a
     /// syslog priority prefix and the message, without the time the journal keeps itself.
     @Suite

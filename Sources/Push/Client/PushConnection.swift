@@ -15,7 +15,7 @@ final class PushConnection {
 
     static func connect(host: String, port: Int, group: EventLoopGroup) throws -> PushConnection {
         let channel = try ClientBootstrap(group: group)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(10))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

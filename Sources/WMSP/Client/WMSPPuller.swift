@@ -75,7 +75,7 @@ public final class WMSPPuller: @unchecked Sendable {
     private func connect() {
         guard !stopped else { return }
         let bootstrap = ClientBootstrap(group: loop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(10))
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
