@@ -39,14 +39,10 @@ public final class Server: @unchecked Sendable {
     public let sessions = WMSPSessions()
     /// Encoders' push sessions by push-id.
     public let pushSessions = PushSessions()
-    /// The points' archives, completed at shutdown.
-    private var archives: [PointArchive] = []
-    /// The points encoders made (their archives are completed at shutdown too).
+    /// The points encoders made (their archives are completed at shutdown).
     private var created: CreatedPoints?
-    /// The pulled points' sources, started with the server.
-    private var pullers: [WMSPPuller] = []
-    /// The points sent to a multicast group, with their senders.
-    private var multicastPoints: [MulticastPoints.Point] = []
+    /// The points sent to a multicast group now, whose announcements the HTTP port serves.
+    private let multicast = NIOLockedValueBox(MulticastPoints([]))
     /// The players and the bytes sent, across engines.
     private let activity: ServerActivity
     /// `/metrics` and the JSON API, when `admin_port` is set.
@@ -57,9 +53,9 @@ public final class Server: @unchecked Sendable {
     private let notifier: SystemdNotifier
     private let freedMemory: FreedMemory
     private var accessLog: AccessLog?
-    /// The configured points running now, with the settings they were made from (a reload
-    /// compares them), the points every request looks up, and the limits of each.
-    private var configured: [(config: ServerConfiguration.Point, point: PublishingPoint)] = []
+    /// The configured points running now (a reload compares their settings), the points every
+    /// request looks up, and the limits of each.
+    private var configured: [ConfiguredPoint] = []
     private var directory: PointsDirectory?
     private var admission: AdmissionControl?
     /// One reload at a time (SIGHUP, the admin API).
@@ -129,7 +125,8 @@ public final class Server: @unchecked Sendable {
                                                             total: OpenFileLimit.raise(logger: logger).connections))
         let context = WMSPServerContext(delivery: delivery, sessions: sessions)
         let rtspPortBox = NIOLockedValueBox(configuration.rtspPort)
-        let announcements = AnnouncementHandler.Context(points: MulticastPoints(multicastPoints), accessLog: delivery.accessLog, logger: logger,
+        let multicast = multicast
+        let announcements = AnnouncementHandler.Context(points: { multicast.withLockedValue { $0 } }, accessLog: delivery.accessLog, logger: logger,
                                                         rtspPort: { rtspPortBox.withLockedValue { $0 } })
         let push = PushServerContext(delivery: delivery, sessions: pushSessions,
                                      idleTimeout: .milliseconds(Int64(configuration.pushIdleTimeoutSeconds * 1000)),
@@ -153,13 +150,12 @@ public final class Server: @unchecked Sendable {
         channels.append(try bind(rtsp, port: configuration.rtspPort, flag: "--rtsp-port", what: "RTSP"))
         rtspPortBox.withLockedValue { $0 = rtspPort }
         channels.append(try bindMMS(delivery: delivery))
-        channels += try bindMSBD(points: points)
+        for point in configured { try bindMSBD(point) }
         guard activated.unclaimedPorts.isEmpty else {
             throw BindFailure(description: "systemd passed sockets on port \(activated.unclaimedPorts.map(String.init).joined(separator: ", ")), "
                 + "which no listener uses: the ports of the .socket unit are http_port, rtsp_port, mms_port and msbd_port")
         }
-        for puller in pullers { puller.start() }
-        for point in multicastPoints { point.sender.start() }
+        for point in configured { point.start() }
         if let admin {
             do {
                 let pushSessions = pushSessions
@@ -214,31 +210,20 @@ public final class Server: @unchecked Sendable {
         throw BindFailure(description: "no port free for MMS over both TCP and UDP")
     }
 
-    /// An MSBD listener for each point with `msbd_port`, serving what plays there.
-    private func bindMSBD(points: PublishingPoints) throws -> [Channel] {
-        try configuration.points.compactMap { configured -> Channel? in
-            guard let port = configured.msbdPort else { return nil }
-            let path = configured.path.hasSuffix("/") ? configured.path : configured.path + "/"
-            let found = points.points.first { $0.path == path }
-            let broadcast: @Sendable () -> BroadcastPoint? = {
-                switch found?.kind {
-                case let .broadcast(point)?: return point
-                case let .live(live)?: return live.broadcast
-                default: return nil
-                }
-            }
-            var group: (address: UInt32, port: UInt16)?
-            if let settings = configured.multicast, case let .v4(v4)? = try? settings.groupAddress() {
-                group = (UInt32(bigEndian: v4.address.sin_addr.s_addr), UInt16(settings.port))
-            }
-            let point = MSBDServerHandler.Point(name: configured.name, broadcast: broadcast, group: group)
-            let logger = logger
-            let msbd = bootstrap { channel, _ in
-                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(MSBDMessageDecoder()))
-                try channel.pipeline.syncOperations.addHandler(MSBDServerHandler(point: point, logger: logger))
-            }
-            return try bind(msbd, port: port, flag: "msbd_port", what: "MSBD (point \(configured.name))")
+    /// The point's MSBD listener, if it has `msbd_port`, serving what plays there.
+    private func bindMSBD(_ configured: ConfiguredPoint) throws {
+        guard let port = configured.config.msbdPort else { return }
+        var group: (address: UInt32, port: UInt16)?
+        if let settings = configured.config.multicast, case let .v4(v4)? = try? settings.groupAddress() {
+            group = (UInt32(bigEndian: v4.address.sin_addr.s_addr), UInt16(settings.port))
         }
+        let point = MSBDServerHandler.Point(name: configured.config.name, broadcast: { [weak configured] in configured?.broadcast }, group: group)
+        let logger = logger
+        let msbd = bootstrap { channel, _ in
+            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(MSBDMessageDecoder()))
+            try channel.pipeline.syncOperations.addHandler(MSBDServerHandler(point: point, logger: logger))
+        }
+        configured.msbd = try bind(msbd, port: port, flag: "msbd_port", what: "MSBD (point \(configured.config.name))")
     }
 
     /// A listener whose connections get `handlers`, with the services of their loop.
@@ -266,7 +251,8 @@ public final class Server: @unchecked Sendable {
     /// opened now, so that a missing or incompatible file stops the start with a clear error.
     private func publishingPoints() throws -> [PublishingPoint] {
         var homes = group.makeIterator()
-        configured = try configuration.points.map { point in (config: point, point: try makePoint(point) { homes.next() ?? group.next() }) }
+        configured = try configuration.points.map { point in try makePoint(point) { homes.next() ?? group.next() } }
+        multicast.withLockedValue { $0 = MulticastPoints(configured.compactMap(\.multicast)) }
         return [defaultPoint] + configured.map(\.point)
     }
 
@@ -275,40 +261,54 @@ public final class Server: @unchecked Sendable {
     }
 
     /// One configured point; a source (a broadcast's, a push's, a pull's) runs on the loop
-    /// `nextHome` gives.
-    private func makePoint(_ point: ServerConfiguration.Point, nextHome: () -> EventLoop) throws -> PublishingPoint {
+    /// `nextHome` gives. Its pull and its multicast beacons begin with `start()`.
+    private func makePoint(_ point: ServerConfiguration.Point, nextHome: () -> EventLoop) throws -> ConfiguredPoint {
+        func made(_ kind: PublishingPoint.Kind, access: PointAccess = PointAccess(), puller: WMSPPuller? = nil,
+                  archive: PointArchive? = nil, sender: MulticastSender? = nil) -> ConfiguredPoint {
+            let path = point.path.hasSuffix("/") ? String(point.path.dropLast()) : point.path
+            return ConfiguredPoint(config: point, point: PublishingPoint(name: point.name, path: point.path, kind: kind, access: access),
+                                   puller: puller, archive: archive,
+                                   multicast: sender.map { MulticastPoints.Point(name: point.name, path: path, sender: $0) })
+        }
         switch point.source {
         case let .directory(directory):
-            return PublishingPoint(name: point.name, path: point.path, kind: .onDemand(directory: directory), access: try access(of: point))
+            return made(.onDemand(directory: directory), access: try access(of: point))
         case let .file(file):
             let path = file.hasPrefix("/") ? file : configuration.mediaRoot + "/" + file
-            return PublishingPoint(name: point.name, path: point.path, kind: .onDemandFile(path: path), access: try access(of: point))
+            return made(.onDemandFile(path: path), access: try access(of: point))
         case let .redirect(target):
-            return PublishingPoint(name: point.name, path: point.path, kind: .redirect(target))
+            return made(.redirect(target))
         case let .pull(url):
+            let access = try access(of: point)
             let home = nextHome()
-            let bound = loops[ObjectIdentifier(home)]!
-            let live = LivePoint(name: point.name, home: try home.submit { bound.value.scheduler }.wait(), loops: Array(group.makeIterator()),
-                                 batchInterval: .milliseconds(Int64(configuration.batchMilliseconds)), archive: archive(of: point),
-                                 followers: try multicastSender(of: point, on: home).map { [$0] } ?? [], logger: logger)
+            let scheduler = try scheduler(of: home)
+            let archive = archive(of: point)
+            let sender = try multicastSender(of: point, on: home)
+            let live = LivePoint(name: point.name, home: scheduler, loops: Array(group.makeIterator()),
+                                 batchInterval: .milliseconds(Int64(configuration.batchMilliseconds)), archive: archive,
+                                 followers: sender.map { [$0] } ?? [], logger: logger)
+            let puller: WMSPPuller
             do {
-                pullers.append(try WMSPPuller(url: url, live: live, group: group,
-                                              grace: .milliseconds(Int64(configuration.pushIdleTimeoutSeconds * 1000)), logger: logger))
+                puller = try WMSPPuller(url: url, live: live, group: group,
+                                        grace: .milliseconds(Int64(configuration.pushIdleTimeoutSeconds * 1000)), logger: logger)
             } catch {
+                sender?.stop()
                 throw BindFailure(description: "broadcast point \(point.name): \(error)")
             }
-            return PublishingPoint(name: point.name, path: point.path, kind: .live(live), access: try access(of: point))
+            return made(.live(live), access: access, puller: puller, archive: archive, sender: sender)
         case .push:
-            let home = nextHome()
-            let bound = loops[ObjectIdentifier(home)]!
             let encoders = try access(of: point)
-            let live = LivePoint(name: point.name, encoders: encoders, home: try home.submit { bound.value.scheduler }.wait(),
+            let home = nextHome()
+            let scheduler = try scheduler(of: home)
+            let archive = archive(of: point)
+            let sender = try multicastSender(of: point, on: home)
+            let live = LivePoint(name: point.name, encoders: encoders, home: scheduler,
                                  loops: Array(group.makeIterator()), batchInterval: .milliseconds(Int64(configuration.batchMilliseconds)),
-                                 archive: archive(of: point), followers: try multicastSender(of: point, on: home).map { [$0] } ?? [],
-                                 logger: logger)
+                                 archive: archive, followers: sender.map { [$0] } ?? [], logger: logger)
             // The users are the encoders'; players are asked only for their address.
-            return PublishingPoint(name: point.name, path: point.path, kind: .live(live), access: PointAccess(addresses: encoders.addresses))
+            return made(.live(live), access: PointAccess(addresses: encoders.addresses), archive: archive, sender: sender)
         case let .broadcast(files, startImmediately):
+            let access = try access(of: point)
             let entries: [SplicedSource.Entry]
             do {
                 entries = try Self.broadcastEntries(files, mediaRoot: configuration.mediaRoot, logger: logger)
@@ -320,39 +320,38 @@ public final class Server: @unchecked Sendable {
                 throw BindFailure(description: "broadcast point \(point.name): \(entry.file.path) does not have the streams and packet size of \(first.path)")
             }
             let home = nextHome()
-            let bound = loops[ObjectIdentifier(home)]!
-            let live = BroadcastPoint(name: point.name, source: try SplicedSource(entries: entries, loops: true),
-                                      home: try home.submit { bound.value.scheduler }.wait(),
+            let live = BroadcastPoint(name: point.name, source: try SplicedSource(entries: entries, loops: true), home: try scheduler(of: home),
                                       batchInterval: .milliseconds(Int64(configuration.batchMilliseconds)), logger: logger)
             // Every loop keeps the recent packets, so that a late joiner on any loop starts at once.
             for loop in group.makeIterator() { _ = live.relay(on: loop) }
-            if let archive = archive(of: point) { archive.follow(live) }
-            try multicastSender(of: point, on: home)?.follow(live)
+            let archive = archive(of: point)
+            archive?.follow(live)
+            let sender = try multicastSender(of: point, on: home)
+            sender?.follow(live)
             if startImmediately { live.start() }
-            return PublishingPoint(name: point.name, path: point.path, kind: .broadcast(live), access: try access(of: point))
+            return made(.broadcast(live), access: access, archive: archive, sender: sender)
         }
+    }
+
+    /// The pacing scheduler of `loop`.
+    private func scheduler(of loop: EventLoop) throws -> PacingScheduler {
+        let bound = loops[ObjectIdentifier(loop)]!
+        return try loop.submit { bound.value.scheduler }.wait()
     }
 
     /// The point's multicast sender, if it has one, its socket open on `loop`.
     private func multicastSender(of point: ServerConfiguration.Point, on loop: EventLoop) throws -> MulticastSender? {
         guard let settings = point.multicast else { return nil }
-        let sender: MulticastSender
         do {
-            sender = try MulticastSender(point: point.name, settings: settings, on: loop, logger: logger)
+            return try MulticastSender(point: point.name, settings: settings, on: loop, logger: logger)
         } catch {
             throw BindFailure(description: "point \(point.name): cannot multicast to \(settings.group) port \(settings.port): \(error)")
         }
-        let path = point.path.hasSuffix("/") ? String(point.path.dropLast()) : point.path
-        multicastPoints.append(MulticastPoints.Point(name: point.name, path: path, sender: sender))
-        return sender
     }
 
     /// The point's archive, if it has one.
     private func archive(of point: ServerConfiguration.Point) -> PointArchive? {
-        guard let template = point.archive else { return nil }
-        let archive = PointArchive(point: point.name, template: ArchivePath(template), root: configuration.mediaRoot, logger: logger)
-        archives.append(archive)
-        return archive
+        point.archive.map { PointArchive(point: point.name, template: ArchivePath($0), root: configuration.mediaRoot, logger: logger) }
     }
 
     /// A point's access rules, with the users of its htdigest file.
@@ -420,10 +419,11 @@ public final class Server: @unchecked Sendable {
     }
 
     /// SIGHUP and the admin API: the points of `new` replace the running ones. Unchanged points
-    /// go on untouched with their players; on-demand, redirect and broadcast points are added,
-    /// changed or removed (a removed or changed broadcast's players get the end of its stream),
-    /// and the points' limits follow. Push, pull, multicast, MSBD and archived points, and the
-    /// settings besides the points, change at the next start: the notes returned say which.
+    /// go on untouched with their players; points are added, changed or removed, with what they
+    /// hold (a pull's connection, an archive, a multicast sender, an MSBD listener), and the
+    /// points' limits follow. A removed or changed point's players get the end of its stream, and
+    /// an encoder pushing to it is disconnected (it reconnects to the point as it is now). The
+    /// settings besides the points change at the next start: the notes returned say which.
     /// Throws, leaving everything as it was, when a new point cannot be made (a missing file).
     public func reload(_ new: ServerConfiguration) throws -> [String] {
         try reloading.withLock {
@@ -437,51 +437,43 @@ public final class Server: @unchecked Sendable {
             let settings = Self.differences(running, wanted)
             if !settings.isEmpty { notes.append("\(settings.joined(separator: ", ")) change at the next start") }
             let old = Dictionary(configured.map { ($0.config.name, $0) }, uniquingKeysWith: { a, _ in a })
-            var next: [(config: ServerConfiguration.Point, point: PublishingPoint)] = []
-            var made: [PublishingPoint] = [], ended: [PublishingPoint] = []
+            var next: [ConfiguredPoint] = [], made: [ConfiguredPoint] = [], ended: [ConfiguredPoint] = []
             do {
                 for point in new.points {
                     let existing = old[point.name]
                     if let existing, existing.config == point {
                         next.append(existing)
-                    } else if Self.changesAtTheNextStart(point) || existing.map({ Self.changesAtTheNextStart($0.config) }) == true {
-                        if let existing { next.append(existing) }
-                        notes.append("point \(point.name): push, pull, multicast, MSBD and archived points change at the next start")
                     } else {
-                        let point = (config: point, point: try makePoint(point) { group.next() })
-                        made.append(point.point)
+                        let point = try makePoint(point) { group.next() }
+                        made.append(point)
                         next.append(point)
-                        if let existing { ended.append(existing.point) }
+                        if let existing { ended.append(existing) }
                     }
                 }
             } catch {
-                for point in made { if case let .broadcast(broadcast) = point.kind { broadcast.stop() } }
+                for point in made { point.end(pushSessions: pushSessions) }
                 throw error
             }
-            for (name, existing) in old where !new.points.contains(where: { $0.name == name }) {
-                if Self.changesAtTheNextStart(existing.config) {
-                    next.append(existing)
-                    notes.append("point \(name): push, pull, multicast, MSBD and archived points change at the next start")
-                } else {
-                    ended.append(existing.point)
-                }
-            }
+            for (name, existing) in old where !new.points.contains(where: { $0.name == name }) { ended.append(existing) }
             let added = next.filter { old[$0.config.name] == nil }.count
             configured = next
             admission.setPointLimits(ServerConfiguration.pointLimits(of: next.map(\.config)))
             directory.replace(with: PublishingPoints([defaultPoint] + next.map(\.point), created: directory.points.created))
-            for point in ended { if case let .broadcast(broadcast) = point.kind { broadcast.stop() } }
+            multicast.withLockedValue { $0 = MulticastPoints(next.compactMap(\.multicast)) }
+            for point in ended { point.end(pushSessions: pushSessions) }
+            // After the points they replace let go of their MSBD ports.
+            for point in made {
+                do {
+                    try bindMSBD(point)
+                } catch {
+                    logger.error("reload: point \(point.config.name) is served without MSBD: \(error)")
+                    notes.append("point \(point.config.name): \(error)")
+                }
+                point.start()
+            }
             logger.notice("configuration reloaded: \(next.count) points, \(added) added, \(made.count - added) changed, \(old.count + added - next.count) removed")
             for note in notes { logger.notice("reload: \(note)") }
             return notes
-        }
-    }
-
-    /// Points a reload does not make or remove: their sources hold connections and sockets.
-    private static func changesAtTheNextStart(_ point: ServerConfiguration.Point) -> Bool {
-        switch point.source {
-        case .push, .pull: true
-        default: point.multicast != nil || point.msbdPort != nil || point.archive != nil
         }
     }
 
@@ -515,13 +507,11 @@ public final class Server: @unchecked Sendable {
         freedMemory.stop()
         admin?.stop()
         for channel in channels { try? channel.close().wait() }
-        for puller in pullers { puller.stop() }
         // Archives are completed (sizes, index) before the loops stop.
-        for archive in archives { archive.close() }
+        for point in configured { point.release() }
         for point in created?.all ?? [] {
             if case let .live(live) = point.kind { live.archive?.close() }
         }
-        for point in multicastPoints { point.sender.stop() }
         mmsUDP?.close()
         for services in loops.values { try? services.eventLoop.submit { services.value.endpoint.close() }.wait() }
         defer {

@@ -105,6 +105,11 @@ extension Interop {
                 #expect(result.status == 0, "\(result.output)")
                 try Self.expectPlayable(out, seconds: 5, out)
             }
+            // Their ends are counted: the server lists no player (a WMSP player of an ended
+            // broadcast once stayed listed for good).
+            try waitUntil("no player listed: \((try? AdminInteropTests.sessions(server)) ?? [])") {
+                (try? AdminInteropTests.sessions(server))?.isEmpty == true
+            }
             #expect(server.logText.contains("the encoder ended point push"))
             let late = try server.raw("GET /push HTTP/1.0\r\nUser-Agent: NSPlayer/7.10.0.3059\r\nPragma: xPlayStrm=1\r\n\r\n")
             #expect(late.hasPrefix("HTTP/1.0 404"), "\(late.prefix(80))")

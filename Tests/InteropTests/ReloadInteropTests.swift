@@ -66,6 +66,73 @@ extension Interop {
             try PushInteropTests.expectPlayable(recording, seconds: 11.5, "the /live player across the reloads")
         }
 
+        /// Points that hold more than a file: a reload removes a push point with its encoder
+        /// pushing, its player and its archive, and adds a pulled point with a multicast group
+        /// and an MSBD listener; the next reload removes that one with what it holds.
+        @Test
+        func aReloadAddsAndRemovesPointsWithWhatTheyHold() throws {
+            let archives = temporaryFile("archives")
+            try FileManager.default.createDirectory(atPath: archives, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: archives) }
+            let server = try ServerProcess(config: """
+                points:
+                  - {name: live, path: /live, broadcast: demo.wmv}
+                  - {name: in, path: /in, push: true, archive: "\(archives)/in.wmv"}
+                """)
+            let pusher = try ClientRun(ServerProcess.asfcast, ["push", "--loop", "http://\(server.url)/in", PushInteropTests.demo])
+            try PushInteropTests.waitForLog(server, "point in: 2 streams")
+            let recording = temporaryFile("in.asf")
+            defer { try? FileManager.default.removeItem(atPath: recording) }
+            let player = try ClientRun("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-i", "mmsh://\(server.url)/in", "-t", "120",
+                                                           "-c", "copy", "-f", "asf", "-y", recording])
+            try waitUntil("the /in player playing") { ((try? AdminInteropTests.sessions(server)) ?? []).count == 1 }
+            try PushInteropTests.waitForSize(recording, 100_000)
+            #expect(Self.status(server, "/relay.nsc") == 404)
+
+            let msbd = try ServerProcess.freePort(), group = try ServerProcess.freePort()
+            try """
+                points:
+                  - {name: live, path: /live, broadcast: demo.wmv}
+                  - name: relay
+                    path: /relay
+                    broadcast: http://\(server.url)/live
+                    msbd_port: \(msbd)
+                    multicast: {group: 239.255.43.9, port: \(group), ttl: 1, interface: 127.0.0.1}
+                """.write(toFile: server.configFile, atomically: true, encoding: .utf8)
+            kill(server.process.processIdentifier, SIGHUP)
+            try waitUntil("the reload") { server.logText.contains("configuration reloaded") }
+            #expect(server.logText.contains("configuration reloaded: 2 points, 1 added, 0 changed, 1 removed"), "\(server.logText)")
+
+            // The push point's player gets the end of its stream, long before its -t, and holds
+            // what was pushed; the archive is complete; the encoder, disconnected, finds no point.
+            let played = try player.finish(limit: 30)
+            #expect(played.status == 0, "\(played.output)")
+            try PushInteropTests.expectPlayable(recording, seconds: 2, "the /in player")
+            let archived = try FileManager.default.contentsOfDirectory(atPath: archives)
+            #expect(archived == ["in.wmv"], "\(archived)")
+            if archived.count == 1 { try PushInteropTests.expectPlayable(archives + "/in.wmv", seconds: 2, "the archive of /in") }
+            let pushed = try pusher.finish(limit: 60)
+            #expect(pushed.status == 1 && pushed.output.contains("404"), "asfcast push: \(pushed.output)")
+
+            // The pulled point plays, announces its group and listens for MSBD.
+            let relayed = temporaryFile("relay.asf")
+            defer { try? FileManager.default.removeItem(atPath: relayed) }
+            let relay = try run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-i", "mmsh://\(server.url)/relay", "-t", "4",
+                                                    "-c", "copy", "-f", "asf", "-y", relayed])
+            #expect(relay.status == 0, "\(relay.output)")
+            try PushInteropTests.expectPlayable(relayed, seconds: 3, "the /relay player")
+            #expect(Self.status(server, "/relay.nsc") == 200)
+            #expect(ServerProcess.connect(port: msbd))
+
+            try "points:\n  - {name: live, path: /live, broadcast: demo.wmv}\n".write(toFile: server.configFile, atomically: true, encoding: .utf8)
+            kill(server.process.processIdentifier, SIGHUP)
+            try waitUntil("the second reload") { server.logText.contains("configuration reloaded: 1 points, 0 added, 0 changed, 1 removed") }
+            #expect(Self.status(server, "/relay.nsc") == 404)
+            #expect(Self.status(server, "/relay") == 404)
+            try waitUntil("the MSBD listener closed") { !ServerProcess.connect(port: msbd) }
+            try waitUntil("the relay's connection to /live closed: \((try? AdminInteropTests.sessions(server)) ?? [])") { ((try? AdminInteropTests.sessions(server)) ?? []).isEmpty }
+        }
+
         /// The HTTP status of a plain GET of `path`.
         static func status(_ server: ServerProcess, _ path: String) -> Int {
             (try? run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://\(server.url)\(path)"], limit: 30).output).flatMap { Int($0) } ?? 0

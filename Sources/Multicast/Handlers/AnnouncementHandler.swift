@@ -13,13 +13,14 @@ public final class AnnouncementHandler: ChannelInboundHandler {
     public typealias OutboundOut = HTTPServerResponsePart
 
     public struct Context: Sendable {
-        public var points: MulticastPoints
+        /// The multicast points now (a reload changes them).
+        public var points: @Sendable () -> MulticastPoints
         public var accessLog: AccessLog
         public var logger: Logger
         /// The RTSP listener's port, for the `.asx`'s rtsp:// reference (known once it listens).
         public var rtspPort: @Sendable () -> Int
 
-        public init(points: MulticastPoints, accessLog: AccessLog, logger: Logger, rtspPort: @escaping @Sendable () -> Int) {
+        public init(points: @escaping @Sendable () -> MulticastPoints, accessLog: AccessLog, logger: Logger, rtspPort: @escaping @Sendable () -> Int) {
             self.points = points
             self.accessLog = accessLog
             self.logger = logger
@@ -47,7 +48,7 @@ public final class AnnouncementHandler: ChannelInboundHandler {
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
         if case let .head(head) = part {
-            guard let resource = server.points.resource(at: head.uri) else {
+            guard let resource = server.points().resource(at: head.uri) else {
                 request = .passing
                 return context.fireChannelRead(data)
             }

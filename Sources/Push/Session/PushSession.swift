@@ -123,6 +123,16 @@ public final class PushSession: @unchecked Sendable {
     }
 }
 
+extension PushSession {
+    /// The session ends (`end()`), and the connection that was streaming it is returned, for the
+    /// caller to close.
+    func endAndLetGo() -> Channel? {
+        let owner = state.withLockedValue(\.owner)
+        end()
+        return owner
+    }
+}
+
 /// Every push session of the server, by push-id.
 public final class PushSessions: Sendable {
     private let sessions = NIOLockedValueBox<[String: PushSession]>([:])
@@ -159,6 +169,20 @@ public final class PushSessions: Sendable {
 
     func remove(_ session: PushSession) {
         _ = sessions.withLockedValue { $0.removeValue(forKey: session.id) }
+    }
+
+    /// The point `live` is gone (a reload removed or changed it): each of its sessions ends, its
+    /// players get the end of the stream, and its encoder's connection closes (the encoder's
+    /// reconnect finds the point as it is now). Returns how many sessions it ended.
+    @discardableResult
+    public func end(pushingTo live: LivePoint) -> Int {
+        let ended = sessions.withLockedValue { sessions in
+            let ended = sessions.values.filter { $0.live === live }
+            for session in ended { sessions.removeValue(forKey: session.id) }
+            return ended
+        }
+        for session in ended { session.endAndLetGo()?.close(promise: nil) }
+        return ended.count
     }
 
     public var count: Int { sessions.withLockedValue(\.count) }

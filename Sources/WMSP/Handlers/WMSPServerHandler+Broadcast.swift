@@ -77,7 +77,7 @@ extension WMSPServerHandler: BroadcastSubscriber {
             context.write(wrapOutboundOut(.body(.byteBuffer(end))), promise: nil)
         }
         logger.info("broadcast ended: \(packetsSent) packets, \(bytesSent) bytes")
-        relay = nil
+        // The whole end: the player's place in the counts and limits, its access log line.
         endPlayback()
         if framed {
             finishDataResponse(context: context)
