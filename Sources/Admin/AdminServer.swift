@@ -55,7 +55,13 @@ public final class AdminServer: Sendable {
 
     /// Where the engines' counters go; `/metrics` prints them.
     public let registry = PrometheusCollectorRegistry()
-    public var metricsFactory: PrometheusMetricsFactory { PrometheusMetricsFactory(registry: registry) }
+    public var metricsFactory: PrometheusMetricsFactory {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // A fraction of packets lost (RTCP's 8 bits / 256) and RTP jitter (milliseconds).
+        factory.valueHistogramBuckets["asfcast_rtcp_fraction_lost"] = [0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1]
+        factory.durationHistogramBuckets["asfcast_rtcp_jitter_seconds"] = [1, 5, 10, 20, 50, 100, 200, 500, 1000].map { .milliseconds($0) }
+        return factory
+    }
     private let settings: Settings
     private let logger: Logger
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)

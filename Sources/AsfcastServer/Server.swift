@@ -38,7 +38,7 @@ public final class Server: @unchecked Sendable {
     /// WMSP sessions by Client-ID.
     public let sessions = WMSPSessions()
     /// Encoders' push sessions by push-id.
-    public let pushSessions = PushSessions()
+    public let pushSessions: PushSessions
     /// The points encoders made (their archives are completed at shutdown).
     private var created: CreatedPoints?
     /// The points sent to a multicast group now, whose announcements the HTTP port serves.
@@ -75,6 +75,7 @@ public final class Server: @unchecked Sendable {
         admin = configuration.adminPort == 0 ? nil
             : AdminServer(settings: .init(host: configuration.adminBind, port: configuration.adminPort, token: configuration.adminToken), logger: logger)
         activity = ServerActivity(metrics: admin?.metricsFactory)
+        pushSessions = PushSessions(activity: activity)
         notifier = SystemdNotifier(activity: activity)
         freedMemory = FreedMemory(logger: logger)
     }
@@ -89,6 +90,7 @@ public final class Server: @unchecked Sendable {
         } catch {
             throw BindFailure(description: "socket activation: \(error)")
         }
+        let lateSends = activity.counter("asfcast_late_sends_total")
         for (index, loop) in group.makeIterator().enumerated() {
             let port = configuration.rtpPort == 0 ? 0 : configuration.rtpPort + 2 * index
             let endpoint: RTPEndpoint
@@ -98,7 +100,7 @@ public final class Server: @unchecked Sendable {
                 throw BindFailure(description: "cannot open the RTP/RTCP ports \(port)-\(port + 1) for RTSP over UDP: \(error); choose others with rtp_port")
             }
             loops[ObjectIdentifier(loop)] = try loop.submit {
-                NIOLoopBound(LoopServices(scheduler: PacingScheduler(eventLoop: loop), endpoint: endpoint), eventLoop: loop)
+                NIOLoopBound(LoopServices(scheduler: PacingScheduler(eventLoop: loop, lateSends: lateSends), endpoint: endpoint), eventLoop: loop)
             }.wait()
         }
         let points = PublishingPoints(try publishingPoints())
@@ -343,7 +345,7 @@ public final class Server: @unchecked Sendable {
     private func multicastSender(of point: ServerConfiguration.Point, on loop: EventLoop) throws -> MulticastSender? {
         guard let settings = point.multicast else { return nil }
         do {
-            return try MulticastSender(point: point.name, settings: settings, on: loop, logger: logger)
+            return try MulticastSender(point: point.name, settings: settings, on: loop, activity: activity, logger: logger)
         } catch {
             throw BindFailure(description: "point \(point.name): cannot multicast to \(settings.group) port \(settings.port): \(error)")
         }

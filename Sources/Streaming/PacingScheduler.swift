@@ -1,3 +1,4 @@
+import CoreMetrics
 import NIOCore
 
 /// Something the scheduler drives: sends what is due at `now` and says when it next has work.
@@ -16,9 +17,14 @@ public final class PacingScheduler {
     private var order: UInt64 = 0
     private var timer: Scheduled<Void>?
     private var timerDeadline: NIODeadline?
+    /// WMS's "late sends": a session's wake-up that came `lateness` or more after its time, so
+    /// that what it sent then went out late (a loop too busy for its sessions).
+    private let lateSends: Counter?
+    static let lateness = TimeAmount.milliseconds(500)
 
-    public init(eventLoop: EventLoop) {
+    public init(eventLoop: EventLoop, lateSends: Counter? = nil) {
         self.eventLoop = eventLoop
+        self.lateSends = lateSends
     }
 
     public var scheduledCount: Int { heap.count }
@@ -43,9 +49,12 @@ public final class PacingScheduler {
         timerDeadline = nil
         let now = eventLoop.now
         var due = [(PacedSession)]()
+        var late = 0
         while let top = heap.first, top.deadline <= now {
+            if now - top.deadline >= Self.lateness { late += 1 }
             due.append(pop().session)
         }
+        if late > 0 { lateSends?.increment(by: Int64(late)) }
         for session in due {
             if let next = session.pump(now: now) {
                 order &+= 1

@@ -70,6 +70,19 @@ extension Interop {
             }
             let points = try #require((try Self.json(server, "/api/v1/points") as? [String: Any])?["items"] as? [[String: Any]])
             #expect(points.first { $0["name"] as? String == "live" }?["players"] as? Int == 2, "\(points)")
+            // ffmpeg's RTCP receiver reports over UDP, with their loss and jitter; the shipped
+            // multicast point's datagrams; the loops' late sends, none on an idle machine's loopback.
+            let rtcp = "point=live,protocol=rtsp,transport=udp"
+            var reported: [String: Double] = [:]
+            try waitUntil("a receiver report counted: \(reported.filter { $0.key.hasPrefix("asfcast_rtcp") })") {
+                reported = (try? Self.prometheusSamples(Self.get(server, "/metrics").body)) ?? [:]
+                return (reported["asfcast_rtcp_receiver_reports_total{\(rtcp)}"] ?? 0) >= 1
+            }
+            #expect(reported["asfcast_rtcp_fraction_lost_count{\(rtcp)}"] == reported["asfcast_rtcp_receiver_reports_total{\(rtcp)}"], "\(reported)")
+            #expect(reported["asfcast_rtcp_jitter_seconds_count{\(rtcp)}"] == reported["asfcast_rtcp_receiver_reports_total{\(rtcp)}"], "\(reported)")
+            #expect(reported["asfcast_rtcp_fraction_lost_sum{\(rtcp)}"] == 0, "loss on loopback: \(reported)")
+            #expect((reported["asfcast_multicast_datagrams_total{kind=data,point=multicast}"] ?? 0) > 0, "\(reported)")
+            #expect(reported["asfcast_late_sends_total{}"] != nil, "\(reported)")
 
             // Disconnected: the WMSP player's connection ends, so its ffmpeg does, 100 s before
             // its -t (finish throws past its limit); RTSP plays on.
@@ -100,6 +113,9 @@ extension Interop {
                 return encoders.first?["streaming"] as? Bool == true && (encoders.first?["bytesReceived"] as? Int ?? 0) > 0
             }
             #expect(encoders.count == 1 && encoders[0]["point"] as? String == "push" && encoders[0]["client"] as? String == "127.0.0.1", "\(encoders)")
+            let pushed = try Self.prometheusSamples(Self.get(server, "/metrics").body)
+            #expect(pushed["asfcast_encoder_push_starts_total{point=push}"] == 1, "\(pushed)")
+            #expect((pushed["asfcast_encoder_received_bytes_total{point=push}"] ?? 0) > 0, "\(pushed)")
             let document = try #require(try Yams.load(yaml: String(contentsOf: Self.document, encoding: .utf8)) as? [String: Any])
             let paths = try #require(document["paths"] as? [String: Any])
             let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])

@@ -288,5 +288,6 @@ extension MMSServerHandler: PacedSession, BroadcastSubscriber, ResendTarget {
             logger.info("resend: \(granted - copies.count) of \(granted) packets no longer kept")
         }
         server.udp?.send(copies, to: udpTarget)
+        presence?.resendRequested(request.sequences.count, resent: copies.count)
     }
 }

@@ -1,4 +1,5 @@
 import ASF
+import CoreMetrics
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -32,13 +33,21 @@ public final class MulticastSender: BroadcastFollower, BroadcastSubscriber, @unc
     // Any thread.
     private let sent = NIOLockedValueBox<[NSCFile.Format]>([])
     private let counters = NIOLockedValueBox((datagrams: 0, parity: 0, beacons: 0))
+    /// The same in /metrics, by kind: the packets' datagrams, FEC parity, beacons.
+    private let metrics: (data: Counter, parity: Counter, beacons: Counter)?
 
     public var selection: Set<UInt8>? { nil }
 
     /// Opens the sending socket on `loop`: from `settings.interface` (or the route's), with the
     /// TTL or hop limit set. Throws when the settings or the interface are not usable.
-    public init(point: String, settings: MulticastSettings, on loop: EventLoop, logger: Logger) throws {
+    public init(point: String, settings: MulticastSettings, on loop: EventLoop, activity: ServerActivity? = nil, logger: Logger) throws {
         self.point = point
+        func counter(_ kind: String) -> Counter? { activity?.counter("asfcast_multicast_datagrams_total", [("point", point), ("kind", kind)]) }
+        if let data = counter("data"), let parity = counter("parity"), let beacons = counter("beacon") {
+            metrics = (data, parity, beacons)
+        } else {
+            metrics = nil
+        }
         self.settings = settings
         groupAddress = try settings.groupAddress()
         eventLoop = loop
@@ -177,12 +186,15 @@ public final class MulticastSender: BroadcastFollower, BroadcastSubscriber, @unc
             $0.datagrams += datagrams.count
             $0.parity += datagrams.count - 1
         }
+        metrics?.data.increment()
+        if datagrams.count > 1 { metrics?.parity.increment(by: Int64(datagrams.count - 1)) }
     }
 
     private func beaconIfIdle() {
         guard queue.isEmpty, eventLoop.now - lastSent >= beaconPeriod else { return }
         channel.writeAndFlush(AddressedEnvelope(remoteAddress: groupAddress, data: MSBSender.beacon), promise: nil)
         counters.withLockedValue { $0.beacons += 1 }
+        metrics?.beacons.increment()
     }
 
     private func noteOnce(_ kind: String, _ message: @autoclosure () -> String) {

@@ -1,4 +1,5 @@
 import Atomics
+import CoreMetrics
 import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
@@ -20,6 +21,8 @@ public final class PushSession: @unchecked Sendable {
     /// Body bytes from the encoder, every PushStart's.
     private let receivedBytes = ManagedAtomic<Int>(0)
     public let created = Date()
+    /// /metrics: the point's bytes in, and its PushStarts (the first and each reconnect).
+    private let counters: (bytes: Counter, starts: Counter)?
 
     struct State {
         var machine = IngestStateMachine()
@@ -31,8 +34,15 @@ public final class PushSession: @unchecked Sendable {
         var userAgent = ""
     }
 
-    init(id: String, pointName: String, live: LivePoint, autoDestroy: Bool, createdPath: String?) {
+    init(id: String, pointName: String, live: LivePoint, autoDestroy: Bool, createdPath: String?, activity: ServerActivity?) {
         self.id = id
+        let labels = [("point", pointName)]
+        if let bytes = activity?.counter("asfcast_encoder_received_bytes_total", labels),
+           let starts = activity?.counter("asfcast_encoder_push_starts_total", labels) {
+            counters = (bytes, starts)
+        } else {
+            counters = nil
+        }
         self.createdPath = createdPath
         self.pointName = pointName
         self.live = live
@@ -50,9 +60,15 @@ public final class PushSession: @unchecked Sendable {
     }
 
     /// A PushStart of this session begins, from an encoder that calls itself `userAgent`.
-    func started(userAgent: String) { state.withLockedValue { $0.userAgent = userAgent } }
+    func started(userAgent: String) {
+        state.withLockedValue { $0.userAgent = userAgent }
+        counters?.starts.increment()
+    }
 
-    func received(_ count: Int) { receivedBytes.wrappingIncrement(by: count, ordering: .relaxed) }
+    func received(_ count: Int) {
+        receivedBytes.wrappingIncrement(by: count, ordering: .relaxed)
+        counters?.bytes.increment(by: Int64(count))
+    }
 
     /// `channel` streams the session's body from now on; the connection it replaces, if any.
     func own(by channel: Channel) -> Channel? {
@@ -136,15 +152,20 @@ extension PushSession {
 /// Every push session of the server, by push-id.
 public final class PushSessions: Sendable {
     private let sessions = NIOLockedValueBox<[String: PushSession]>([:])
+    private let activity: ServerActivity?
 
-    public init() {}
+    /// With `activity`, each point's encoders are counted in /metrics.
+    public init(activity: ServerActivity? = nil) {
+        self.activity = activity
+    }
 
     /// A new session with a push-id that is random, never 0, and unique (3.2.3); WMS's are 32-bit decimals.
     func create(pointName: String, live: LivePoint, autoDestroy: Bool, createdPath: String? = nil) -> PushSession {
         sessions.withLockedValue { sessions in
             var id: String
             repeat { id = String(UInt32.random(in: 1...UInt32.max)) } while sessions[id] != nil
-            let session = PushSession(id: id, pointName: pointName, live: live, autoDestroy: autoDestroy, createdPath: createdPath)
+            let session = PushSession(id: id, pointName: pointName, live: live, autoDestroy: autoDestroy, createdPath: createdPath,
+                                      activity: activity)
             sessions[id] = session
             return session
         }

@@ -382,6 +382,8 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
                 for report in reports where report.ssrc == packetizer?.ssrc {
                     statistics.receiverReports += 1
                     statistics.lastReport = report
+                    // The RTP clock is 1000 Hz (x-asf-pf/1000): jitter is in milliseconds.
+                    presence?.receiverReport(fractionLost: Double(report.fractionLost) / 256, jitterNanoseconds: Int64(report.jitter) * 1_000_000)
                 }
             case let .nack(_, _, lost):
                 retransmit(lost, cname: cname)
@@ -401,14 +403,17 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
         if firstShortfall {
             logger.notice("NACKs over the session's resend budget (\(Int(resendBudget.perSecond)) a second): the rest not resent")
         }
+        var resent = 0
         for sequence in lost.prefix(granted) {
             if let datagram = resend.datagram(UInt32(sequence)) {
                 endpoint.sendRTP(datagram, to: port)
-                statistics.retransmitted += 1
+                resent += 1
             } else {
                 statistics.unrecoverable += 1
             }
         }
+        statistics.retransmitted += resent
+        presence?.resendRequested(lost.count, resent: resent)
         endpoint.flush()
     }
 }

@@ -60,6 +60,17 @@ public final class ServerActivity: Sendable {
         Presence(self, player: player, accepted: connected, disconnect: disconnect)
     }
 
+    /// A counter of /metrics beside the players' (an encoder's bytes, a multicast group's
+    /// datagrams, the scheduler's late sends); nil without the admin listener.
+    public func counter(_ label: String, _ dimensions: [(String, String)] = []) -> Counter? {
+        metrics.map { Counter(label: label, dimensions: dimensions, factory: $0) }
+    }
+
+    /// A gauge of /metrics (the encoders connected to a point); nil without the admin listener.
+    public func meter(_ label: String, _ dimensions: [(String, String)] = []) -> Meter? {
+        metrics.map { Meter(label: label, dimensions: dimensions, factory: $0) }
+    }
+
     /// Every connected player, the longest connected first.
     public var snapshot: [Snapshot] {
         present.withLockedValue { $0.values.map(\.snapshot) }.sorted { $0.id < $1.id }
@@ -89,6 +100,13 @@ public final class ServerActivity: Sendable {
             var players: Meter
             var bytes: Counter
             var timeToFirstPacket: CoreMetrics.Timer
+            /// RTCP receiver reports (RFC 3550 6.4.1), with their loss and jitter.
+            var receiverReports: Counter
+            var fractionLost: Recorder
+            var jitter: CoreMetrics.Timer
+            /// Packets players asked to be sent again (MMS over UDP, RTSP's NACKs), and those resent.
+            var resendRequests: Counter
+            var resent: Counter
         }
 
         fileprivate struct Entry: Sendable {
@@ -109,7 +127,12 @@ public final class ServerActivity: Sendable {
                 Counter(label: "asfcast_player_connections_total", dimensions: labels, factory: factory).increment()
                 counters = Counters(players: Meter(label: "asfcast_players", dimensions: labels, factory: factory),
                                     bytes: Counter(label: "asfcast_sent_bytes_total", dimensions: labels, factory: factory),
-                                    timeToFirstPacket: CoreMetrics.Timer(label: "asfcast_time_to_first_packet_seconds", dimensions: labels, factory: factory))
+                                    timeToFirstPacket: CoreMetrics.Timer(label: "asfcast_time_to_first_packet_seconds", dimensions: labels, factory: factory),
+                                    receiverReports: Counter(label: "asfcast_rtcp_receiver_reports_total", dimensions: labels, factory: factory),
+                                    fractionLost: Recorder(label: "asfcast_rtcp_fraction_lost", dimensions: labels, factory: factory),
+                                    jitter: CoreMetrics.Timer(label: "asfcast_rtcp_jitter_seconds", dimensions: labels, factory: factory),
+                                    resendRequests: Counter(label: "asfcast_resend_requested_packets_total", dimensions: labels, factory: factory),
+                                    resent: Counter(label: "asfcast_resent_packets_total", dimensions: labels, factory: factory))
                 counters?.players.increment()
             } else {
                 counters = nil
@@ -130,6 +153,22 @@ public final class ServerActivity: Sendable {
             if let since, !firstSent.exchange(true, ordering: .relaxed) {
                 counters.timeToFirstPacket.recordNanoseconds((NIODeadline.now() - since).nanoseconds)
             }
+        }
+
+        /// A receiver report of the player's: the fraction of packets lost since the last one
+        /// (0-1) and the interarrival jitter (RFC 3550 6.4.1).
+        public func receiverReport(fractionLost: Double, jitterNanoseconds: Int64) {
+            guard let counters else { return }
+            counters.receiverReports.increment()
+            counters.fractionLost.record(fractionLost)
+            counters.jitter.recordNanoseconds(jitterNanoseconds)
+        }
+
+        /// The player asked for `requested` packets again, and `resent` of them were sent.
+        public func resendRequested(_ requested: Int, resent: Int) {
+            guard let counters else { return }
+            counters.resendRequests.increment(by: Int64(requested))
+            counters.resent.increment(by: Int64(resent))
         }
 
         deinit {
