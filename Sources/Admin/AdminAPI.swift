@@ -87,12 +87,13 @@ public enum AdminAPI {
     static func status(_ source: AdminServer.Source) -> Status {
         let activity = source.activity
         return Status(version: source.version, started: activity.started, uptimeSeconds: Int(Date().timeIntervalSince(activity.started)),
-                      players: activity.playersConnected, bytesSent: activity.bytesSent, points: source.points().count)
+                      players: activity.playersConnected, bytesSent: activity.bytesSent, points: source.points().count + source.stopped().count)
     }
 
     static func points(_ source: AdminServer.Source, sessions: [ServerActivity.Snapshot]) -> [Point] {
         let players = Dictionary(grouping: sessions, by: \.player.point).mapValues(\.count)
         return source.points().map { point($0, players: players[$0.name] ?? 0) }
+            + source.stopped().map { point($0, players: 0, state: "stopped") }
     }
 
     static func snapshot(_ source: AdminServer.Source) -> Snapshot {
@@ -101,7 +102,7 @@ public enum AdminAPI {
                         sessions: sessions.map { session($0, now: now) }, encoders: source.encoders().map { encoder($0, now: now) })
     }
 
-    static func point(_ point: PublishingPoint, players: Int) -> Point {
+    static func point(_ point: PublishingPoint, players: Int, state stated: String? = nil) -> Point {
         let (kind, state): (String, String)
         switch point.kind {
         case .onDemand: (kind, state) = ("ondemand", "serving")
@@ -111,7 +112,7 @@ public enum AdminAPI {
         case .redirect: (kind, state) = ("redirect", "serving")
         }
         let path = point.path == "/" ? "/" : String(point.path.dropLast())
-        return Point(name: point.name, path: path, kind: kind, state: state, players: players)
+        return Point(name: point.name, path: path, kind: kind, state: stated ?? state, players: players)
     }
 
     static func encoder(_ encoder: AdminServer.Encoder, now: Date) -> Encoder {

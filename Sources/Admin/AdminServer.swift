@@ -31,11 +31,29 @@ public final class AdminServer: Sendable {
         /// Reads the configuration again: what changes only at the next start, or why it was refused.
         public var reload: @Sendable () throws -> [String]
         public var encoders: @Sendable () -> [Encoder]
+        /// The configured points stopped through the API (WMS's "stop publishing point").
+        public var stopped: @Sendable () -> [PublishingPoint]
+        /// Stops (false) or starts (true) the configured point of that name.
+        public var run: @Sendable (_ name: String, _ running: Bool) throws(PointControlError) -> Void
 
         public init(version: String, activity: ServerActivity, points: @escaping @Sendable () -> [PublishingPoint],
-                    reload: @escaping @Sendable () throws -> [String], encoders: @escaping @Sendable () -> [Encoder]) {
+                    reload: @escaping @Sendable () throws -> [String], encoders: @escaping @Sendable () -> [Encoder],
+                    stopped: @escaping @Sendable () -> [PublishingPoint] = { [] },
+                    run: @escaping @Sendable (String, Bool) throws(PointControlError) -> Void = { _, _ throws(PointControlError) in throw .noSuchPoint }) {
             (self.version, self.activity, self.points, self.reload, self.encoders) = (version, activity, points, reload, encoders)
+            (self.stopped, self.run) = (stopped, run)
         }
+    }
+
+    /// Why a point could not be stopped or started.
+    public enum PointControlError: Error {
+        /// No configured point has that name (the default point and the points encoders made
+        /// are not the API's to stop).
+        case noSuchPoint
+        /// It is stopped already, or running already.
+        case already
+        /// Made again from its settings, it did not start (its file is gone, say).
+        case cannotStart(String)
     }
 
     /// An encoder's push session (MS-WMHTTP), as the API lists it.
@@ -167,6 +185,26 @@ public final class AdminServer: Sendable {
                 return AdminAPI.Reloaded(notes: try source.reload())
             } catch {
                 throw HTTPError(.badRequest, message: "\(error)")
+            }
+        }
+        // WMS's "stop" and "start" of a publishing point: stopped, its players get the end of its
+        // stream and new ones are refused (404) until it starts again, made anew from its settings.
+        for (action, running) in [("stop", false), ("start", true)] {
+            api.post("points/:name/\(action)") { _, context -> AdminAPI.Point in
+                let name = context.parameters.get("name") ?? ""
+                do throws(PointControlError) {
+                    try source.run(name, running)
+                } catch .noSuchPoint {
+                    throw HTTPError(.notFound, message: "no configured point \(name)")
+                } catch .already {
+                    throw HTTPError(.conflict, message: "point \(name) is \(running ? "running" : "stopped") already")
+                } catch let .cannotStart(reason) {
+                    throw HTTPError(.internalServerError, message: "point \(name) did not start: \(reason)")
+                }
+                guard let point = AdminAPI.points(source, sessions: source.activity.snapshot).first(where: { $0.name == name }) else {
+                    throw HTTPError(.notFound, message: "no configured point \(name)")
+                }
+                return point
             }
         }
         api.delete("sessions/:id") { _, context -> HTTPResponse.Status in

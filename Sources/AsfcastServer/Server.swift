@@ -56,6 +56,8 @@ public final class Server: @unchecked Sendable {
     /// The configured points running now (a reload compares their settings), the points every
     /// request looks up, and the limits of each.
     private var configured: [ConfiguredPoint] = []
+    /// The configured points stopped through the admin API: out of the directory until started.
+    private var stoppedPoints: Set<String> = []
     private var directory: PointsDirectory?
     private var admission: AdmissionControl?
     /// One reload at a time (SIGHUP, the admin API).
@@ -172,7 +174,11 @@ public final class Server: @unchecked Sendable {
                                                                                      userAgent: encoder.userAgent, since: session.created,
                                                                                      bytesReceived: encoder.bytesReceived)
                                                       }
-                                                  }))
+                                                  },
+                                                  stopped: { [unowned self] in
+                                                      reloading.withLock { configured.filter { stoppedPoints.contains($0.config.name) }.map(\.point) }
+                                                  },
+                                                  run: { [unowned self] (name, running) throws(AdminServer.PointControlError) in try run(name, running) }))
             } catch {
                 throw BindFailure(description: "cannot listen for the admin API on \(configuration.adminBind):\(configuration.adminPort): \(error); choose another admin_port")
             }
@@ -449,19 +455,20 @@ public final class Server: @unchecked Sendable {
                         let point = try makePoint(point) { group.next() }
                         made.append(point)
                         next.append(point)
-                        if let existing { ended.append(existing) }
+                        if let existing, stoppedPoints.remove(existing.config.name) == nil { ended.append(existing) }
                     }
                 }
             } catch {
                 for point in made { point.end(pushSessions: pushSessions) }
                 throw error
             }
-            for (name, existing) in old where !new.points.contains(where: { $0.name == name }) { ended.append(existing) }
+            for (name, existing) in old where !new.points.contains(where: { $0.name == name }) {
+                if stoppedPoints.remove(name) == nil { ended.append(existing) }
+            }
             let added = next.filter { old[$0.config.name] == nil }.count
             configured = next
             admission.setPointLimits(ServerConfiguration.pointLimits(of: next.map(\.config)))
-            directory.replace(with: PublishingPoints([defaultPoint] + next.map(\.point), created: directory.points.created))
-            multicast.withLockedValue { $0 = MulticastPoints(next.compactMap(\.multicast)) }
+            publish(directory)
             for point in ended { point.end(pushSessions: pushSessions) }
             // After the points they replace let go of their MSBD ports.
             for point in made {
@@ -476,6 +483,49 @@ public final class Server: @unchecked Sendable {
             logger.notice("configuration reloaded: \(next.count) points, \(added) added, \(made.count - added) changed, \(old.count + added - next.count) removed")
             for note in notes { logger.notice("reload: \(note)") }
             return notes
+        }
+    }
+
+    /// The running points go to the directory players find points in, and the multicast ones'
+    /// announcements to the HTTP port.
+    private func publish(_ directory: PointsDirectory) {
+        let running = configured.filter { !stoppedPoints.contains($0.config.name) }
+        directory.replace(with: PublishingPoints([defaultPoint] + running.map(\.point), created: directory.points.created))
+        multicast.withLockedValue { $0 = MulticastPoints(running.compactMap(\.multicast)) }
+    }
+
+    /// The admin API stops or starts a configured point (WMS's stop and start of a publishing
+    /// point). Stopped, it ends as a reload's removal does (its players get the end of its
+    /// stream, what it holds is let go) and players asking for it are refused as for a point
+    /// that does not exist; started, it is made again from its settings. A reload keeps an
+    /// unchanged point stopped.
+    func run(_ name: String, _ running: Bool) throws(AdminServer.PointControlError) {
+        reloading.lock()
+        defer { reloading.unlock() }
+        guard let directory, let index = configured.firstIndex(where: { $0.config.name == name }) else { throw .noSuchPoint }
+        guard stoppedPoints.contains(name) == running else { throw .already }
+        if running {
+            let point: ConfiguredPoint
+            do {
+                point = try makePoint(configured[index].config) { group.next() }
+            } catch {
+                throw .cannotStart("\(error)")
+            }
+            configured[index] = point
+            stoppedPoints.remove(name)
+            publish(directory)
+            do {
+                try bindMSBD(point)
+            } catch {
+                logger.error("point \(name) is served without MSBD: \(error)")
+            }
+            point.start()
+            logger.notice("point \(name) started (admin API)")
+        } else {
+            stoppedPoints.insert(name)
+            publish(directory)
+            configured[index].end(pushSessions: pushSessions)
+            logger.notice("point \(name) stopped (admin API)")
         }
     }
 

@@ -120,7 +120,8 @@ extension Interop {
             let paths = try #require(document["paths"] as? [String: Any])
             let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
             #expect(Set(paths.keys) == ["/", "/metrics", "/api/v1/status", "/api/v1/points", "/api/v1/sessions", "/api/v1/encoders", "/api/v1/events",
-                                        "/api/v1/reload", "/api/v1/sessions/{id}"])
+                                        "/api/v1/reload", "/api/v1/sessions/{id}",
+                                        "/api/v1/points/{name}/stop", "/api/v1/points/{name}/start"])
             for (path, item) in paths {
                 let operations = try #require(item as? [String: Any])
                 if let get = operations["get"] as? [String: Any] {
@@ -145,7 +146,10 @@ extension Interop {
                     }
                 }
                 if let post = operations["post"] as? [String: Any] {
-                    // The shipped configuration reloaded as it is: nothing changes.
+                    // The shipped configuration reloaded as it is: nothing changes. The shipped
+                    // /multicast point stopped, then started (in that order, below the loop).
+                    let path = path.replacingOccurrences(of: "{name}", with: "multicast")
+                    if path.hasSuffix("/start") { continue }
                     let answer = try Self.get(server, path, method: "POST")
                     #expect(answer.status == 200, "\(path): \(answer.body)")
                     let json = try #require(((((post["responses"] as? [String: Any])?["200"] as? [String: Any])?["content"] as? [String: Any])?["application/json"] as? [String: Any]))
@@ -156,8 +160,44 @@ extension Interop {
                     #expect(try Self.get(server, path.replacingOccurrences(of: "{id}", with: "999999"), method: "DELETE").status == 404)
                 }
             }
+            let started = try Self.get(server, "/api/v1/points/multicast/start", method: "POST")
+            #expect(started.status == 200, "\(started.body)")
+            Self.expect(try JSONSerialization.jsonObject(with: Data(started.body.utf8)), matches: ["$ref": "#/components/schemas/Point"],
+                        schemas: schemas, at: "/api/v1/points/{name}/start")
             server.stop()
             _ = try? player.finish(limit: 30)
+        }
+
+        /// Issue 18 §3: a point stopped through the API ends its players' stream and refuses new
+        /// ones as a point that does not exist, until it is started again, made anew.
+        @Test
+        func aStoppedPointEndsItsPlayersUntilItStartsAgain() throws {
+            let server = try ServerProcess()
+            let player = try ClientRun("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-i", "mmsh://\(server.url)/live", "-t", "120",
+                                                           "-c", "copy", "-f", "asf", "-y", "/dev/null"])
+            try waitUntil("the player listed") { ((try? Self.sessions(server)) ?? []).count == 1 }
+            let stopped = try Self.get(server, "/api/v1/points/live/stop", method: "POST")
+            #expect(stopped.status == 200 && stopped.body.contains("\"state\":\"stopped\""), "\(stopped)")
+            // Its player is told the stream ended, 100 s before its -t.
+            let played = try player.finish(limit: 20)
+            #expect(played.status == 0, "\(played.output)")
+            #expect(ReloadInteropTests.status(server, "/live") == 404)
+            let refused = try run("/usr/bin/ffprobe", ["-v", "error", "rtsp://\(server.rtspURL)/live"], limit: 30)
+            #expect(refused.status != 0 && refused.output.contains("404"), "\(refused.output)")
+            let points = try #require((try Self.json(server, "/api/v1/points") as? [String: Any])?["items"] as? [[String: Any]])
+            #expect(points.first { $0["name"] as? String == "live" }?["state"] as? String == "stopped", "\(points)")
+            #expect(try Self.get(server, "/api/v1/points/live/stop", method: "POST").status == 409)
+            #expect(try Self.get(server, "/api/v1/points/nosuch/stop", method: "POST").status == 404)
+
+            let started = try Self.get(server, "/api/v1/points/live/start", method: "POST")
+            #expect(started.status == 200 && started.body.contains("\"state\":\"serving\""), "\(started)")
+            #expect(try Self.get(server, "/api/v1/points/live/start", method: "POST").status == 409)
+            let recording = temporaryFile("restarted.asf")
+            defer { try? FileManager.default.removeItem(atPath: recording) }
+            let again = try run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-i", "mmsh://\(server.url)/live", "-t", "4",
+                                                    "-c", "copy", "-f", "asf", "-y", recording])
+            #expect(again.status == 0, "\(again.output)")
+            try PushInteropTests.expectPlayable(recording, seconds: 3, "/live started again")
         }
 
         /// Issue 18 §4: headless Chromium loads the dashboard while ffmpeg plays /live over RTSP (UDP)
