@@ -35,14 +35,30 @@ public final class AdminServer: Sendable {
         public var stopped: @Sendable () -> [PublishingPoint]
         /// Stops (false) or starts (true) the configured point of that name.
         public var run: @Sendable (_ name: String, _ running: Bool) throws(PointControlError) -> Void
+        /// The point's `.asx` or `.nsc`, its URLs on `host` (nil: the server's own name).
+        public var announcement: @Sendable (_ name: String, _ kind: AnnouncementKind, _ host: String?) -> Announcement
 
         public init(version: String, activity: ServerActivity, points: @escaping @Sendable () -> [PublishingPoint],
                     reload: @escaping @Sendable () throws -> [String], encoders: @escaping @Sendable () -> [Encoder],
                     stopped: @escaping @Sendable () -> [PublishingPoint] = { [] },
-                    run: @escaping @Sendable (String, Bool) throws(PointControlError) -> Void = { _, _ throws(PointControlError) in throw .noSuchPoint }) {
+                    run: @escaping @Sendable (String, Bool) throws(PointControlError) -> Void = { _, _ throws(PointControlError) in throw .noSuchPoint },
+                    announcement: @escaping @Sendable (String, AnnouncementKind, String?) -> Announcement = { _, _, _ in .none }) {
             (self.version, self.activity, self.points, self.reload, self.encoders) = (version, activity, points, reload, encoders)
-            (self.stopped, self.run) = (stopped, run)
+            (self.stopped, self.run, self.announcement) = (stopped, run, announcement)
         }
+    }
+
+    /// A `.asx` (any point) or a `.nsc` (a multicast point's, MS-MSB 2.2.1).
+    public enum AnnouncementKind: String, Sendable, CaseIterable {
+        case asx, nsc
+    }
+
+    public enum Announcement: Sendable {
+        case text(String, contentType: String)
+        /// No running point of that name has one of that kind.
+        case none
+        /// A multicast point whose encoder has not pushed: no header to announce yet.
+        case notYet
     }
 
     /// Why a point could not be stopped or started.
@@ -205,6 +221,20 @@ public final class AdminServer: Sendable {
                     throw HTTPError(.notFound, message: "no configured point \(name)")
                 }
                 return point
+            }
+        }
+        // The announcements players are handed: `?host=` names the server as they reach it.
+        for kind in AnnouncementKind.allCases {
+            api.get("points/:name/announcement.\(kind.rawValue)") { request, context -> Response in
+                let name = context.parameters.get("name") ?? ""
+                switch source.announcement(name, kind, request.uri.queryParameters["host"].map(String.init)) {
+                case let .text(text, contentType):
+                    return Response(status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: text)))
+                case .none:
+                    throw HTTPError(.notFound, message: kind == .nsc ? "no multicast point \(name)" : "no point \(name)")
+                case .notYet:
+                    throw HTTPError(.serviceUnavailable, message: "point \(name) has no header to announce yet")
+                }
             }
         }
         api.delete("sessions/:id") { _, context -> HTTPResponse.Status in

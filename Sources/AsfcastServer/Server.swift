@@ -178,7 +178,8 @@ public final class Server: @unchecked Sendable {
                                                   stopped: { [unowned self] in
                                                       reloading.withLock { configured.filter { stoppedPoints.contains($0.config.name) }.map(\.point) }
                                                   },
-                                                  run: { [unowned self] (name, running) throws(AdminServer.PointControlError) in try run(name, running) }))
+                                                  run: { [unowned self] (name, running) throws(AdminServer.PointControlError) in try run(name, running) },
+                                                  announcement: { [unowned self] in announcement(of: $0, $1, host: $2) }))
             } catch {
                 throw BindFailure(description: "cannot listen for the admin API on \(configuration.adminBind):\(configuration.adminPort): \(error); choose another admin_port")
             }
@@ -527,6 +528,32 @@ public final class Server: @unchecked Sendable {
             configured[index].end(pushSessions: pushSessions)
             logger.notice("point \(name) stopped (admin API)")
         }
+    }
+
+    /// A running point's `.asx` (its mmsh:// and rtsp:// URLs; a multicast point's `.nsc` first),
+    /// or a multicast point's `.nsc`, naming the server `host` or, by default, the address it
+    /// listens on (this machine's name when that is every address).
+    func announcement(of name: String, _ kind: AdminServer.AnnouncementKind, host: String?) -> AdminServer.Announcement {
+        let (point, multicast) = reloading.withLock {
+            let running = configured.first { $0.config.name == name && !stoppedPoints.contains(name) }
+            return (running?.point ?? directory?.points.created.all.first { $0.name == name }, running?.multicast)
+        }
+        guard let point else { return .none }
+        if case .redirect = point.kind { return .none }
+        let listening = ["0.0.0.0", "::", ""].contains(configuration.bind) ? ProcessInfo.processInfo.hostName : configuration.bind
+        let name = host ?? (listening.contains(":") ? "[\(listening)]" : listening)
+        let (http, rtsp) = ("\(name):\(httpPort)", "\(name):\(rtspPort)")
+        guard let multicast else {
+            guard kind == .asx else { return .none }
+            return .text(ASXAnnouncement.unicast(point: point.name, path: point.path, httpHost: http, rtspHost: rtsp).text,
+                         contentType: ASXAnnouncement.contentType)
+        }
+        let formats = multicast.sender.formats
+        guard !formats.isEmpty else { return .notYet }
+        let announcement = MulticastAnnouncement(point: point.name, path: multicast.path, settings: multicast.sender.settings, formats: formats,
+                                                 httpHost: http, rtspHost: rtsp)
+        return kind == .nsc ? .text(announcement.nsc.text, contentType: "application/x-netshow-channel")
+                            : .text(announcement.asx, contentType: ASXAnnouncement.contentType)
     }
 
     /// The names of the settings that differ.

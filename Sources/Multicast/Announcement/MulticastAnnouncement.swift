@@ -1,4 +1,5 @@
 import Foundation
+import Streaming
 
 /// What announces a multicast point to players: its `.nsc` (MS-MSB 2.2.1), and a `.asx` that
 /// lists the `.nsc` first and the point's unicast URLs after it as the rollover, as WMS's
@@ -42,21 +43,7 @@ public struct MulticastAnnouncement: Sendable {
     /// The `.asx`: the `.nsc` first, then the point over mmsh and RTSP; a player takes the
     /// first reference it can play (the Ref elements of one Entry are its rollover).
     public var asx: String {
-        let refs = [nscURL, unicastURL, "rtsp://\(rtspHost)\(path)"].reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-        return """
-            <ASX version="3.0">
-              <Title>\(Self.escaped(point))</Title>
-              <Entry>
-            \(refs.map { "    <Ref href=\"\(Self.escaped($0))\"/>" }.joined(separator: "\n"))
-              </Entry>
-            </ASX>
-
-            """
-    }
-
-    private static func escaped(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: "\"", with: "&quot;")
+        ASXAnnouncement(title: point, references: [nscURL, unicastURL, "rtsp://\(rtspHost)\(path)"]).text
     }
 
     /// The answer MS-WMLOG 2.3 has a Log URL give to a client's GET before it POSTs a log.
