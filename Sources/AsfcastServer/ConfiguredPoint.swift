@@ -34,22 +34,31 @@ final class ConfiguredPoint: @unchecked Sendable {
         }
     }
 
+    /// Whether its players follow a broadcast (a file's loop, a push, a pull).
+    var isBroadcast: Bool {
+        switch point.kind {
+        case .broadcast, .live: true
+        default: false
+        }
+    }
+
     /// Its sources begin: the pull connects to its origin, the multicast sender beacons.
     func start() {
         puller?.start()
         multicast?.sender.start()
     }
 
-    /// The server stops: what it holds is let go, its archive completed.
-    func release() {
+    /// What it holds is let go, its archive completed.
+    private func release() {
         msbd?.close(promise: nil)
         puller?.stop()
         archive?.close()
         multicast?.sender.stop()
     }
 
-    /// A reload removed or replaced it: its players get the end of its stream (a broadcast's,
-    /// a pull's, a push's, whose encoder's connection closes) and what it holds is let go.
+    /// A reload removed or replaced it, the API stopped it, or the server stops: its players get
+    /// the end of its stream (a broadcast's, a pull's, a push's, whose encoder's connection
+    /// closes) and what it holds is let go.
     func end(pushSessions: PushSessions) {
         switch point.kind {
         case let .broadcast(broadcast): broadcast.stop()

@@ -581,16 +581,31 @@ public final class Server: @unchecked Sendable {
         stopped.unlock()
     }
 
+    /// How long a shutdown waits for broadcast players to take the end of their stream.
+    static let endOfStreamGrace = TimeAmount.seconds(2)
+
     public func shutdown() throws {
         notifier.stopping()
         freedMemory.stop()
-        admin?.stop()
         for channel in channels { try? channel.close().wait() }
-        // Archives are completed (sizes, index) before the loops stop.
-        for point in configured { point.release() }
+        // The players of broadcasts, pushes and pulls get the end of the stream, each in its
+        // protocol (WMSP's $E, RTSP's EndOfStream, MMS's ReportEndOfStream), and a moment to
+        // take it; archives are completed (sizes, index) before the loops stop.
+        let running = reloading.withLock { configured.filter { !stoppedPoints.contains($0.config.name) } }
+        let broadcasts = Set(running.filter(\.isBroadcast).map(\.config.name) + (created?.all ?? []).map(\.name))
+        let told = activity.snapshot.filter { broadcasts.contains($0.player.point) }.count
+        if told > 0 { logger.notice("stopping: \(told) players of broadcasts get the end of the stream") }
+        for point in running { point.end(pushSessions: pushSessions) }
         for point in created?.all ?? [] {
-            if case let .live(live) = point.kind { live.archive?.close() }
+            guard case let .live(live) = point.kind else { continue }
+            pushSessions.end(pushingTo: live)
+            live.archive?.close()
         }
+        let deadline = NIODeadline.now() + Self.endOfStreamGrace
+        while activity.snapshot.contains(where: { broadcasts.contains($0.player.point) }), NIODeadline.now() < deadline {
+            usleep(20_000)
+        }
+        admin?.stop()
         mmsUDP?.close()
         for services in loops.values { try? services.eventLoop.submit { services.value.endpoint.close() }.wait() }
         defer {
