@@ -21,6 +21,8 @@ struct AccessLogTests {
         #expect(line["c-ip"] == "10.0.0.7" && line["cs-uri-stem"] == "/live" && line["x-duration"] == "42")
         #expect(line["cs-User-Agent"] == "NSPlayer/12.0_WMP" && line["c-dns"] == "-")
         #expect(line["transport"] == "TCP" && line["avgbandwidth"] == "190" && line["s-totalclients"] == "0")
+        #expect(line["c-rate"] == "1" && line["s-dns"] == ProcessInfo.processInfo.hostName)
+        #expect(Int(line["s-cpu-util"] ?? "").map { (0...100).contains($0) } == true, "\(line)")
     }
 
     /// Daily rotation: the first line of a new day (UTC) moves the day's file to `<path>.<day>`

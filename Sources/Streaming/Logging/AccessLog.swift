@@ -28,6 +28,9 @@ public final class AccessLog: Sendable {
     public let rotation: Rotation
     /// The players connected now, for each line's s-totalclients.
     private let totalClients: @Sendable () -> Int
+    private let processorLoad = ProcessorLoad()
+    /// This machine's name, each line's s-dns.
+    private let serverName = ProcessInfo.processInfo.hostName
 
     /// Appends to `path`, writing the directives when the file is new; nil discards.
     public init(path: String?, rotation: Rotation = .none, totalClients: @escaping @Sendable () -> Int = { 0 }) throws {
@@ -133,6 +136,10 @@ public final class AccessLog: Sendable {
         // MS-WMLOG 2.1.2 as the server sees it: bits per second over the session.
         if durationSeconds > 0 { values["avgbandwidth"] = "\(bytes * 8 / durationSeconds)" }
         values["s-totalclients"] = "\(totalClients())"
+        values["s-cpu-util"] = "\(processorLoad.percent)"
+        values["s-dns"] = serverName
+        // Played at the normal rate (WMS logs 1 but for fast forward and rewind, not served here).
+        values["c-rate"] = "1"
         values["s-pkts-sent"] = "\(packets)"
         values["s-ip"] = serverIP
         let entry = WMLog(fields: WMLog.basicFields.map { (name: $0, value: values[$0] ?? "-") })
