@@ -102,10 +102,22 @@ extension Interop {
             // and a full queue would hold the pipeline in preroll.
             let sinks = (0..<streams).flatMap { ["d.", "!", "queue", "max-size-time=0", "max-size-buffers=0", "max-size-bytes=0",
                                            "!", "multifilesink", "location=\(dir)/s\($0)-%06d", "sync=false"] }
-            let result = try run("/usr/bin/gst-launch-1.0", source + ["!", "asfdemux", "name=d"] + sinks)
+            let launch = try ClientRun("/usr/bin/gst-launch-1.0", source + ["!", "asfdemux", "name=d"] + sinks)
             // After the end of stream rtspsrc at times finds its own connection closed when it
-            // sends TEARDOWN, and exits with that error: what it received is still counted.
-            let teardownOnly = result.output.contains("Got EOS from element \"pipeline0\"") && result.output.contains("gst_rtspsrc_try_send")
+            // sends TEARDOWN, and exits with that error, or hangs setting its pipeline to NULL
+            // until killed. Once the pipeline has its end of stream every sink has written what it
+            // got: that is counted, and a gst-launch still running 10 s later is stopped.
+            let eos = "Got EOS from element \"pipeline0\""
+            do {
+                try waitUntil("gst-launch to end or reach its end of stream: \(launch.outputSoFar.suffix(1500))", limit: 120) {
+                    !launch.process.isRunning || launch.outputSoFar.contains(eos)
+                }
+            } catch {
+                _ = try? launch.finishOrStop(limit: 0)
+                throw error
+            }
+            let result = try launch.finishOrStop(limit: 10)
+            let teardownOnly = result.output.contains(eos) && (result.output.contains("gst_rtspsrc_try_send") || result.stopped)
             guard result.status == 0 || teardownOnly else { throw Failure("gst-launch failed: \(result.output.suffix(1500))") }
             let written = try FileManager.default.contentsOfDirectory(atPath: dir)
             var packets: [String: [Int]] = [:]

@@ -223,6 +223,20 @@ struct ClientRun {
         try process.run()
     }
 
+    /// What it has written so far.
+    var outputSoFar: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+
+    /// Waits up to `limit` for the end; a program still running then is killed, and `stopped`
+    /// says so (for a client that hangs after it has done its work).
+    func finishOrStop(limit: TimeInterval) throws -> (status: Int32, output: String, stopped: Bool) {
+        do {
+            let result = try finish(limit: limit)
+            return (result.status, result.output, false)
+        } catch let failure as Failure where failure.description.hasPrefix("\(name) still running") {
+            return (-1, failure.description, true)
+        }
+    }
+
     /// Waits for the end. A program still running after `limit` is killed and the run fails, so
     /// a stuck client fails its test instead of hanging the whole run.
     func finish(limit: TimeInterval = 120) throws -> (status: Int32, output: String) {
