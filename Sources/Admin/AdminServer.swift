@@ -40,9 +40,8 @@ public final class AdminServer: Sendable {
 
         public init(version: String, activity: ServerActivity, points: @escaping @Sendable () -> [PublishingPoint],
                     reload: @escaping @Sendable () throws -> [String], encoders: @escaping @Sendable () -> [Encoder],
-                    stopped: @escaping @Sendable () -> [PublishingPoint] = { [] },
-                    run: @escaping @Sendable (String, Bool) throws(PointControlError) -> Void = { _, _ throws(PointControlError) in throw .noSuchPoint },
-                    announcement: @escaping @Sendable (String, AnnouncementKind, String?) -> Announcement = { _, _, _ in .none }) {
+                    stopped: @escaping @Sendable () -> [PublishingPoint], run: @escaping @Sendable (String, Bool) throws(PointControlError) -> Void,
+                    announcement: @escaping @Sendable (String, AnnouncementKind, String?) -> Announcement) {
             (self.version, self.activity, self.points, self.reload, self.encoders) = (version, activity, points, reload, encoders)
             (self.stopped, self.run, self.announcement) = (stopped, run, announcement)
         }

@@ -34,8 +34,6 @@ struct ActivatedSockets {
         return sockets
     }
 
-    var isEmpty: Bool { byPort.isEmpty }
-
     /// The passed socket listening on `port`, which is then the caller's to own.
     mutating func claim(port: Int) -> CInt? {
         byPort.removeValue(forKey: port)

@@ -196,12 +196,7 @@ extension Interop {
             let started = try Self.get(server, "/api/v1/points/live/start", method: "POST")
             #expect(started.status == 200 && started.body.contains("\"state\":\"serving\""), "\(started)")
             #expect(try Self.get(server, "/api/v1/points/live/start", method: "POST").status == 409)
-            let recording = temporaryFile("restarted.asf")
-            defer { try? FileManager.default.removeItem(atPath: recording) }
-            let again = try run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-i", "mmsh://\(server.url)/live", "-t", "4",
-                                                    "-c", "copy", "-f", "asf", "-y", recording])
-            #expect(again.status == 0, "\(again.output)")
-            try PushInteropTests.expectPlayable(recording, seconds: 3, "/live started again")
+            try PushInteropTests.expectFFmpegRecords("mmsh://\(server.url)/live", seconds: 4, "/live started again")
         }
 
         /// Issue 18 §3: the announcements the API generates. VLC, handed a point's `.asx`, plays

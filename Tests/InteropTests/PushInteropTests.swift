@@ -41,6 +41,16 @@ extension Interop {
             #expect(errors.isEmpty, "\(what): \(errors.prefix(600))")
         }
 
+        /// ffmpeg records `seconds` of `url`: it ends well, and what it wrote is playable (one
+        /// second short of `seconds` at least).
+        static func expectFFmpegRecords(_ url: String, seconds: Int, _ what: String) throws {
+            let recording = temporaryFile("recording.asf")
+            defer { try? FileManager.default.removeItem(atPath: recording) }
+            let played = try run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-i", url, "-t", "\(seconds)", "-c", "copy", "-f", "asf", "-y", recording])
+            #expect(played.status == 0, "\(what): \(played.output)")
+            try expectPlayable(recording, seconds: Double(seconds - 1), what)
+        }
+
         /// ffmpeg players started at once, each recording 11 s of its input options to a file.
         static func startRecordings(_ players: [(name: String, input: [String])]) throws -> [(name: String, run: ClientRun, file: String)] {
             try players.map { player in

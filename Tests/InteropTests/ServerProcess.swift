@@ -35,8 +35,8 @@ final class ServerProcess {
     /// nobody (setpriv), so that it cannot bind the ports below 1024 itself.
     init(config: String? = nil, mediaRoot: String? = nil, ports: (Int, Int, Int)? = nil, environment: [String: String] = [:],
          journal: Bool = false, socketActivation: Bool = false) throws {
-        port = try ports?.0 ?? (socketActivation ? Self.freePrivilegedPort() : Self.freePort())
-        rtspPort = try ports?.1 ?? (socketActivation ? Self.freePrivilegedPort() : Self.freePort())
+        port = try ports?.0 ?? (socketActivation ? Self.freePort(privileged: true) : Self.freePort())
+        rtspPort = try ports?.1 ?? (socketActivation ? Self.freePort(privileged: true) : Self.freePort())
         mmsPort = try ports?.2 ?? Self.freePort()
         self.socketActivation = socketActivation
         adminPort = try Self.freePort()
@@ -126,23 +126,14 @@ final class ServerProcess {
     /// A loopback port free for TCP and UDP, not handed out before in this process, and below
     /// the kernel's ephemeral range: a port from that range (bound to 0 and closed) can be taken by
     /// any outgoing connection before the server binds it, and the server then fails to start.
-    static func freePort() throws -> Int {
+    /// `privileged`: a TCP port below 1024, which only a privileged process can bind.
+    static func freePort(privileged: Bool = false) throws -> Int {
         for _ in 0..<1000 {
-            let port = Int.random(in: 10_000..<ephemeralLow)
+            let port = privileged ? Int.random(in: 600..<1024) : Int.random(in: 10_000..<ephemeralLow)
             guard handedOut.take(port) else { continue }
-            if canBind(port, type: Int32(SOCK_STREAM.rawValue)), canBind(port, type: Int32(SOCK_DGRAM.rawValue)) { return port }
+            if canBind(port, type: Int32(SOCK_STREAM.rawValue)), privileged || canBind(port, type: Int32(SOCK_DGRAM.rawValue)) { return port }
         }
         throw Failure("no free port")
-    }
-
-    /// A loopback TCP port below 1024, which only a privileged process can bind, free now.
-    static func freePrivilegedPort() throws -> Int {
-        for _ in 0..<1000 {
-            let port = Int.random(in: 600..<1024)
-            guard handedOut.take(port) else { continue }
-            if canBind(port, type: Int32(SOCK_STREAM.rawValue)) { return port }
-        }
-        throw Failure("no free port below 1024")
     }
 
     /// The first port of `ip_local_port_range`.
