@@ -2,6 +2,7 @@ import ArgumentParser
 import AsfcastServer
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the streaming server.")
@@ -56,6 +57,16 @@ struct Serve: ParsableCommand {
             let command = self
             server.configurationSource = { try command.settings() }
         }
+        // The handlers are in place before the start, so a stop that comes while the server
+        // starts (its ports already answer) is not the signal's default action: it waits for
+        // the start to end. SIGHUP: the configuration read again; an invalid file is refused
+        // (logged with its file:line) and the running configuration kept.
+        let started = ConditionLock(value: false)
+        let once: @Sendable (@escaping @Sendable () -> Void) -> @Sendable () -> Void = { action in
+            { started.lock(whenValue: true); started.unlock(); action() }
+        }
+        let stop = once { try? server.shutdown() }
+        let signals = SignalHandlers([SIGTERM: stop, SIGINT: stop, SIGUSR1: once { server.reopenLogs() }, SIGHUP: once { _ = try? server.reload() }])
         do {
             try server.start()
         } catch let error as Server.BindFailure {
@@ -63,10 +74,8 @@ struct Serve: ParsableCommand {
             try? server.shutdown()
             throw ExitCode(1)
         }
-        let stop: @Sendable () -> Void = { try? server.shutdown() }
-        // SIGHUP: the configuration read again; an invalid file is refused (logged with its
-        // file:line) and the running configuration kept.
-        let signals = SignalHandlers([SIGTERM: stop, SIGINT: stop, SIGUSR1: { server.reopenLogs() }, SIGHUP: { _ = try? server.reload() }])
+        started.lock()
+        started.unlock(withValue: true)
         try server.wait()
         withExtendedLifetime(signals) {}
     }

@@ -90,13 +90,15 @@ final class ServerProcess {
     var adminURL: String { "127.0.0.1:\(adminPort)" }
     var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
-    /// Retries a TCP connect until the last listener opened (MMS) answers (bounded: 20 s).
+    /// Retries a TCP connect until the last listener opened (MMS) answers, and waits for the
+    /// server's own line that it serves, logged once every listener is open (bounded: 20 s).
     /// Under socket activation the port answers before the server runs (the connection starts
-    /// it), so the server's own line that it serves is what tells.
+    /// it); otherwise the line comes a moment after the port answers.
     private func waitUntilListening() throws {
         for _ in 0..<400 {
             guard process.isRunning else { throw Failure("server exited: \(logText)") }
-            if Self.connect(port: mmsPort), !socketActivation || logText.contains("] serving ") { return }
+            let text = logText
+            if Self.connect(port: mmsPort), text.contains("] serving ") || text.contains("asfcast: serving ") { return }
             usleep(50_000)
         }
         throw Failure("server did not listen on \(mmsPort)")
