@@ -8,8 +8,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BUILD_PACKAGES := pkg-config libavformat-dev libavcodec-dev libavutil-dev libsystemd-dev
 TEST_PACKAGES := $(BUILD_PACKAGES) ffmpeg vlc-bin vlc-plugin-base gstreamer1.0-tools \
 	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
-	gstreamer1.0-plugins-ugly gstreamer1.0-libav python3 python3-mutagen python3-prometheus-client \
+	gstreamer1.0-plugins-ugly gstreamer1.0-libav python3 python3-venv python3-mutagen python3-prometheus-client \
 	curl chromium
+# What the tests take from PyPI, which Debian does not package: lars, a reader of W3C extended
+# log files (IIS's and WMS's), in a virtual environment of its own.
+PYTHON_TOOLS := lars==1.0
+PYTHON_ENV := .build-python
 
 .PHONY: build release run test bench soak header-limits fuzz fuzz-build deps deps-test media clean
 
@@ -28,6 +32,8 @@ deps:
 
 deps-test:
 	$(call apt_install,$(TEST_PACKAGES))
+	@$(PYTHON_ENV)/bin/python -c "import lars" 2>/dev/null || \
+		{ python3 -m venv $(PYTHON_ENV) && $(PYTHON_ENV)/bin/pip install -q $(PYTHON_TOOLS); }
 
 build: deps
 	$(SWIFT) build $(BUILD_FLAGS)

@@ -62,15 +62,11 @@ public struct OnDemandContent {
         streamingHeader = header.streamingHeader(dataObject: dataObject)
     }
 
-    /// A source from `start`; a playlist always plays from its beginning.
-    public func source(from start: StartPosition?) throws -> any PacketSource {
-        try play(from: start).source
-    }
-
-    /// A source from `start`, and the ASF send time of its first packet (what RTSP states in
-    /// `Range` and `RTP-Info`).
-    public func play(from start: StartPosition?) throws -> (source: any PacketSource, firstSendTime: UInt32) {
-        if let playlist { return (try SplicedSource(entries: playlist, loops: false), try first.packet(0).sendTime) }
+    /// A source from `start` (a playlist always plays from its beginning), the ASF send time of
+    /// its first packet (what RTSP states in `Range` and `RTP-Info`), and where that is in the
+    /// content, in whole seconds from its first packet (the access log's c-starttime).
+    public func play(from start: StartPosition?) throws -> (source: any PacketSource, firstSendTime: UInt32, startSeconds: Int) {
+        if let playlist { return (try SplicedSource(entries: playlist, loops: false), try first.packet(0).sendTime, 0) }
         let packet: Int
         switch start {
         case nil: packet = 0
@@ -78,6 +74,7 @@ public struct OnDemandContent {
         case let .time(ms): packet = try first.packetNumber(forTime: ms)
         }
         let sendTime = packet < first.packetCount ? try first.packet(packet).sendTime : 0
-        return (FileCursor(file: first, startPacket: packet), sendTime)
+        let contentStart = first.packetCount > 0 ? try first.packet(0).sendTime : 0
+        return (FileCursor(file: first, startPacket: packet), sendTime, Int(sendTime >= contentStart ? (sendTime - contentStart) / 1000 : 0))
     }
 }

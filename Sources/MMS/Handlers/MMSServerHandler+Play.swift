@@ -43,7 +43,8 @@ extension MMSServerHandler: PacedSession, BroadcastSubscriber, ResendTarget {
             if playback == nil {
                 let start = Self.start(of: request, packetSize: onDemand.first.packetSize, dataOffset: onDemand.first.dataOffset)
                 do {
-                    let source = try onDemand.source(from: onDemand.isSeekable ? start : nil)
+                    let source: any PacketSource
+                    (source, _, startSeconds) = try onDemand.play(from: onDemand.isSeekable ? start : nil)
                     // Fast Start over TCP, where the client's reading paces the burst; over UDP real time.
                     let pacing = server.delivery.pacing(prerollMilliseconds: content.header.fileProperties.preroll, overTCP: udpTarget == nil)
                     playback = PlaySession(source: source, selection: selection, pacing: pacing, start: now)
@@ -102,10 +103,14 @@ extension MMSServerHandler: PacedSession, BroadcastSubscriber, ResendTarget {
         server.udp?.unregister(clientID: clientID)
         guard let started = playStarted, let context else { return }
         playStarted = nil
-        server.accessLog.write(clientIP: context.channel.remoteAddress?.ipAddress ?? "-", uriStem: path, userAgent: player,
-                               protocolName: udpTarget == nil ? "mmst" : "mmsu", transport: udpTarget == nil ? "TCP" : "UDP",
-                               durationSeconds: Int((context.eventLoop.now - started).nanoseconds / 1_000_000_000),
-                               bytes: bytesSent, packets: packetsSent, status: 200, serverIP: context.channel.localAddress?.ipAddress ?? "-")
+        // The subscriber name is `NSPlayer/7.0.0.1956; {GUID}; Host: …` (2.2.4.17).
+        let parts = player.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+        server.accessLog.write(ServedSession(clientIP: context.channel.remoteAddress?.ipAddress ?? "-", uriStem: path, userAgent: parts.first ?? player,
+                                             playerID: parts.count > 1 ? parts[1] : nil, protocolName: udpTarget == nil ? "mmst" : "mmsu",
+                                             transport: udpTarget == nil ? "TCP" : "UDP", startSeconds: startSeconds,
+                                             durationSeconds: Int((context.eventLoop.now - started).nanoseconds / 1_000_000_000),
+                                             bytes: bytesSent, packets: packetsSent, resendRequests: udpTarget == nil ? nil : resendRequests,
+                                             serverIP: context.channel.localAddress?.ipAddress ?? "-"))
     }
 
     /// The last data packet was sent (3.2.4.1): ReportEndOfStream, and the connection stays
@@ -279,6 +284,7 @@ extension MMSServerHandler: PacedSession, BroadcastSubscriber, ResendTarget {
             if forgedResends == 1 { logger.notice("resend request for this session from \(sender), not the client's address: ignored") }
             return
         }
+        resendRequests += 1
         let (granted, firstShortfall) = resendBudget.take(request.sequences.count, now: context?.eventLoop.now ?? .now())
         if firstShortfall {
             logger.notice("resend requests over the session's budget (\(Int(resendBudget.perSecond)) a second): the rest not resent")

@@ -69,6 +69,9 @@ public final class MMSServerHandler: ChannelInboundHandler {
     var resendBudget = ResendBudget()
     /// Resend requests with this session's client id from another address.
     var forgedResends = 0
+    /// The client's own resend requests, and where in the content it began: for the access log.
+    var resendRequests = 0
+    var startSeconds = 0
     /// What is sent is added to the server's count too, once per write.
     var bytesSent = 0 { didSet { presence?.sent(bytesSent - oldValue) } }
     var packetsSent = 0

@@ -8,6 +8,8 @@ struct Statistics {
     var receiverReports = 0
     var lastReport: RTCP.ReceptionReport?
     var retransmitted = 0
+    /// The NACKs of the retransmission stream (the access log's c-resendreqs).
+    var resendRequests = 0
     var unrecoverable = 0
     var malformedRTCP = 0
     var unsendable = 0
@@ -41,6 +43,7 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
         }
         var source: (any PacketSource)?
         var firstSendTime: UInt32 = 0
+        var startSeconds = 0
         var burst = BroadcastBatch([])
         if let (session, read) = announced {
             // The Play after an Announce (3.2.4.2) goes on with the entry announced.
@@ -51,7 +54,7 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
         } else if case let .onDemand(onDemand, _) = content {
             do {
                 let milliseconds = requested ?? UInt64(position)
-                (source, firstSendTime) = try onDemand.play(from: milliseconds > 0 ? .time(milliseconds: milliseconds) : nil)
+                (source, firstSendTime, startSeconds) = try onDemand.play(from: milliseconds > 0 ? .time(milliseconds: milliseconds) : nil)
             } catch {
                 logger.error("500: cannot play \(contentURL): \(error)")
                 return reply(500)
@@ -65,6 +68,9 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
                                                          value: server.delivery.writeBufferMarks(bitsPerSecond: content.header.fileProperties.maximumBitrate))
         }
         let now = context.eventLoop.now
+        // The latest Play is where the access log says the player began (c-starttime, "from
+        // when the client most recently started streaming", MS-WMLOG 2.1.23).
+        self.startSeconds = startSeconds
         presence = presence ?? server.delivery.arrive(protocolName: "rtsp", transport: streams[0].transport.lower == .tcp ? "tcp" : "udp",
                                                       path: URL(string: contentURL)?.path ?? contentURL, player: userAgent, on: context.channel)
         if let source {
@@ -113,10 +119,14 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
         admission?.release()
         admission = nil
         if let presence {
-            server.accessLog.write(clientIP: context?.channel.remoteAddress?.ipAddress ?? "-", uriStem: URL(string: contentURL)?.path ?? contentURL,
-                                   userAgent: userAgent, protocolName: "rtsp", transport: streams.first?.transport.lower == .tcp ? "TCP" : "UDP",
-                                   durationSeconds: Int(Date().timeIntervalSince(presence.connected)), bytes: presence.bytesSent,
-                                   packets: Int(packetizer?.packetCount ?? 0), status: 200, serverIP: context?.channel.localAddress?.ipAddress ?? "-")
+            let overTCP = streams.first?.transport.lower == .tcp
+            server.accessLog.write(ServedSession(clientIP: context?.channel.remoteAddress?.ipAddress ?? "-", uriStem: URL(string: contentURL)?.path ?? contentURL,
+                                                 userAgent: userAgent, playerID: ServedSession.rtspPlayerID(userAgent: userAgent), protocolName: "rtsp",
+                                                 transport: overTCP ? "TCP" : "UDP", startSeconds: startSeconds,
+                                                 durationSeconds: Int(Date().timeIntervalSince(presence.connected)), bytes: presence.bytesSent,
+                                                 packets: Int(packetizer?.packetCount ?? 0),
+                                                 resendRequests: retransmission == nil || overTCP ? nil : statistics.resendRequests,
+                                                 serverIP: context?.channel.localAddress?.ipAddress ?? "-"))
         }
         presence = nil
         endpoint?.unregister(self)
@@ -399,6 +409,7 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
             logger.debug("NACK without the retransmission stream's CNAME ignored")
             return
         }
+        statistics.resendRequests += 1
         let (granted, firstShortfall) = resendBudget.take(min(lost.count, 128), now: context?.eventLoop.now ?? .now())
         if firstShortfall {
             logger.notice("NACKs over the session's resend budget (\(Int(resendBudget.perSecond)) a second): the rest not resent")

@@ -33,6 +33,8 @@ public final class RTSPServerHandler: ChannelInboundHandler {
     var contentURL = ""
     /// The client's User-Agent, which says how large a header it takes (`ClientHeaderLimit.rtsp`).
     var userAgent = ""
+    /// Where in the content the latest Play began, for the access log.
+    var startSeconds = 0
     var streams: [SetUpStream] = [] { didSet { updateSelection() } }
     var retransmission: SetUpStream?
     var packetizer: RTPPacketizer?

@@ -118,30 +118,33 @@ public final class AccessLog: Sendable {
 
     /// A line for a session the server ended, when the client sent no log of its own.
     /// Nothing is formatted when there is no log: sessions end by the thousand when a show does.
-    public func write(clientIP: String, uriStem: String, userAgent: String, protocolName: String, transport: String, durationSeconds: Int,
-                      bytes: Int, packets: Int, status: Int, serverIP: String, date: Date = Date()) {
+    public func write(_ session: ServedSession, date: Date = Date()) {
         guard path != nil else { return }
         let (day, time) = Self.w3cDateAndTime(date)
         var values = [String: String]()
-        values["c-ip"] = clientIP
+        values["c-ip"] = session.clientIP
         values["date"] = day
         values["time"] = time
-        values["cs-uri-stem"] = uriStem
-        values["x-duration"] = "\(durationSeconds)"
-        values["c-status"] = "\(status)"
-        values["cs-User-Agent"] = userAgent.replacingOccurrences(of: " ", with: "_")
-        values["protocol"] = protocolName
-        values["transport"] = transport
-        values["sc-bytes"] = "\(bytes)"
+        values["cs-uri-stem"] = session.uriStem
+        values["c-starttime"] = "\(session.startSeconds)"
+        values["x-duration"] = "\(session.durationSeconds)"
+        values["c-status"] = "\(session.status)"
+        values["c-playerid"] = ServedSession.registryGUID(session.playerID)
+        values["c-playerversion"] = ServedSession.playerVersion(session.userAgent)
+        values["cs-User-Agent"] = session.userAgent.replacingOccurrences(of: " ", with: "_")
+        values["protocol"] = session.protocolName
+        values["transport"] = session.transport
+        values["sc-bytes"] = "\(session.bytes)"
         // MS-WMLOG 2.1.2 as the server sees it: bits per second over the session.
-        if durationSeconds > 0 { values["avgbandwidth"] = "\(bytes * 8 / durationSeconds)" }
+        if session.durationSeconds > 0 { values["avgbandwidth"] = "\(session.bytes * 8 / session.durationSeconds)" }
+        values["c-resendreqs"] = session.resendRequests.map { "\($0)" }
         values["s-totalclients"] = "\(totalClients())"
         values["s-cpu-util"] = "\(processorLoad.percent)"
         values["s-dns"] = serverName
         // Played at the normal rate (WMS logs 1 but for fast forward and rewind, not served here).
         values["c-rate"] = "1"
-        values["s-pkts-sent"] = "\(packets)"
-        values["s-ip"] = serverIP
+        values["s-pkts-sent"] = "\(session.packets)"
+        values["s-ip"] = session.serverIP
         let entry = WMLog(fields: WMLog.basicFields.map { (name: $0, value: values[$0] ?? "-") })
         write(entry, date: date)
     }

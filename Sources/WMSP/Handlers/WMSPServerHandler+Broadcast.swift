@@ -12,6 +12,7 @@ extension WMSPServerHandler: BroadcastSubscriber {
     func broadcast(_ point: BroadcastPoint, request: WMSPRequest, context: ChannelHandlerContext) {
         point.start()
         broadcastPoint = point
+        startSeconds = 0
         switch request.kind {
         case .describe:
             describe(clientHeader(point.header, request).header.streamingHeaderOfUnknownSize, of: point.header, features: "broadcast", broadcastID: Self.broadcastID,

@@ -26,9 +26,12 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
     /// Whether the data response is chunked and the connection stays open after it.
     var pipelined = false
     var pipelineTimer: Scheduled<Void>?
-    /// For the access log.
+    /// For the access log: the path, the player (its User-Agent and `xClientGUID`), and where
+    /// in the content it began (c-starttime).
     var requestPath = ""
     var userAgent = ""
+    var playerID: String?
+    var startSeconds = 0
     /// What is sent is added to the server's count too, once per write.
     var bytesSent = 0 { didSet { presence?.sent(bytesSent - oldValue) } }
     var packetsSent = 0
@@ -137,9 +140,10 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
         admission = nil
         if let clientID, let context { server.sessions.stopped(clientID, on: context.eventLoop) }
         let seconds = playStarted.map { Int((NIODeadline.now() - $0).nanoseconds / 1_000_000_000) } ?? 0
-        server.accessLog.write(clientIP: context?.channel.remoteAddress?.ipAddress ?? "-", uriStem: requestPath, userAgent: userAgent,
-                               protocolName: pipelined ? "http/1.1" : "http/1.0", transport: "TCP", durationSeconds: seconds, bytes: bytesSent,
-                               packets: packetsSent, status: 200, serverIP: context?.channel.localAddress?.ipAddress ?? "-")
+        server.accessLog.write(ServedSession(clientIP: context?.channel.remoteAddress?.ipAddress ?? "-", uriStem: requestPath, userAgent: userAgent,
+                                             playerID: playerID, protocolName: pipelined ? "http/1.1" : "http/1.0", transport: "TCP",
+                                             startSeconds: startSeconds, durationSeconds: seconds, bytes: bytesSent, packets: packetsSent,
+                                             serverIP: context?.channel.localAddress?.ipAddress ?? "-"))
         playStarted = nil
     }
 
@@ -175,6 +179,7 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
         logger[metadataKey: "path"] = "\(request.path)"
         requestPath = String(request.path.prefix { $0 != "?" })
         userAgent = request.userAgent
+        playerID = request.pragma["xClientGUID"]
         isVersion9Client = request.isVersion9OrLater
         // The point's content: a broadcast, or on-demand content (another format remuxed into
         // ASF once, off the event loop, then served from the cache).
@@ -229,7 +234,7 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
         guard let selection = requestedSelection(request, header: file.header, context: context) else { return }
         let source: any PacketSource
         do {
-            source = try content.source(from: request.startPosition)
+            (source, _, startSeconds) = try content.play(from: request.startPosition)
         } catch {
             logger.error("cannot start: \(error)")
             return sendError(.internalServerError, "cannot start playback", context: context)
