@@ -26,7 +26,7 @@ let package = Package(
         // The ASF container: objects, header, data packets, index, stream filter, file I/O. Pure Swift.
         .target(
             name: "ASF",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "Atomics", package: "swift-atomics")]
         ),
         // libavformat/libavcodec/libavutil from Debian, through pkg-config.
         .systemLibrary(

@@ -160,6 +160,7 @@ public final class AdminServer: Sendable {
         if let token = settings.token, !token.isEmpty { router.add(middleware: BearerTokenMiddleware(token: token)) }
         let (registry, stopping) = (registry, stopping)
         router.get("/metrics") { _, _ in
+            source.activity.collect()
             var text = [UInt8]()
             registry.emit(into: &text)
             // The Prometheus text exposition format, version 0.0.4.

@@ -113,6 +113,8 @@ public final class Server: @unchecked Sendable {
         self.accessLog = accessLog
         let admission = configuration.admission
         self.admission = admission
+        activity.countFileReads()
+        activity.measureAllocatedBandwidth(admission)
         let delivery = DeliveryContext(points: points, fastStartBuffer: .milliseconds(Int64(configuration.fastStartBufferSeconds * 1000)),
                                        maximumRate: configuration.fastStartMaximumRate,
                                        batch: .milliseconds(Int64(configuration.batchMilliseconds)),

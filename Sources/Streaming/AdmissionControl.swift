@@ -39,6 +39,12 @@ public final class AdmissionControl: Sendable {
         state.withLockedValue { $0.limits = points }
     }
 
+    /// The bit rate admitted to each point's players now, by point name (WMS's allocated
+    /// bandwidth): every point that had a player since the start, 0 when it has none now.
+    public var allocatedBitsPerSecond: [String: UInt64] {
+        state.withLockedValue { $0.points.mapValues(\.bitsPerSecond) }
+    }
+
     /// Why a player was refused.
     public enum Refusal: Error, Equatable, CustomStringConvertible {
         case players(scope: String, limit: Int)

@@ -83,6 +83,21 @@ extension Interop {
             #expect(reported["asfcast_rtcp_fraction_lost_sum{\(rtcp)}"] == 0, "loss on loopback: \(reported)")
             #expect((reported["asfcast_multicast_datagrams_total{kind=data,point=multicast}"] ?? 0) > 0, "\(reported)")
             #expect(reported["asfcast_late_sends_total{}"] != nil, "\(reported)")
+            // The content read as the broadcast plays (WMS's file read rate is their rate()),
+            // none late enough to be counted as such here or not; no stream failed; the bit rate
+            // admitted to the point's two players (WMS's allocated bandwidth).
+            var reread: [String: Double] = [:]
+            try waitUntil("the file read counter rising: \(reported["asfcast_file_read_bytes_total{}"] ?? -1)") {
+                reread = (try? Self.prometheusSamples(Self.get(server, "/metrics").body)) ?? [:]
+                return (reread["asfcast_file_read_bytes_total{}"] ?? 0) > (reported["asfcast_file_read_bytes_total{}"] ?? 0)
+            }
+            #expect((reported["asfcast_file_read_bytes_total{}"] ?? 0) > 0 && (reported["asfcast_file_reads_total{}"] ?? 0) > 0, "\(reported)")
+            #expect(reported["asfcast_late_reads_total{}"] != nil, "\(reported)")
+            for labels in ["point=live,protocol=wmsp,transport=tcp", rtcp] {
+                #expect(reported["asfcast_stream_errors_total{\(labels)}"] == 0, "\(reported)")
+            }
+            let allocated = reported["asfcast_allocated_bandwidth_bits_per_second{point=live}"] ?? 0
+            #expect(allocated > 0, "\(reported)")
 
             // Disconnected: the WMSP player's connection ends, so its ffmpeg does, 100 s before
             // its -t (finish throws past its limit); RTSP plays on.
@@ -91,9 +106,37 @@ extension Interop {
             _ = try players[0].finish(limit: 20)
             try waitUntil("one player left") { ((try? Self.sessions(server)) ?? []).map { $0["id"] as? Int } == [rtsp["id"] as? Int] }
             #expect(try Self.get(server, "/api/v1/sessions/\(id)", method: "DELETE").status == 404)
-            #expect(try Self.prometheusSamples(Self.get(server, "/metrics").body)["asfcast_players{point=live,protocol=wmsp,transport=tcp}"] == 0)
+            let after = try Self.prometheusSamples(Self.get(server, "/metrics").body)
+            #expect(after["asfcast_players{point=live,protocol=wmsp,transport=tcp}"] == 0, "\(after)")
+            #expect(after["asfcast_allocated_bandwidth_bits_per_second{point=live}"] == allocated / 2, "\(after)")
             server.stop()
             _ = try? players[1].finish(limit: 30)
+        }
+
+        /// A file cut short under its player: the player's stream fails, its ffmpeg ends, and
+        /// /metrics counts a stream error for its point and protocol (WMS's "stream errors").
+        @Test
+        func aStreamThatFailsIsCounted() throws {
+            let root = temporaryFile("media")
+            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            let file = root + "/demo.wmv"
+            try FileManager.default.copyItem(atPath: ServerProcess.root.appendingPathComponent("Media/demo.wmv").path, toPath: file)
+            let server = try ServerProcess(config: "points: []\n", mediaRoot: root)
+            let player = try ClientRun("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-i", "mmsh://\(server.url)/demo.wmv",
+                                                           "-c", "copy", "-f", "asf", "-y", "/dev/null"])
+            try waitUntil("the player listed") { ((try? Self.sessions(server)) ?? []).count == 1 }
+            // Its header and a few packets are left: the reads after the Fast Start's find the end.
+            let size = try #require(FileManager.default.attributesOfItem(atPath: file)[.size] as? Int)
+            #expect(truncate(file, off_t(size / 10)) == 0)
+            _ = try player.finish(limit: 60)
+            let labels = "point=default,protocol=wmsp,transport=tcp"
+            var samples: [String: Double] = [:]
+            try waitUntil("a stream error counted: \(samples.filter { $0.key.hasPrefix("asfcast_stream") })") {
+                samples = (try? Self.prometheusSamples(Self.get(server, "/metrics").body)) ?? [:]
+                return samples["asfcast_stream_errors_total{\(labels)}"] == 1
+            }
+            #expect(server.logText.contains("stream failed"), "\(server.logText)")
         }
 
         /// Each path of the OpenAPI document answers as documented, while a player plays and an

@@ -285,7 +285,8 @@ final class LimitTests: ServerSuite {
         var answers: [String] = []
         repeat {
             let (second, answer) = try await openPlay()
-            try await second.close().get()
+            // A refusal closes the connection from the server's side, maybe before this does.
+            do { try await second.close().get() } catch ChannelError.alreadyClosed {}
             answers.append(String(answer.prefix(16)))
         } while !answers.last!.hasPrefix("HTTP/1.0 200") && answers.count < 100
         #expect(answers.last?.hasPrefix("HTTP/1.0 200 OK") == true, "\(answers)")

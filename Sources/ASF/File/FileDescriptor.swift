@@ -25,8 +25,10 @@ final class FileDescriptor: @unchecked Sendable {
         return fstat(fd, &st) == 0 ? Int(st.st_size) : 0
     }
 
-    /// Reads up to `count` bytes at `offset`; fewer only at the end of the file.
+    /// Reads up to `count` bytes at `offset`; fewer only at the end of the file. Counted in
+    /// `FileReads.process`.
     func read(count: Int, at offset: Int) throws -> ByteBuffer {
+        let started = NIODeadline.now()
         var buffer = ByteBuffer()
         buffer.reserveCapacity(count)
         let got = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw -> Int in
@@ -42,7 +44,7 @@ final class FileDescriptor: @unchecked Sendable {
             }
             return done
         }
-        _ = got
+        FileReads.process.record(bytes: got, took: NIODeadline.now() - started)
         return buffer
     }
 

@@ -172,6 +172,7 @@ extension MMSServerHandler: PacedSession, BroadcastSubscriber, ResendTarget {
             (step, nextEntry) = try session.collectDue(now: now, into: &due, ofNextEntry: &ofNextEntry)
         } catch {
             StreamFailures.shared.log(error, logger: logger)
+            presence?.streamFailed()
             context.close(promise: nil)
             return nil
         }

@@ -162,6 +162,7 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
             (step, nextEntry) = try session.collectDue(now: now, into: &due, ofNextEntry: &ofNextEntry)
         } catch {
             StreamFailures.shared.log(error, logger: logger)
+            presence?.streamFailed()
             context.close(promise: nil)
             return nil
         }

@@ -14,6 +14,8 @@ public final class ServerActivity: Sendable {
     private let nextID = ManagedAtomic<Int>(1)
     private let present = NIOLockedValueBox<[Int: Presence.Entry]>([:])
     private let metrics: (any MetricsFactory)?
+    /// What brings the counters kept elsewhere up to date, just before /metrics is read.
+    private let collectors = NIOLockedValueBox<[@Sendable () -> Void]>([])
     public let started = Date()
 
     /// With `metrics`, players, connections and bytes are counted there too, per point, protocol
@@ -71,6 +73,18 @@ public final class ServerActivity: Sendable {
         metrics.map { Meter(label: label, dimensions: dimensions, factory: $0) }
     }
 
+    /// Adds `update`, which brings some of /metrics up to date from totals or states kept
+    /// elsewhere (the process's file reads, the bandwidth admitted); run at each `collect()`.
+    public func whenCollected(_ update: @escaping @Sendable () -> Void) {
+        guard metrics != nil else { return }
+        collectors.withLockedValue { $0.append(update) }
+    }
+
+    /// Runs the updates, just before /metrics is read.
+    public func collect() {
+        for update in collectors.withLockedValue({ $0 }) { update() }
+    }
+
     /// Every connected player, the longest connected first.
     public var snapshot: [Snapshot] {
         present.withLockedValue { $0.values.map(\.snapshot) }.sorted { $0.id < $1.id }
@@ -107,6 +121,9 @@ public final class ServerActivity: Sendable {
             /// Packets players asked to be sent again (MMS over UDP, RTSP's NACKs), and those resent.
             var resendRequests: Counter
             var resent: Counter
+            /// Streams that failed under the player: its content unreadable or cut short (WMS's
+            /// "stream errors").
+            var streamErrors: Counter
         }
 
         fileprivate struct Entry: Sendable {
@@ -132,7 +149,8 @@ public final class ServerActivity: Sendable {
                                     fractionLost: Recorder(label: "asfcast_rtcp_fraction_lost", dimensions: labels, factory: factory),
                                     jitter: CoreMetrics.Timer(label: "asfcast_rtcp_jitter_seconds", dimensions: labels, factory: factory),
                                     resendRequests: Counter(label: "asfcast_resend_requested_packets_total", dimensions: labels, factory: factory),
-                                    resent: Counter(label: "asfcast_resent_packets_total", dimensions: labels, factory: factory))
+                                    resent: Counter(label: "asfcast_resent_packets_total", dimensions: labels, factory: factory),
+                                    streamErrors: Counter(label: "asfcast_stream_errors_total", dimensions: labels, factory: factory))
                 counters?.players.increment()
             } else {
                 counters = nil
@@ -169,6 +187,11 @@ public final class ServerActivity: Sendable {
             guard let counters else { return }
             counters.resendRequests.increment(by: Int64(requested))
             counters.resent.increment(by: Int64(resent))
+        }
+
+        /// The player's stream failed (its content unreadable or cut short).
+        public func streamFailed() {
+            counters?.streamErrors.increment()
         }
 
         deinit {

@@ -351,6 +351,7 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
             self.session = session
         } catch {
             StreamFailures.shared.log(error, logger: logger)
+            presence?.streamFailed()
             context.close(promise: nil)
             return nil
         }
