@@ -35,15 +35,21 @@ public final class AdminServer: Sendable {
         public var stopped: @Sendable () -> [PublishingPoint]
         /// Stops (false) or starts (true) the configured point of that name.
         public var run: @Sendable (_ name: String, _ running: Bool) throws(PointControlError) -> Void
+        /// Adds a point from its settings (JSON or YAML, as an entry of `points`); returns its name.
+        public var add: @Sendable (_ settings: String) throws(PointControlError) -> String
+        /// Removes a configured point.
+        public var remove: @Sendable (_ name: String) throws(PointControlError) -> Void
         /// The point's `.asx` or `.nsc`, its URLs on `host` (nil: the server's own name).
         public var announcement: @Sendable (_ name: String, _ kind: AnnouncementKind, _ host: String?) -> Announcement
 
         public init(version: String, activity: ServerActivity, points: @escaping @Sendable () -> [PublishingPoint],
                     reload: @escaping @Sendable () throws -> [String], encoders: @escaping @Sendable () -> [Encoder],
                     stopped: @escaping @Sendable () -> [PublishingPoint], run: @escaping @Sendable (String, Bool) throws(PointControlError) -> Void,
+                    add: @escaping @Sendable (String) throws(PointControlError) -> String,
+                    remove: @escaping @Sendable (String) throws(PointControlError) -> Void,
                     announcement: @escaping @Sendable (String, AnnouncementKind, String?) -> Announcement) {
             (self.version, self.activity, self.points, self.reload, self.encoders) = (version, activity, points, reload, encoders)
-            (self.stopped, self.run, self.announcement) = (stopped, run, announcement)
+            (self.stopped, self.run, self.add, self.remove, self.announcement) = (stopped, run, add, remove, announcement)
         }
     }
 
@@ -69,6 +75,21 @@ public final class AdminServer: Sendable {
         case already
         /// Made again from its settings, it did not start (its file is gone, say).
         case cannotStart(String)
+        /// A new point's settings are not those of a point, or it cannot be made from them.
+        case invalid(String)
+        /// A new point has the name or the path of another.
+        case conflict(String)
+
+        /// The API's answer to it: its status and message.
+        func httpError(point name: String, running: Bool = true) -> HTTPError {
+            switch self {
+            case .noSuchPoint: HTTPError(.notFound, message: "no configured point \(name)")
+            case .already: HTTPError(.conflict, message: "point \(name) is \(running ? "running" : "stopped") already")
+            case let .cannotStart(reason): HTTPError(.internalServerError, message: "point \(name) did not start: \(reason)")
+            case let .invalid(reason): HTTPError(.badRequest, message: reason)
+            case let .conflict(reason): HTTPError(.conflict, message: reason)
+            }
+        }
     }
 
     /// An encoder's push session (MS-WMHTTP), as the API lists it.
@@ -155,6 +176,9 @@ public final class AdminServer: Sendable {
         try? group.syncShutdownGracefully()
     }
 
+    /// The most a new point's settings may be.
+    static let maximumPointSettings = 64 << 10
+
     private func router(_ source: Source) -> Router<BasicRequestContext> {
         let router = Router()
         if let token = settings.token, !token.isEmpty { router.add(middleware: BearerTokenMiddleware(token: token)) }
@@ -210,18 +234,39 @@ public final class AdminServer: Sendable {
                 let name = context.parameters.get("name") ?? ""
                 do throws(PointControlError) {
                     try source.run(name, running)
-                } catch .noSuchPoint {
-                    throw HTTPError(.notFound, message: "no configured point \(name)")
-                } catch .already {
-                    throw HTTPError(.conflict, message: "point \(name) is \(running ? "running" : "stopped") already")
-                } catch let .cannotStart(reason) {
-                    throw HTTPError(.internalServerError, message: "point \(name) did not start: \(reason)")
+                } catch {
+                    throw error.httpError(point: name, running: running)
                 }
                 guard let point = AdminAPI.points(source, sessions: source.activity.snapshot).first(where: { $0.name == name }) else {
                     throw HTTPError(.notFound, message: "no configured point \(name)")
                 }
                 return point
             }
+        }
+        // A point added (its settings as the configuration file's `points` entries have them,
+        // in JSON or YAML) or removed, in memory over the file until the server stops.
+        api.post("points") { request, _ -> EditedResponse<AdminAPI.Point> in
+            var request = request
+            let body = try await request.collectBody(upTo: Self.maximumPointSettings)
+            let name: String
+            do throws(PointControlError) {
+                name = try source.add(String(buffer: body))
+            } catch {
+                throw error.httpError(point: "")
+            }
+            guard let point = AdminAPI.points(source, sessions: source.activity.snapshot).first(where: { $0.name == name }) else {
+                throw HTTPError(.internalServerError, message: "point \(name) added, but not listed")
+            }
+            return EditedResponse(status: .created, headers: [.location: "/api/v1/points/\(name)"], response: point)
+        }
+        api.delete("points/:name") { _, context -> HTTPResponse.Status in
+            let name = context.parameters.get("name") ?? ""
+            do throws(PointControlError) {
+                try source.remove(name)
+            } catch {
+                throw error.httpError(point: name)
+            }
+            return .noContent
         }
         // The announcements players are handed: `?host=` names the server as they reach it.
         for kind in AnnouncementKind.allCases {

@@ -62,6 +62,10 @@ public final class Server: @unchecked Sendable {
     private var admission: AdmissionControl?
     /// One reload at a time (SIGHUP, the admin API).
     private let reloading = NIOLock()
+    /// The configuration file's settings as last read (at the start or a reload), and the
+    /// points the admin API added or removed over it.
+    private var fileConfiguration: ServerConfiguration
+    private var overlay = PointOverlay()
     /// Where a reload reads the configuration (the file and the flags of `asfcast serve`).
     public var configurationSource: (@Sendable () throws -> ServerConfiguration)?
 
@@ -72,6 +76,7 @@ public final class Server: @unchecked Sendable {
 
     public init(configuration: ServerConfiguration, logger: Logger, threads: Int = System.coreCount) {
         self.configuration = configuration
+        fileConfiguration = configuration
         self.logger = logger
         group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         admin = configuration.adminPort == 0 ? nil
@@ -181,6 +186,8 @@ public final class Server: @unchecked Sendable {
                                                       reloading.withLock { configured.filter { stoppedPoints.contains($0.config.name) }.map(\.point) }
                                                   },
                                                   run: { [unowned self] (name, running) throws(AdminServer.PointControlError) in try run(name, running) },
+                                                  add: { [unowned self] settings throws(AdminServer.PointControlError) in try addPoint(settings) },
+                                                  remove: { [unowned self] name throws(AdminServer.PointControlError) in try removePoint(name) },
                                                   announcement: { [unowned self] in announcement(of: $0, $1, host: $2) }))
             } catch {
                 throw BindFailure(description: "cannot listen for the admin API on \(configuration.adminBind):\(configuration.adminPort): \(error); choose another admin_port")
@@ -436,57 +443,116 @@ public final class Server: @unchecked Sendable {
     /// an encoder pushing to it is disconnected (it reconnects to the point as it is now). The
     /// settings besides the points change at the next start: the notes returned say which.
     /// Throws, leaving everything as it was, when a new point cannot be made (a missing file).
-    public func reload(_ new: ServerConfiguration) throws -> [String] {
+    /// The points the admin API added or removed stay so, laid over the file's (`PointOverlay`).
+    public func reload(_ file: ServerConfiguration) throws -> [String] {
         try reloading.withLock {
-            guard let directory, let admission else { return [] }
             notifier.reloading()
             defer { notifier.reloaded() }
-            var notes: [String] = []
-            var running = configuration, wanted = new
-            running.points = []
-            wanted.points = []
-            let settings = Self.differences(running, wanted)
-            if !settings.isEmpty { notes.append("\(settings.joined(separator: ", ")) change at the next start") }
-            let old = Dictionary(configured.map { ($0.config.name, $0) }, uniquingKeysWith: { a, _ in a })
-            var next: [ConfiguredPoint] = [], made: [ConfiguredPoint] = [], ended: [ConfiguredPoint] = []
-            do {
-                for point in new.points {
-                    let existing = old[point.name]
-                    if let existing, existing.config == point {
-                        next.append(existing)
-                    } else {
-                        let point = try makePoint(point) { group.next() }
-                        made.append(point)
-                        next.append(point)
-                        if let existing, stoppedPoints.remove(existing.config.name) == nil { ended.append(existing) }
-                    }
-                }
-            } catch {
-                for point in made { point.end(pushSessions: pushSessions) }
-                throw error
-            }
-            for (name, existing) in old where !new.points.contains(where: { $0.name == name }) {
-                if stoppedPoints.remove(name) == nil { ended.append(existing) }
-            }
-            let added = next.filter { old[$0.config.name] == nil }.count
-            configured = next
-            admission.setPointLimits(ServerConfiguration.pointLimits(of: next.map(\.config)))
-            publish(directory)
-            for point in ended { point.end(pushSessions: pushSessions) }
-            // After the points they replace let go of their MSBD ports.
-            for point in made {
-                do {
-                    try bindMSBD(point)
-                } catch {
-                    logger.error("reload: point \(point.config.name) is served without MSBD: \(error)")
-                    notes.append("point \(point.config.name): \(error)")
-                }
-                point.start()
-            }
-            logger.notice("configuration reloaded: \(next.count) points, \(added) added, \(made.count - added) changed, \(old.count + added - next.count) removed")
+            var notes = try apply(file, overlay: overlay, as: "configuration reloaded")
+            let kept = overlay.added.filter { point in file.points.contains { $0.name == point.name } }.map(\.name)
+                + overlay.removed.filter { name in file.points.contains { $0.name == name } }.sorted()
+            if !kept.isEmpty { notes.append("points \(kept.joined(separator: ", ")) stay as the admin API left them, over the file") }
             for note in notes { logger.notice("reload: \(note)") }
+            fileConfiguration = file
             return notes
         }
+    }
+
+    /// Makes `overlay`'s points over `file`'s the running ones; `reloading` is held. Logs the
+    /// change as `cause`; returns the notes on what does not change.
+    private func apply(_ file: ServerConfiguration, overlay: PointOverlay, as cause: String) throws -> [String] {
+        guard let directory, let admission else { return [] }
+        var new = file
+        new.points = overlay.points(over: file.points)
+        var notes: [String] = []
+        var running = configuration, wanted = new
+        running.points = []
+        wanted.points = []
+        let settings = Self.differences(running, wanted)
+        if !settings.isEmpty { notes.append("\(settings.joined(separator: ", ")) change at the next start") }
+        let old = Dictionary(configured.map { ($0.config.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var next: [ConfiguredPoint] = [], made: [ConfiguredPoint] = [], ended: [ConfiguredPoint] = []
+        do {
+            for point in new.points {
+                let existing = old[point.name]
+                if let existing, existing.config == point {
+                    next.append(existing)
+                } else {
+                    let point = try makePoint(point) { group.next() }
+                    made.append(point)
+                    next.append(point)
+                    if let existing, stoppedPoints.remove(existing.config.name) == nil { ended.append(existing) }
+                }
+            }
+        } catch {
+            for point in made { point.end(pushSessions: pushSessions) }
+            throw error
+        }
+        for (name, existing) in old where !new.points.contains(where: { $0.name == name }) {
+            if stoppedPoints.remove(name) == nil { ended.append(existing) }
+        }
+        let added = next.filter { old[$0.config.name] == nil }.count
+        configured = next
+        admission.setPointLimits(ServerConfiguration.pointLimits(of: next.map(\.config)))
+        publish(directory)
+        for point in ended { point.end(pushSessions: pushSessions) }
+        // After the points they replace let go of their MSBD ports.
+        for point in made {
+            do {
+                try bindMSBD(point)
+            } catch {
+                logger.error("reload: point \(point.config.name) is served without MSBD: \(error)")
+                notes.append("point \(point.config.name): \(error)")
+            }
+            point.start()
+        }
+        logger.notice("\(cause): \(next.count) points, \(added) added, \(made.count - added) changed, \(old.count + added - next.count) removed")
+        return notes
+    }
+
+    /// The admin API adds a point: its settings as an entry of `points` has them, in JSON or
+    /// YAML. It serves at once, and until the server stops (a reload keeps it); a name or a
+    /// path another point has is refused.
+    func addPoint(_ text: String) throws(AdminServer.PointControlError) -> String {
+        let point: ServerConfiguration.Point
+        do {
+            point = try ServerConfiguration.parsePoint(text, source: "the point's settings")
+        } catch {
+            throw .invalid("\(error)")
+        }
+        reloading.lock()
+        defer { reloading.unlock() }
+        guard point.name != "default", !configured.contains(where: { $0.config.name == point.name }) else {
+            throw .conflict("a point named \(point.name) exists")
+        }
+        // Paths as PublishingPoint keeps them, with a final "/"; the default point's is "/".
+        let path = point.path.hasSuffix("/") ? point.path : point.path + "/"
+        guard path != "/", !configured.contains(where: { $0.point.path == path }) else { throw .conflict("another point serves \(point.path)") }
+        var next = overlay
+        next.add(point)
+        do {
+            _ = try apply(fileConfiguration, overlay: next, as: "point \(point.name) added (admin API)")
+        } catch {
+            throw .invalid("\(error)")
+        }
+        overlay = next
+        return point.name
+    }
+
+    /// The admin API removes a configured point, the file's or its own, until the server stops
+    /// (a reload keeps it removed): its players get the end of its stream, what it holds is let go.
+    func removePoint(_ name: String) throws(AdminServer.PointControlError) {
+        reloading.lock()
+        defer { reloading.unlock() }
+        guard configured.contains(where: { $0.config.name == name }) else { throw .noSuchPoint }
+        var next = overlay
+        next.remove(name, file: fileConfiguration.points)
+        do {
+            _ = try apply(fileConfiguration, overlay: next, as: "point \(name) removed (admin API)")
+        } catch {
+            throw .cannotStart("\(error)")
+        }
+        overlay = next
     }
 
     /// The running points go to the directory players find points in, and the multicast ones'

@@ -255,6 +255,20 @@ public struct ServerConfiguration: Sendable, Equatable {
         return config
     }
 
+    /// One point's settings, as an entry of `points` has them, in YAML or JSON (which YAML
+    /// reads): the admin API's new point. `source` names the text in errors.
+    public static func parsePoint(_ text: String, source: String) throws -> Point {
+        guard flowNesting(of: text) <= maximumNesting else { throw Failure(description: "\(source): nested more than \(maximumNesting) deep") }
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch {
+            throw Failure(description: "\(source): neither JSON nor YAML: \(error)")
+        }
+        guard let node else { throw Failure(description: "\(source): empty: a point's settings (name, path and its source)") }
+        return try point(node, file: source)
+    }
+
     /// Yams parses nested flow collections by recursion and overflows the stack on thousands
     /// of `[` (found by fuzzing); no configuration nests beyond a few levels.
     static let maximumNesting = 64

@@ -11,9 +11,11 @@ extension Interop {
         static let document = ServerProcess.root.appendingPathComponent("Sources/Admin/openapi.yaml")
 
         /// An answer of the admin listener: status and body.
-        static func get(_ server: ServerProcess, _ path: String, method: String = "GET", token: String? = nil) throws -> (status: Int, body: String) {
+        static func get(_ server: ServerProcess, _ path: String, method: String = "GET", token: String? = nil,
+                        body: String? = nil) throws -> (status: Int, body: String) {
             var arguments = ["-s", "-X", method, "-w", "\n%{http_code}", "http://\(server.adminURL)\(path)"]
             if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
+            if let body { arguments += ["-H", "Content-Type: application/json", "--data-binary", body] }
             let out = try run("/usr/bin/curl", arguments, limit: 30)
             guard out.status == 0, let newline = out.output.lastIndex(of: "\n") else { throw Failure("curl \(path): \(out.output)") }
             return (Int(out.output[newline...].dropFirst()) ?? 0, String(out.output[..<newline]))
@@ -163,7 +165,7 @@ extension Interop {
             let paths = try #require(document["paths"] as? [String: Any])
             let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
             #expect(Set(paths.keys) == ["/", "/metrics", "/api/v1/status", "/api/v1/points", "/api/v1/sessions", "/api/v1/encoders", "/api/v1/events",
-                                        "/api/v1/reload", "/api/v1/sessions/{id}",
+                                        "/api/v1/reload", "/api/v1/sessions/{id}", "/api/v1/points/{name}",
                                         "/api/v1/points/{name}/stop", "/api/v1/points/{name}/start",
                                         "/api/v1/points/{name}/announcement.asx", "/api/v1/points/{name}/announcement.nsc"])
             for (path, item) in paths {
@@ -194,17 +196,24 @@ extension Interop {
                 if let post = operations["post"] as? [String: Any] {
                     // The shipped configuration reloaded as it is: nothing changes. A point's
                     // stop and start come after the loop, in that order.
+                    // A point is added from the document's example settings, and removed below.
                     if path.contains("{name}") { continue }
-                    let answer = try Self.get(server, path, method: "POST")
-                    #expect(answer.status == 200, "\(path): \(answer.body)")
-                    let json = try #require(((((post["responses"] as? [String: Any])?["200"] as? [String: Any])?["content"] as? [String: Any])?["application/json"] as? [String: Any]))
+                    let example = ((((post["requestBody"] as? [String: Any])?["content"] as? [String: Any])?["application/json"] as? [String: Any])?["schema"]
+                        as? [String: Any])?["example"]
+                    let body = try example.map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
+                    let answer = try Self.get(server, path, method: "POST", body: body)
+                    let status = body == nil ? "200" : "201"
+                    #expect(answer.status == Int(status), "\(path): \(answer.body)")
+                    let json = try #require(((((post["responses"] as? [String: Any])?[status] as? [String: Any])?["content"] as? [String: Any])?["application/json"] as? [String: Any]))
                     Self.expect(try JSONSerialization.jsonObject(with: Data(answer.body.utf8)), matches: try #require(json["schema"] as? [String: Any]),
                                 schemas: schemas, at: path)
                 }
                 if operations["delete"] != nil {
-                    #expect(try Self.get(server, path.replacingOccurrences(of: "{id}", with: "999999"), method: "DELETE").status == 404)
+                    let none = path.replacingOccurrences(of: "{id}", with: "999999").replacingOccurrences(of: "{name}", with: "nosuch")
+                    #expect(try Self.get(server, none, method: "DELETE").status == 404, "\(path)")
                 }
             }
+            #expect(try Self.get(server, "/api/v1/points/extra", method: "DELETE").status == 204, "the example point added")
             for action in ["stop", "start"] {
                 let answer = try Self.get(server, "/api/v1/points/multicast/\(action)", method: "POST")
                 #expect(answer.status == 200, "\(action): \(answer.body)")
@@ -240,6 +249,45 @@ extension Interop {
             #expect(started.status == 200 && started.body.contains("\"state\":\"serving\""), "\(started)")
             #expect(try Self.get(server, "/api/v1/points/live/start", method: "POST").status == 409)
             try PushInteropTests.expectFFmpegRecords("mmsh://\(server.url)/live", seconds: 4, "/live started again")
+        }
+
+        /// Issue 18 §3: points added and removed through the API, in memory over the file. An
+        /// added broadcast plays at once; a second of its name or path, settings that are not a
+        /// point's and a missing file are refused with their reason; a file's point removed is
+        /// gone; a reload of the file keeps both changes; the added point, removed, is gone.
+        @Test
+        func pointsAddedAndRemovedThroughTheAPIStayOverAReload() throws {
+            let server = try ServerProcess(config: """
+                points:
+                  - name: live
+                    path: /live
+                    broadcast: [demo.wmv]
+                """)
+            let added = try Self.get(server, "/api/v1/points", method: "POST", body: #"{"name": "extra", "path": "/extra", "broadcast": ["demo.wmv"]}"#)
+            #expect(added.status == 201 && added.body.contains("\"name\":\"extra\""), "\(added)")
+            try PushInteropTests.expectFFmpegRecords("mmsh://\(server.url)/extra", seconds: 3, "the added point")
+            for (body, status, reason) in [(#"{"name": "extra", "path": "/other", "file": "demo.wmv"}"#, 409, "a point named extra"),
+                                           (#"{"name": "other", "path": "/live", "file": "demo.wmv"}"#, 409, "another point serves"),
+                                           (#"{"name": "other", "path": "/other", "colour": "blue"}"#, 400, "unknown"),
+                                           (#"{"name": "other", "path": "/other", "broadcast": ["missing.wmv"]}"#, 400, "missing.wmv"),
+                                           ("[", 400, "neither JSON nor YAML")] {
+                let refused = try Self.get(server, "/api/v1/points", method: "POST", body: body)
+                #expect(refused.status == status && refused.body.contains(reason), "\(body): \(refused)")
+            }
+            #expect(ReloadInteropTests.status(server, "/other") == 404)
+            #expect(try Self.get(server, "/api/v1/points/live", method: "DELETE").status == 204)
+            #expect(ReloadInteropTests.status(server, "/live") == 404)
+
+            let reloaded = try Self.get(server, "/api/v1/reload", method: "POST")
+            #expect(reloaded.status == 200 && reloaded.body.contains("live stay as the admin API left them"), "\(reloaded)")
+            #expect(ReloadInteropTests.status(server, "/live") == 404)
+            try PushInteropTests.expectFFmpegRecords("mmsh://\(server.url)/extra", seconds: 3, "the added point after a reload")
+
+            #expect(try Self.get(server, "/api/v1/points/extra", method: "DELETE").status == 204)
+            #expect(ReloadInteropTests.status(server, "/extra") == 404)
+            #expect(try Self.get(server, "/api/v1/points/extra", method: "DELETE").status == 404)
+            let names = try #require((try Self.json(server, "/api/v1/points") as? [String: Any])?["items"] as? [[String: Any]]).compactMap { $0["name"] as? String }
+            #expect(names == ["default"], "\(names)")
         }
 
         /// Issue 18 §3: the announcements the API generates. VLC, handed a point's `.asx`, plays
