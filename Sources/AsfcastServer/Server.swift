@@ -32,7 +32,6 @@ public final class Server: @unchecked Sendable {
     private var mmsUDP: MMSUDPEndpoint?
     /// The listening sockets systemd passed, until their listeners claim them.
     private var activated = ActivatedSockets()
-    private let stopped = ConditionLock(value: false)
     /// Every TCP listener's connections, against the per-address and open-file limits.
     private var connectionLimiter = ConnectionLimiter(limits: .init())
     /// WMSP sessions by Client-ID.
@@ -642,13 +641,6 @@ public final class Server: @unchecked Sendable {
         }
     }
 
-    /// Blocks until `shutdown()` has finished. (Waiting on the listeners' close futures would
-    /// race the loops' shutdown: a future's callback cannot run once its loop has stopped.)
-    public func wait() throws {
-        stopped.lock(whenValue: true)
-        stopped.unlock()
-    }
-
     /// How long a shutdown waits for broadcast players to take the end of their stream.
     static let endOfStreamGrace = TimeAmount.seconds(2)
 
@@ -676,10 +668,6 @@ public final class Server: @unchecked Sendable {
         admin?.stop()
         mmsUDP?.close()
         for services in loops.values { try? services.eventLoop.submit { services.value.endpoint.close() }.wait() }
-        defer {
-            stopped.lock()
-            stopped.unlock(withValue: true)
-        }
         try group.syncShutdownGracefully()
         try threadPool.syncShutdownGracefully()
     }

@@ -2,9 +2,9 @@ import ArgumentParser
 import AsfcastServer
 import Foundation
 import Logging
-import NIOConcurrencyHelpers
+import ServiceLifecycle
 
-struct Serve: ParsableCommand {
+struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the streaming server.")
 
     @Option(help: "The YAML configuration file.")
@@ -40,7 +40,7 @@ struct Serve: ParsableCommand {
         return settings
     }
 
-    func run() throws {
+    func run() async throws {
         let settings: ServerConfiguration
         do {
             settings = try self.settings()
@@ -57,47 +57,17 @@ struct Serve: ParsableCommand {
             let command = self
             server.configurationSource = { try command.settings() }
         }
-        // The handlers are in place before the start, so a stop that comes while the server
-        // starts (its ports already answer) is not the signal's default action: it waits for
-        // the start to end. SIGHUP: the configuration read again; an invalid file is refused
-        // (logged with its file:line) and the running configuration kept.
-        let started = ConditionLock(value: false)
-        let once: @Sendable (@escaping @Sendable () -> Void) -> @Sendable () -> Void = { action in
-            { started.lock(whenValue: true); started.unlock(); action() }
-        }
-        let stop = once { try? server.shutdown() }
-        let signals = SignalHandlers([SIGTERM: stop, SIGINT: stop, SIGUSR1: once { server.reopenLogs() }, SIGHUP: once { _ = try? server.reload() }])
+        // One ServiceGroup: SIGTERM (systemd's stop) and SIGINT shut the server down gracefully,
+        // within 10 s, and 5 s more once the shutdown is cancelled; then the process exits.
+        var services = ServiceGroupConfiguration(services: [.init(service: ServerService(server))],
+                                                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        services.maximumGracefulShutdownDuration = .seconds(10)
+        services.maximumCancellationDuration = .seconds(5)
         do {
-            try server.start()
+            try await ServiceGroup(configuration: services).run()
         } catch let error as Server.BindFailure {
             FileHandle.standardError.write(Data("asfcast serve: \(error)\n".utf8))
-            try? server.shutdown()
             throw ExitCode(1)
         }
-        started.lock()
-        started.unlock(withValue: true)
-        try server.wait()
-        withExtendedLifetime(signals) {}
-    }
-}
-
-/// SIGTERM (systemd's stop) and SIGINT end the server cleanly; SIGUSR1 reopens the access log
-/// (logrotate's postrotate); SIGHUP reloads the configuration (systemctl reload). A parent may have left them blocked (test runners do), so they
-/// are unblocked first.
-final class SignalHandlers {
-    private var sources: [DispatchSourceSignal] = []
-
-    init(_ handlers: [Int32: @Sendable () -> Void]) {
-        var set = sigset_t()
-        sigemptyset(&set)
-        for (signal, handler) in handlers {
-            sigaddset(&set, signal)
-            Foundation.signal(signal, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signal, queue: .global())
-            source.setEventHandler(handler: handler)
-            source.resume()
-            sources.append(source)
-        }
-        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 }
