@@ -22,6 +22,11 @@ public enum AdminAPI {
         /// `serving`, or for a push point `waiting for an encoder`.
         public var state: String
         public var players: Int
+        /// Its limits (`max_players`, `max_bandwidth_kbps` in bit/s); absent: none.
+        public var maxPlayers: Int?
+        public var maxBitsPerSecond: Int?
+        /// The bit rate admitted to its players now (WMS's allocated bandwidth).
+        public var allocatedBitsPerSecond: Int
     }
 
     public struct Session: ResponseEncodable, Decodable, Sendable {
@@ -32,11 +37,16 @@ public enum AdminAPI {
         public var path: String
         public var client: String
         public var player: String
+        /// The version of its User-Agent's first product (`NSPlayer/7.10.0.3059`: `7.10.0.3059`).
+        public var playerVersion: String?
         public var connected: Date
         public var seconds: Double
         public var bytesSent: Int
         /// Bytes sent over the time connected, in bit/s.
         public var bitsPerSecond: Double
+        /// Where its stream is: the send time of the last packet sent, in seconds (into an
+        /// on-demand file, or into a broadcast's stream); absent before the first.
+        public var position: Double?
     }
 
     public struct Encoder: ResponseEncodable, Decodable, Sendable {
@@ -92,8 +102,9 @@ public enum AdminAPI {
 
     static func points(_ source: AdminServer.Source, sessions: [ServerActivity.Snapshot]) -> [Point] {
         let players = Dictionary(grouping: sessions, by: \.player.point).mapValues(\.count)
-        return source.points().map { point($0, players: players[$0.name] ?? 0) }
-            + source.stopped().map { point($0, players: 0, state: "stopped") }
+        let allocated = source.admission.allocatedBitsPerSecond
+        return source.points().map { point($0, players: players[$0.name] ?? 0, admission: source.admission, allocated: allocated[$0.name] ?? 0) }
+            + source.stopped().map { point($0, players: 0, admission: source.admission, allocated: 0, state: "stopped") }
     }
 
     static func snapshot(_ source: AdminServer.Source) -> Snapshot {
@@ -102,7 +113,7 @@ public enum AdminAPI {
                         sessions: sessions.map { session($0, now: now) }, encoders: source.encoders().map { encoder($0, now: now) })
     }
 
-    static func point(_ point: PublishingPoint, players: Int, state stated: String? = nil) -> Point {
+    static func point(_ point: PublishingPoint, players: Int, admission: AdmissionControl, allocated: UInt64, state stated: String? = nil) -> Point {
         let (kind, state): (String, String)
         switch point.kind {
         case .onDemand: (kind, state) = ("ondemand", "serving")
@@ -112,7 +123,9 @@ public enum AdminAPI {
         case .redirect: (kind, state) = ("redirect", "serving")
         }
         let path = point.path == "/" ? "/" : String(point.path.dropLast())
-        return Point(name: point.name, path: path, kind: kind, state: stated ?? state, players: players)
+        let limits = admission.limits(of: point.name)
+        return Point(name: point.name, path: path, kind: kind, state: stated ?? state, players: players, maxPlayers: limits.maximumPlayers,
+                     maxBitsPerSecond: limits.maximumBitsPerSecond.map { Int(clamping: $0) }, allocatedBitsPerSecond: Int(clamping: allocated))
     }
 
     static func encoder(_ encoder: AdminServer.Encoder, now: Date) -> Encoder {
@@ -126,7 +139,8 @@ public enum AdminAPI {
         let seconds = max(0, now.timeIntervalSince(snapshot.connected))
         return Session(id: snapshot.id, protocol: snapshot.player.protocolName, transport: snapshot.player.transport,
                        point: snapshot.player.point, path: snapshot.player.path, client: snapshot.player.client,
-                       player: snapshot.player.player, connected: snapshot.connected, seconds: seconds,
-                       bytesSent: snapshot.bytesSent, bitsPerSecond: seconds > 0 ? Double(snapshot.bytesSent * 8) / seconds : 0)
+                       player: snapshot.player.player, playerVersion: ServedSession.playerVersion(snapshot.player.player),
+                       connected: snapshot.connected, seconds: seconds, bytesSent: snapshot.bytesSent,
+                       bitsPerSecond: seconds > 0 ? Double(snapshot.bytesSent * 8) / seconds : 0, position: snapshot.position)
     }
 }

@@ -35,6 +35,8 @@ public final class AdminServer: Sendable {
         public var stopped: @Sendable () -> [PublishingPoint]
         /// Stops (false) or starts (true) the configured point of that name.
         public var run: @Sendable (_ name: String, _ running: Bool) throws(PointControlError) -> Void
+        /// The points' limits, and the bandwidth admitted to their players.
+        public var admission: AdmissionControl
         /// Adds a point from its settings (JSON or YAML, as an entry of `points`); returns its name.
         public var add: @Sendable (_ settings: String) throws(PointControlError) -> String
         /// Removes a configured point.
@@ -45,11 +47,11 @@ public final class AdminServer: Sendable {
         public init(version: String, activity: ServerActivity, points: @escaping @Sendable () -> [PublishingPoint],
                     reload: @escaping @Sendable () throws -> [String], encoders: @escaping @Sendable () -> [Encoder],
                     stopped: @escaping @Sendable () -> [PublishingPoint], run: @escaping @Sendable (String, Bool) throws(PointControlError) -> Void,
-                    add: @escaping @Sendable (String) throws(PointControlError) -> String,
+                    admission: AdmissionControl, add: @escaping @Sendable (String) throws(PointControlError) -> String,
                     remove: @escaping @Sendable (String) throws(PointControlError) -> Void,
                     announcement: @escaping @Sendable (String, AnnouncementKind, String?) -> Announcement) {
             (self.version, self.activity, self.points, self.reload, self.encoders) = (version, activity, points, reload, encoders)
-            (self.stopped, self.run, self.add, self.remove, self.announcement) = (stopped, run, add, remove, announcement)
+            (self.stopped, self.run, self.admission, self.add, self.remove, self.announcement) = (stopped, run, admission, add, remove, announcement)
         }
     }
 

@@ -185,6 +185,7 @@ public final class Server: @unchecked Sendable {
                                                       reloading.withLock { configured.filter { stoppedPoints.contains($0.config.name) }.map(\.point) }
                                                   },
                                                   run: { [unowned self] (name, running) throws(AdminServer.PointControlError) in try run(name, running) },
+                                                  admission: admission,
                                                   add: { [unowned self] settings throws(AdminServer.PointControlError) in try addPoint(settings) },
                                                   remove: { [unowned self] name throws(AdminServer.PointControlError) in try removePoint(name) },
                                                   announcement: { [unowned self] in announcement(of: $0, $1, host: $2) }))

@@ -45,6 +45,11 @@ public final class AdmissionControl: Sendable {
         state.withLockedValue { $0.points.mapValues(\.bitsPerSecond) }
     }
 
+    /// The limits of the point named `point`: its own, not the server's.
+    public func limits(of point: String) -> Limits {
+        state.withLockedValue { $0.limits[point] ?? Limits() }
+    }
+
     /// Why a player was refused.
     public enum Refusal: Error, Equatable, CustomStringConvertible {
         case players(scope: String, limit: Int)

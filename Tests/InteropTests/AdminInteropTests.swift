@@ -56,7 +56,11 @@ extension Interop {
                 #expect(session["client"] as? String == "127.0.0.1")
                 #expect((session["player"] as? String ?? "").hasPrefix("Lavf") || (session["player"] as? String ?? "").contains("NSPlayer"), "\(session)")
                 #expect((session["bitsPerSecond"] as? Double ?? 0) > 0)
+                #expect(session["position"] as? Double != nil, "\(session)")
             }
+            // ffmpeg calls itself NSPlayer/4.1.0.3856 over WMSP (CLIENTS.md 1.1), Lavf… over RTSP.
+            #expect((wmsp["playerVersion"] as? String ?? "").hasPrefix("4.1."), "\(wmsp)")
+            #expect(rtsp["playerVersion"] == nil, "\(rtsp)")
 
             // The counters, read by Prometheus's own parser.
             let metrics = try Self.get(server, "/metrics")
@@ -100,6 +104,10 @@ extension Interop {
             }
             let allocated = reported["asfcast_allocated_bandwidth_bits_per_second{point=live}"] ?? 0
             #expect(allocated > 0, "\(reported)")
+            // The API's point has it too, and no limits of its own.
+            let live = try #require(((try Self.json(server, "/api/v1/points") as? [String: Any])?["items"] as? [[String: Any]])?
+                .first { $0["name"] as? String == "live" })
+            #expect(live["allocatedBitsPerSecond"] as? Int == Int(allocated) && live["maxPlayers"] == nil, "\(live)")
 
             // Disconnected: the WMSP player's connection ends, so its ffmpeg does, 100 s before
             // its -t (finish throws past its limit); RTSP plays on.
@@ -161,6 +169,7 @@ extension Interop {
             let pushed = try Self.prometheusSamples(Self.get(server, "/metrics").body)
             #expect(pushed["asfcast_encoder_push_starts_total{point=push}"] == 1, "\(pushed)")
             #expect((pushed["asfcast_encoder_received_bytes_total{point=push}"] ?? 0) > 0, "\(pushed)")
+            #expect(pushed["asfcast_encoders_connected{point=push}"] == 1, "\(pushed)")
             let document = try #require(try Yams.load(yaml: String(contentsOf: Self.document, encoding: .utf8)) as? [String: Any])
             let paths = try #require(document["paths"] as? [String: Any])
             let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
@@ -263,8 +272,11 @@ extension Interop {
                     path: /live
                     broadcast: [demo.wmv]
                 """)
-            let added = try Self.get(server, "/api/v1/points", method: "POST", body: #"{"name": "extra", "path": "/extra", "broadcast": ["demo.wmv"]}"#)
-            #expect(added.status == 201 && added.body.contains("\"name\":\"extra\""), "\(added)")
+            let added = try Self.get(server, "/api/v1/points", method: "POST",
+                                     body: #"{"name": "extra", "path": "/extra", "broadcast": ["demo.wmv"], "max_players": 3, "max_bandwidth_kbps": 5000}"#)
+            #expect(added.status == 201, "\(added)")
+            let point = try #require(try JSONSerialization.jsonObject(with: Data(added.body.utf8)) as? [String: Any])
+            #expect(point["name"] as? String == "extra" && point["maxPlayers"] as? Int == 3 && point["maxBitsPerSecond"] as? Int == 5_000_000, "\(point)")
             try PushInteropTests.expectFFmpegRecords("mmsh://\(server.url)/extra", seconds: 3, "the added point")
             for (body, status, reason) in [(#"{"name": "extra", "path": "/other", "file": "demo.wmv"}"#, 409, "a point named extra"),
                                            (#"{"name": "other", "path": "/live", "file": "demo.wmv"}"#, 409, "another point serves"),

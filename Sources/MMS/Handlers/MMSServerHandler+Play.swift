@@ -218,6 +218,7 @@ extension MMSServerHandler: PacedSession, BroadcastSubscriber, ResendTarget {
         }
         packetsSent += batch.packets.count
         bytesSent += data.readableBytes - batch.packets.count * MMSData.headerSize
+        presence?.reached(batch.packets.last?.sendTime)
     }
 
     /// Data packets (3.2.5.11.1) in one buffer: the ASF packet as stored, after the 8-byte header
@@ -270,6 +271,7 @@ extension MMSServerHandler: PacedSession, BroadcastSubscriber, ResendTarget {
         }
         packetsSent += packets.count
         bytesSent += packets.reduce(0) { $0 + $1.bytes.readableBytes }
+        presence?.reached(packets.last?.sendTime)
     }
 
     /// RequestPacketListResend (3.2.5.13): the Data packets named, unchanged, if still kept,

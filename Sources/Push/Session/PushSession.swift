@@ -154,9 +154,25 @@ public final class PushSessions: Sendable {
     private let sessions = NIOLockedValueBox<[String: PushSession]>([:])
     private let activity: ServerActivity?
 
-    /// With `activity`, each point's encoders are counted in /metrics.
+    /// With `activity`, each point's encoders are counted in /metrics: their bytes and
+    /// PushStarts, and those streaming now (`asfcast_encoders_connected{point}`, brought up to
+    /// date as /metrics is read; 0 for a point whose encoders all went).
     public init(activity: ServerActivity? = nil) {
         self.activity = activity
+        let seen = NIOLockedValueBox<Set<String>>([])
+        activity?.whenCollected { [sessions] in
+            var streaming: [String: Int] = [:]
+            for session in sessions.withLockedValue({ Array($0.values) }) {
+                streaming[session.pointName, default: 0] += session.encoder.address == nil ? 0 : 1
+            }
+            let points = seen.withLockedValue { seen in
+                seen.formUnion(streaming.keys)
+                return seen
+            }
+            for point in points {
+                activity?.meter("asfcast_encoders_connected", [("point", point)])?.set(Double(streaming[point] ?? 0))
+            }
+        }
     }
 
     /// A new session with a push-id that is random, never 0, and unique (3.2.3); WMS's are 32-bit decimals.

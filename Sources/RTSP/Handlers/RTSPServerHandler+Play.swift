@@ -243,6 +243,7 @@ extension RTSPServerHandler: PacedSession, BroadcastSubscriber, RTCPReceiver {
         self.packetizer = packetizer
         let size = pieces.reduce(0) { $0 + $1.headerLength + $1.body.readableBytes }
         presence?.sent(size)
+        presence?.reached(position)
         switch target {
         case .interleaved:
             for piece in pieces {

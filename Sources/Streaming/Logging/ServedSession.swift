@@ -48,7 +48,7 @@ public struct ServedSession: Sendable {
 
     /// c-playerversion (2.1.20): the version of the User-Agent's first product
     /// (`NSPlayer/7.10.0.3059` → `7.10.0.3059`, `Lavf/59.27.100` → `59.27.100`).
-    static func playerVersion(_ userAgent: String) -> String? {
+    public static func playerVersion(_ userAgent: String) -> String? {
         let product = userAgent.prefix { $0 != " " && $0 != ";" }
         guard let slash = product.firstIndex(of: "/") else { return nil }
         let version = product[product.index(after: slash)...]

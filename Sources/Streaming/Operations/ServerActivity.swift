@@ -53,6 +53,9 @@ public final class ServerActivity: Sendable {
         public var player: Player
         public var connected: Date
         public var bytesSent: Int
+        /// The ASF send time of the last packet sent, in seconds: the time into an on-demand
+        /// file, or into a broadcast's stream; nil before the first.
+        public var position: Double?
     }
 
     /// A player starts playing; it is counted until its presence is let go of. `disconnect`
@@ -103,6 +106,8 @@ public final class ServerActivity: Sendable {
         private let activity: ServerActivity
         private let id: Int
         private let bytes = ManagedAtomic<Int>(0)
+        /// The last packet's send time in milliseconds, -1 before the first.
+        private let sendTime = ManagedAtomic<Int>(-1)
         public let connected = Date()
         private let counters: Counters?
         /// The connection's acceptance, until the first data is sent.
@@ -131,8 +136,13 @@ public final class ServerActivity: Sendable {
             var player: Player
             var connected: Date
             var bytes: ManagedAtomic<Int>
+            var sendTime: ManagedAtomic<Int>
             var disconnect: @Sendable () -> Void
-            var snapshot: Snapshot { Snapshot(id: id, player: player, connected: connected, bytesSent: bytes.load(ordering: .relaxed)) }
+            var snapshot: Snapshot {
+                let milliseconds = sendTime.load(ordering: .relaxed)
+                return Snapshot(id: id, player: player, connected: connected, bytesSent: bytes.load(ordering: .relaxed),
+                                position: milliseconds < 0 ? nil : Double(milliseconds) / 1000)
+            }
         }
 
         fileprivate init(_ activity: ServerActivity, player: Player, accepted: NIODeadline?, disconnect: @escaping @Sendable () -> Void) {
@@ -155,7 +165,7 @@ public final class ServerActivity: Sendable {
             } else {
                 counters = nil
             }
-            let entry = Entry(id: id, player: player, connected: connected, bytes: bytes, disconnect: disconnect)
+            let entry = Entry(id: id, player: player, connected: connected, bytes: bytes, sendTime: sendTime, disconnect: disconnect)
             activity.present.withLockedValue { $0[id] = entry }
             activity.players.wrappingIncrement(ordering: .relaxed)
         }
@@ -171,6 +181,12 @@ public final class ServerActivity: Sendable {
             if let since, !firstSent.exchange(true, ordering: .relaxed) {
                 counters.timeToFirstPacket.recordNanoseconds((NIODeadline.now() - since).nanoseconds)
             }
+        }
+
+        /// The player was sent packets up to `sendTime` (milliseconds on the stream's clock).
+        public func reached(_ sendTime: UInt32?) {
+            guard let sendTime else { return }
+            self.sendTime.store(Int(sendTime), ordering: .relaxed)
         }
 
         /// A receiver report of the player's: the fraction of packets lost since the last one

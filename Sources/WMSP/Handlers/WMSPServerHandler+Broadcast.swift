@@ -65,6 +65,7 @@ extension WMSPServerHandler: BroadcastSubscriber {
         if framed { sequence &+= UInt8(truncatingIfNeeded: batch.packets.count) }
         packetsSent += batch.packets.count
         bytesSent += bytes.readableBytes
+        presence?.reached(batch.packets.last?.sendTime)
         context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
     }
 

@@ -338,6 +338,7 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
                 case let .header(file):
                     // A playlist entry with other streams (MS-WMSP 3.2.4.2): $C, then its header.
                     writeData(due, context: context) { ($0.locationID, $0.bytes) }
+                    presence?.reached(due.last?.sendTime)
                     due.removeAll(keepingCapacity: true)
                     var change = context.channel.allocator.buffer(capacity: 8)
                     Frame.writeNotification(type: Frame.streamChange, reason: 0, to: &change)
@@ -357,6 +358,7 @@ public final class WMSPServerHandler: ChannelInboundHandler, PacedSession {
         }
         if !due.isEmpty {
             writeData(due, context: context) { ($0.locationID, $0.bytes) }
+            presence?.reached(due.last?.sendTime)
         }
         switch step {
         case let .wait(until):
